@@ -1,0 +1,98 @@
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "core/error.h"
+#include "log/log.h"
+#include "mqtt/client.h"
+#include "registry/registry.h"
+#include "seal/envelope.h"
+#include "store/reading_store.h"
+
+namespace dots::cloud {
+
+struct IngestOptions {
+  std::string data_dir;
+  std::string broker = "tcp://127.0.0.1:1883";
+  std::string environment = "default";
+  std::string username;
+  std::string password;
+  std::string ca_file;
+  std::size_t max_group = 512;        // batches committed in one transaction at most
+  std::size_t queue_limit = 20000;    // messages waiting; beyond it the MQTT thread waits
+  std::chrono::seconds stats_interval{10};
+};
+
+// Counts of what the ingester did, by outcome; a snapshot is a plain copy.
+struct IngestStats {
+  std::uint64_t messages = 0;
+  std::uint64_t batches_stored = 0;
+  std::uint64_t readings_stored = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t acks_sent = 0;
+  std::map<std::string, std::uint64_t> rejected;  // by reason
+};
+
+// dots-ingest's core: takes sealed batches from dots/v1/+/up (a shared subscription per
+// environment, so replicas split the load), finds the endpoint by the gateway id in the topic,
+// opens and verifies each batch, commits readings and idempotency keys in one transaction per
+// group of batches, then acks them on dots/v1/<gw>/ack. Rejections are counted by reason and
+// logged, rate-limited; nothing rejected is acknowledged.
+class Ingester {
+ public:
+  // Opens the registry and the store; throws std::runtime_error when it cannot.
+  explicit Ingester(IngestOptions options);
+  ~Ingester();
+
+  void start();
+  // Finishes the batches already taken, then disconnects.
+  void stop();
+  IngestStats stats() const;
+
+ private:
+  struct Message {
+    std::string topic;
+    std::vector<std::uint8_t> payload;
+  };
+  void onMessage(std::string_view topic, std::span<const std::uint8_t> payload);
+  void work();
+  void process(std::vector<Message>& messages);
+  Result<IncomingBatch> admit(const Message& message);
+  void reject(const Error& error, std::string_view topic);
+  void reloadRegistryIfChanged();
+  void logStats(bool final);
+
+  IngestOptions options_;
+  Registry registry_;
+  ReadingStore store_;
+  mqtt::Client client_;
+
+  std::mutex queue_mutex_;
+  std::condition_variable queue_cv_;
+  std::condition_variable space_cv_;
+  std::deque<Message> queue_;
+  bool stopping_ = false;
+  std::thread worker_;
+
+  // Worker-thread state.
+  std::int64_t registry_version_ = -1;
+  std::unordered_map<std::string, Endpoint> endpoints_;
+  std::map<std::pair<std::string, std::uint32_t>, std::unique_ptr<seal::AesGcm>> ciphers_;
+  log::RateLimiter log_limiter_;
+
+  mutable std::mutex stats_mutex_;
+  IngestStats stats_;
+  IngestStats logged_;
+};
+
+}  // namespace dots::cloud

@@ -1,0 +1,59 @@
+// dots-ingest: wiring only. See ingester.h for what it does.
+#include <CLI/CLI.hpp>
+
+#include <filesystem>
+#include <iostream>
+
+#include "app/signals.h"
+#include "dots/version.h"
+#include "ingest/ingester.h"
+#include "log/log.h"
+
+int main(int argc, char** argv) {
+  dots::app::blockStopSignals();
+  CLI::App app{"dots-ingest: takes sealed batches from field gateways, verifies, stores and "
+               "acknowledges them"};
+  dots::cloud::IngestOptions options;
+  std::string log_level = "info";
+  app.set_version_flag("--version", std::string("dots-ingest ") + dots::kVersion);
+  app.add_option("--data", options.data_dir, "folder of the SQLite files (registry.db, store.db)")
+      ->required();
+  app.add_option("--broker", options.broker, "broker URI, tcp://host:port or ssl://host:port")
+      ->capture_default_str();
+  app.add_option("--environment", options.environment,
+                 "environment served; replicas of one environment share the load")
+      ->capture_default_str();
+  app.add_option("--username", options.username, "broker user name");
+  app.add_option("--password", options.password, "broker password");
+  app.add_option("--ca-file", options.ca_file, "CA certificate for ssl:// brokers");
+  app.add_option("--log-level", log_level, "debug, info, warn or error")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+  dots::log::Level level{};
+  dots::log::parseLevel(log_level, level);
+  dots::log::setLevel(level);
+  if (!std::filesystem::is_directory(options.data_dir)) {
+    std::cerr << "dots-ingest: --data " << options.data_dir << " is not a directory\n";
+    return 2;
+  }
+  if (!options.broker.starts_with("tcp://") && !options.broker.starts_with("ssl://")) {
+    std::cerr << "dots-ingest: --broker must be tcp://host:port or ssl://host:port\n";
+    return 2;
+  }
+  try {
+    dots::cloud::Ingester ingester(options);
+    ingester.start();
+    int sig = dots::app::waitForStopSignal();
+    dots::log::info("ingest", "signal ", sig, ": shutting down");
+    ingester.stop();
+  } catch (const std::exception& e) {
+    dots::log::error("ingest", e.what());
+    return 1;
+  }
+  return 0;
+}

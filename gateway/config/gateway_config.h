@@ -1,0 +1,48 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "seal/envelope.h"
+#include "spool/spool.h"
+
+namespace dots::gateway {
+
+// Everything dots-gateway reads from its TOML file (see deploy/gateway.toml for every key).
+struct GatewayConfig {
+  std::string id;
+  std::string log_level = "info";
+
+  // Uplink to the cloud broker.
+  std::string broker = "tcp://127.0.0.1:1883";
+  std::string client_id;  // default "dots-gw-<id>"
+  std::string username;
+  std::string password;
+  std::string ca_file;
+  std::uint32_t key_id = 1;
+  seal::Key key{};
+  bool compress = true;
+  std::chrono::milliseconds ack_timeout{5000};
+  std::size_t max_inflight = 64;
+  std::chrono::seconds status_interval{10};
+  std::chrono::milliseconds min_backoff{200};
+  std::chrono::milliseconds max_backoff{30000};
+
+  // Local sensor broker.
+  std::string local_broker = "tcp://127.0.0.1:1883";
+  std::string local_client_id;  // default "dots-gw-<id>-local"
+  std::vector<std::string> topics{"sensors/#"};
+
+  // Batching.
+  std::chrono::milliseconds linger{50};
+  std::size_t max_readings = 1000;
+
+  SpoolOptions spool;
+};
+
+// Loads and validates a gateway config; throws config::ConfigError naming file, line and key.
+GatewayConfig loadGatewayConfig(const std::string& path);
+
+}  // namespace dots::gateway

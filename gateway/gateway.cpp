@@ -1,0 +1,140 @@
+#include "gateway.h"
+
+#include <sstream>
+#include <stdexcept>
+
+#include "core/clock.h"
+
+namespace dots::gateway {
+
+namespace {
+Spool openSpool(const SpoolOptions& options) {
+  auto spool = Spool::open(options);
+  if (!spool) {
+    throw std::runtime_error("cannot open spool " + options.path + ": " + spool.error().describe());
+  }
+  return std::move(*spool);
+}
+}  // namespace
+
+Gateway::Gateway(GatewayConfig config)
+    : config_(std::move(config)), batcher_(config_.linger, config_.max_readings) {
+  uplink_ = std::make_unique<Uplink>(config_, openSpool(config_.spool), [this] { wake(); });
+  InputOptions in{config_.local_broker, config_.local_client_id, config_.topics,
+                  config_.min_backoff, config_.max_backoff};
+  input_ = std::make_unique<SensorInput>(
+      in, [this](std::vector<Reading>&& readings) { onReadings(std::move(readings)); });
+}
+
+Gateway::~Gateway() { stop(); }
+
+void Gateway::start() {
+  uplink_->start();
+  loop_thread_ = std::thread([this] { loop(); });
+  input_->start();
+  started_ = true;
+  log::info("gateway", "gateway ", config_.id, " started: sensors from ", config_.local_broker,
+            " (", config_.topics.size(), " filters), uplink to ", config_.broker, ", linger ",
+            config_.linger.count(), " ms, spool ", config_.spool.path);
+}
+
+void Gateway::wake() {
+  // Taking the mutex orders this wake-up after a waiter's predicate check: none is lost.
+  { std::lock_guard lock(mutex_); }
+  cv_.notify_one();
+}
+
+void Gateway::onReadings(std::vector<Reading>&& readings) {
+  bool full = false;
+  {
+    std::lock_guard lock(mutex_);
+    auto now = Batcher::Clock::now();
+    for (Reading& r : readings) batcher_.add(std::move(r), now);
+    full = batcher_.full();
+  }
+  if (full) wake();
+}
+
+void Gateway::loop() {
+  auto next_status = SteadyClock::now();
+  for (;;) {
+    std::vector<Batch> batches;
+    bool stopping = false;
+    {
+      std::unique_lock lock(mutex_);
+      auto now = SteadyClock::now();
+      auto wake_at = now + std::chrono::milliseconds(100);
+      if (auto deadline = batcher_.deadline()) wake_at = std::min(wake_at, *deadline);
+      wake_at = std::min(wake_at, next_status);
+      cv_.wait_until(lock, wake_at, [&] {
+        return stopping_ || batcher_.full() || uplink_->hasWork() ||
+               batcher_.due(SteadyClock::now());
+      });
+      now = SteadyClock::now();
+      stopping = stopping_;
+      while (batcher_.due(now) || (stopping && batcher_.size() > 0)) {
+        batches.push_back(batcher_.take());
+      }
+    }
+    for (Batch& batch : batches) uplink_->submit(std::move(batch));
+    auto now = SteadyClock::now();
+    if (!stopping) uplink_->service(now);
+    if (now >= next_status && !stopping) {
+      uplink_->publishStatus(statusJson("online"));
+      next_status = now + config_.status_interval;
+    }
+    if (stopping) break;
+  }
+}
+
+void Gateway::stop() {
+  if (!started_) return;
+  started_ = false;
+  input_->stop();
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake();
+  if (loop_thread_.joinable()) loop_thread_.join();
+  uplink_->publishStatus(statusJson("offline"));
+  uplink_->stop();
+  const auto& c = uplink_->counters();
+  log::info("gateway", "stopped: ", input_->readings(), " readings received, ",
+            c.readings_acked.load(), " acknowledged, ", c.readings_dropped.load(),
+            " dropped; spool keeps ", uplink_->spool().batches(), " batches (",
+            uplink_->spool().readings(), " readings)");
+}
+
+std::string Gateway::statusJson(const char* state) {
+  const auto& c = uplink_->counters();
+  Spool& spool = uplink_->spool();
+  std::int64_t oldest_age_ms = 0;
+  if (auto oldest = spool.oldestCreatedMs(); oldest && *oldest) {
+    oldest_age_ms = std::max<std::int64_t>(0, wallMillis() - **oldest);
+  }
+  std::ostringstream out;
+  out << R"({"state":")" << state << R"(","gateway":")" << config_.id
+      << R"(","time_ms":)" << wallMillis() << R"(,"epoch":)" << uplink_->epoch()
+      << R"(,"uplink":")" << (uplink_->connected() ? "connected" : "disconnected")
+      << R"(","local":")" << (input_->connected() ? "connected" : "disconnected")
+      << R"(","messages":)" << input_->messages() << R"(,"received":)" << input_->readings()
+      << R"(,"rejected":{)";
+  bool first = true;
+  for (const auto& [reason, n] : input_->rejected()) {
+    out << (first ? "" : ",") << '"' << reason << R"(":)" << n;
+    first = false;
+  }
+  out << R"(},"spooled":)" << c.readings_spooled.load() << R"(,"acked":)"
+      << c.readings_acked.load() << R"(,"dropped":)" << c.readings_dropped.load()
+      << R"(,"batches":{"spooled":)" << c.batches_spooled.load() << R"(,"sent":)"
+      << c.batches_sent.load() << R"(,"resent":)" << c.batches_resent.load() << R"(,"acked":)"
+      << c.batches_acked.load() << R"(,"dropped":)" << c.batches_dropped.load()
+      << R"(},"spool_bytes":)" << spool.bytes() << R"(,"spool_batches":)" << spool.batches()
+      << R"(,"spool_readings":)" << spool.readings() << R"(,"oldest_unacked_ms":)"
+      << oldest_age_ms << R"(,"inflight":)" << uplink_->inflight() << R"(,"spool_errors":)"
+      << c.spool_errors.load() << "}";
+  return out.str();
+}
+
+}  // namespace dots::gateway

@@ -1,0 +1,49 @@
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "batcher/batcher.h"
+#include "config/gateway_config.h"
+#include "inputs/sensor_input.h"
+#include "uplink/uplink.h"
+
+namespace dots::gateway {
+
+// The field gateway: sensor input -> batcher -> seal + spool -> uplink. One loop thread owns
+// the batcher's output, the spool and the delivery window; the MQTT threads only hand over
+// readings and acks. Readings taken from the local broker but not yet in the spool (at most
+// one linger period's worth) are the only ones a kill -9 or power cut can lose.
+class Gateway {
+ public:
+  // Opens the spool; throws std::runtime_error when it cannot.
+  explicit Gateway(GatewayConfig config);
+  ~Gateway();
+
+  void start();
+  // Stops input, spools what is batched, publishes an "offline" status and disconnects.
+  void stop();
+
+  // The JSON published on dots/v1/<gw>/status.
+  std::string statusJson(const char* state);
+
+ private:
+  void loop();
+  void onReadings(std::vector<Reading>&& readings);
+  void wake();
+
+  GatewayConfig config_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  Batcher batcher_;
+  bool stopping_ = false;
+  std::unique_ptr<Uplink> uplink_;
+  std::unique_ptr<SensorInput> input_;
+  std::thread loop_thread_;
+  bool started_ = false;
+};
+
+}  // namespace dots::gateway

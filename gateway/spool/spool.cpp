@@ -1,0 +1,250 @@
+#include "spool/spool.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <tuple>
+#include <ctime>
+
+#include "log/log.h"
+
+namespace dots::gateway {
+
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS batches(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  epoch INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  readings INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  created_ms INTEGER NOT NULL,
+  payload BLOB NOT NULL,
+  UNIQUE(epoch, seq));
+)sql";
+
+const char* syncPragma(SpoolSync sync) {
+  switch (sync) {
+    case SpoolSync::kOff: return "PRAGMA synchronous=OFF";
+    case SpoolSync::kNormal: return "PRAGMA synchronous=NORMAL";
+    case SpoolSync::kFull: return "PRAGMA synchronous=FULL";
+  }
+  return "PRAGMA synchronous=NORMAL";
+}
+
+Result<sqlite::Database> openAndCheck(const SpoolOptions& options) {
+  auto db = sqlite::Database::open(options.path);
+  if (!db) return db;
+  if (auto r = db->exec("PRAGMA journal_mode=WAL"); !r) return std::unexpected(r.error());
+  if (auto r = db->exec(syncPragma(options.sync)); !r) return std::unexpected(r.error());
+  if (auto r = db->exec(kSchema); !r) return std::unexpected(r.error());
+  return db;
+}
+
+}  // namespace
+
+Spool::Spool(sqlite::Database db, SpoolOptions options)
+    : db_(std::move(db)), options_(std::move(options)) {}
+
+Result<Spool> Spool::open(const SpoolOptions& options) {
+  auto db = openAndCheck(options);
+  if (!db && db.error().reason == "sqlite-corrupt") {
+    std::string aside = options.path + ".corrupt-" + std::to_string(std::time(nullptr));
+    log::error("spool", "spool ", options.path, " is unreadable (", db.error().detail,
+               "); moved it to ", aside, " and started a fresh spool");
+    std::rename(options.path.c_str(), aside.c_str());
+    std::remove((options.path + "-wal").c_str());
+    std::remove((options.path + "-shm").c_str());
+    db = openAndCheck(options);
+  }
+  if (!db) return std::unexpected(db.error());
+  Spool spool(std::move(*db), options);
+  if (auto r = spool.prepare(); !r) return std::unexpected(r.error());
+  return spool;
+}
+
+Result<void> Spool::prepare() {
+  auto st = db_.prepare("SELECT count(*), coalesce(sum(bytes),0), coalesce(sum(readings),0) FROM batches");
+  if (!st) return std::unexpected(st.error());
+  auto row = st->step();
+  if (!row) return std::unexpected(row.error());
+  batches_ = static_cast<std::uint64_t>(st->int64(0));
+  bytes_ = static_cast<std::uint64_t>(st->int64(1));
+  readings_ = static_cast<std::uint64_t>(st->int64(2));
+  return {};
+}
+
+Result<std::uint32_t> Spool::reserveEpoch(std::uint32_t at_least) {
+  auto st = db_.prepare("SELECT value FROM meta WHERE key='epoch'");
+  if (!st) return std::unexpected(st.error());
+  auto row = st->step();
+  if (!row) return std::unexpected(row.error());
+  std::int64_t last = *row ? st->int64(0) : 0;
+  st->reset();
+  // Batches still spooled also bound the epoch from below (in case meta was lost).
+  auto st2 = db_.prepare("SELECT coalesce(max(epoch),0) FROM batches");
+  if (!st2) return std::unexpected(st2.error());
+  if (auto r = st2->step(); !r) return std::unexpected(r.error());
+  last = std::max(last, st2->int64(0));
+  st2->reset();
+  std::uint32_t epoch = std::max<std::uint32_t>(at_least, static_cast<std::uint32_t>(last + 1));
+  auto up = db_.prepare("INSERT INTO meta(key,value) VALUES('epoch',?1) "
+                        "ON CONFLICT(key) DO UPDATE SET value=excluded.value");
+  if (!up) return std::unexpected(up.error());
+  up->bind(1, static_cast<std::int64_t>(epoch));
+  // One statement, its own transaction; FULL sync for this one write whatever the setting.
+  if (auto r = db_.exec("PRAGMA synchronous=FULL"); !r) return std::unexpected(r.error());
+  if (auto r = up->run(); !r) return std::unexpected(r.error());
+  if (auto r = db_.exec(syncPragma(options_.sync)); !r) return std::unexpected(r.error());
+  return epoch;
+}
+
+Result<void> Spool::dropOldest(AppendOutcome& outcome) {
+  auto st = db_.prepare(
+      "DELETE FROM batches WHERE id=(SELECT min(id) FROM batches) RETURNING readings, bytes");
+  if (!st) return std::unexpected(st.error());
+  auto row = st->step();
+  if (!row) return std::unexpected(row.error());
+  if (*row) {
+    outcome.dropped_batches += 1;
+    outcome.dropped_readings += static_cast<std::uint64_t>(st->int64(0));
+    readings_ -= static_cast<std::uint64_t>(st->int64(0));
+    bytes_ -= static_cast<std::uint64_t>(st->int64(1));
+    batches_ -= 1;
+  }
+  st->reset();
+  return {};
+}
+
+Result<AppendOutcome> Spool::append(std::uint32_t epoch, std::uint64_t seq,
+                                    std::uint32_t readings,
+                                    const std::vector<std::uint8_t>& payload,
+                                    std::int64_t created_ms) {
+  AppendOutcome outcome;
+  std::uint64_t need = payload.size();
+  if (need > options_.max_bytes ||
+      (options_.policy == SpoolPolicy::kRejectNew && bytes_ + need > options_.max_bytes)) {
+    outcome.dropped_batches = 1;
+    outcome.dropped_readings = readings;
+    return outcome;
+  }
+  if (auto r = db_.exec("BEGIN IMMEDIATE"); !r) return std::unexpected(r.error());
+  auto rollback = [this](Error e) {
+    (void)db_.exec("ROLLBACK");
+    return std::unexpected(std::move(e));
+  };
+  auto saved = std::make_tuple(bytes_, batches_, readings_);
+  while (bytes_ + need > options_.max_bytes && batches_ > 0) {
+    if (auto r = dropOldest(outcome); !r) {
+      std::tie(bytes_, batches_, readings_) = saved;
+      return rollback(r.error());
+    }
+  }
+  auto st = db_.prepare(
+      "INSERT INTO batches(epoch, seq, readings, bytes, created_ms, payload) "
+      "VALUES(?1,?2,?3,?4,?5,?6)");
+  if (!st) return rollback(st.error());
+  st->bind(1, static_cast<std::int64_t>(epoch))
+      .bind(2, static_cast<std::int64_t>(seq))
+      .bind(3, static_cast<std::int64_t>(readings))
+      .bind(4, static_cast<std::int64_t>(payload.size()))
+      .bind(5, created_ms)
+      .bindBlob(6, payload);
+  if (auto r = st->run(); !r) {
+    std::tie(bytes_, batches_, readings_) = saved;
+    return rollback(r.error());
+  }
+  if (auto r = db_.exec("COMMIT"); !r) {
+    std::tie(bytes_, batches_, readings_) = saved;
+    return rollback(r.error());
+  }
+  bytes_ += payload.size();
+  batches_ += 1;
+  readings_ += readings;
+  outcome.stored = true;
+  return outcome;
+}
+
+Result<std::vector<SpoolEntry>> Spool::after(std::int64_t after_id, std::size_t limit) {
+  auto st = db_.prepare(
+      "SELECT id, epoch, seq, readings, created_ms, payload FROM batches WHERE id > ?1 "
+      "ORDER BY id LIMIT ?2");
+  if (!st) return std::unexpected(st.error());
+  st->bind(1, after_id).bind(2, static_cast<std::int64_t>(limit));
+  std::vector<SpoolEntry> out;
+  for (;;) {
+    auto row = st->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    SpoolEntry e;
+    e.id = st->int64(0);
+    e.epoch = static_cast<std::uint32_t>(st->int64(1));
+    e.seq = static_cast<std::uint64_t>(st->int64(2));
+    e.readings = static_cast<std::uint32_t>(st->int64(3));
+    e.created_ms = st->int64(4);
+    auto blob = st->blob(5);
+    e.payload.assign(blob.begin(), blob.end());
+    out.push_back(std::move(e));
+  }
+  st->reset();
+  return out;
+}
+
+Result<std::optional<SpoolEntry>> Spool::get(std::int64_t id) {
+  auto entries = after(id - 1, 1);
+  if (!entries) return std::unexpected(entries.error());
+  if (entries->empty() || entries->front().id != id) return std::optional<SpoolEntry>();
+  return std::optional<SpoolEntry>(std::move(entries->front()));
+}
+
+Result<RemoveOutcome> Spool::remove(const std::vector<codec::SeqRange>& ranges) {
+  RemoveOutcome outcome;
+  if (ranges.empty()) return outcome;
+  if (auto r = db_.exec("BEGIN IMMEDIATE"); !r) return std::unexpected(r.error());
+  auto st = db_.prepare(
+      "DELETE FROM batches WHERE epoch=?1 AND seq BETWEEN ?2 AND ?3 RETURNING id, readings, bytes");
+  if (!st) {
+    (void)db_.exec("ROLLBACK");
+    return std::unexpected(st.error());
+  }
+  std::uint64_t bytes = 0;
+  for (const auto& range : ranges) {
+    st->bind(1, static_cast<std::int64_t>(range.epoch))
+        .bind(2, static_cast<std::int64_t>(range.first))
+        .bind(3, static_cast<std::int64_t>(range.last));
+    for (;;) {
+      auto row = st->step();
+      if (!row) {
+        (void)db_.exec("ROLLBACK");
+        return std::unexpected(row.error());
+      }
+      if (!*row) break;
+      outcome.ids.push_back(st->int64(0));
+      outcome.readings += static_cast<std::uint64_t>(st->int64(1));
+      bytes += static_cast<std::uint64_t>(st->int64(2));
+    }
+    st->reset();
+  }
+  if (auto r = db_.exec("COMMIT"); !r) {
+    (void)db_.exec("ROLLBACK");
+    return std::unexpected(r.error());
+  }
+  bytes_ -= bytes;
+  batches_ -= outcome.ids.size();
+  readings_ -= outcome.readings;
+  return outcome;
+}
+
+Result<std::optional<std::int64_t>> Spool::oldestCreatedMs() {
+  auto st = db_.prepare("SELECT created_ms FROM batches ORDER BY id LIMIT 1");
+  if (!st) return std::unexpected(st.error());
+  auto row = st->step();
+  if (!row) return std::unexpected(row.error());
+  std::optional<std::int64_t> out;
+  if (*row) out = st->int64(0);
+  st->reset();
+  return out;
+}
+
+}  // namespace dots::gateway

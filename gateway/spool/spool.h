@@ -1,0 +1,84 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "codec/ack_codec.h"
+#include "core/error.h"
+#include "sqlite/database.h"
+
+namespace dots::gateway {
+
+enum class SpoolPolicy { kDropOldest, kRejectNew };
+// SQLite's synchronous level for the spool (WAL journal): kOff trusts the OS (fastest, a power
+// cut may lose the last seconds), kNormal (default) may lose the last commits on power loss but
+// never corrupts, kFull syncs every commit.
+enum class SpoolSync { kOff, kNormal, kFull };
+
+struct SpoolOptions {
+  std::string path;
+  std::uint64_t max_bytes = 1ull << 30;  // payload bytes, not counting SQLite's overhead
+  SpoolPolicy policy = SpoolPolicy::kDropOldest;
+  SpoolSync sync = SpoolSync::kNormal;
+};
+
+struct SpoolEntry {
+  std::int64_t id = 0;  // insertion order
+  std::uint32_t epoch = 0;
+  std::uint64_t seq = 0;
+  std::uint32_t readings = 0;
+  std::int64_t created_ms = 0;
+  std::vector<std::uint8_t> payload;  // the sealed envelope
+};
+
+struct AppendOutcome {
+  bool stored = false;
+  std::uint64_t dropped_batches = 0;   // by policy, to make room or because it was full
+  std::uint64_t dropped_readings = 0;
+};
+
+struct RemoveOutcome {
+  std::vector<std::int64_t> ids;
+  std::uint64_t readings = 0;
+};
+
+// The gateway's durable store of sealed batches awaiting the ingester's commit ack. One SQLite
+// file in WAL mode; one write transaction per batch. Not thread-safe: the gateway's loop thread
+// owns it.
+class Spool {
+ public:
+  // Opens or creates the spool. A file SQLite reports as corrupt is renamed to
+  // "<path>.corrupt-<unix time>" (logged) and a fresh spool is started.
+  static Result<Spool> open(const SpoolOptions& options);
+
+  // Durably reserves a new epoch, at least `at_least` and above every epoch used before, so that
+  // (epoch, seq) and with it the seal's nonce is never reused, across restarts and power loss.
+  Result<std::uint32_t> reserveEpoch(std::uint32_t at_least);
+
+  Result<AppendOutcome> append(std::uint32_t epoch, std::uint64_t seq, std::uint32_t readings,
+                               const std::vector<std::uint8_t>& payload, std::int64_t created_ms);
+  // Entries with id > after_id, oldest first.
+  Result<std::vector<SpoolEntry>> after(std::int64_t after_id, std::size_t limit);
+  Result<std::optional<SpoolEntry>> get(std::int64_t id);
+  Result<RemoveOutcome> remove(const std::vector<codec::SeqRange>& ranges);
+
+  std::uint64_t bytes() const { return bytes_; }
+  std::uint64_t batches() const { return batches_; }
+  std::uint64_t readings() const { return readings_; }
+  Result<std::optional<std::int64_t>> oldestCreatedMs();
+
+ private:
+  explicit Spool(sqlite::Database db, SpoolOptions options);
+  Result<void> prepare();
+  Result<void> dropOldest(AppendOutcome& outcome);
+
+  sqlite::Database db_;
+  SpoolOptions options_;
+  std::uint64_t bytes_ = 0;
+  std::uint64_t batches_ = 0;
+  std::uint64_t readings_ = 0;
+};
+
+}  // namespace dots::gateway

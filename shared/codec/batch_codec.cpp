@@ -1,0 +1,144 @@
+#include "codec/batch_codec.h"
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <unordered_map>
+
+#include "dots/wire/batch_generated.h"
+
+namespace dots::codec {
+
+namespace {
+
+struct SeriesKey {
+  std::string_view name;
+  std::string_view unit;
+  bool operator==(const SeriesKey&) const = default;
+};
+
+struct SeriesKeyHash {
+  std::size_t operator()(const SeriesKey& k) const {
+    return std::hash<std::string_view>()(k.name) * 31 + std::hash<std::string_view>()(k.unit);
+  }
+};
+
+}  // namespace
+
+std::vector<std::uint8_t> encodeBatch(const Batch& batch) {
+  const auto& readings = batch.readings;
+  flatbuffers::FlatBufferBuilder fbb(256 + readings.size() * 24);
+
+  std::unordered_map<SeriesKey, std::uint32_t, SeriesKeyHash> index;
+  std::vector<flatbuffers::Offset<wire::Series>> series;
+  std::vector<std::uint32_t> series_index;
+  series_index.reserve(readings.size());
+  std::int64_t base = readings.empty() ? 0 : readings.front().time_ms;
+  for (const Reading& r : readings) base = std::min(base, r.time_ms);
+
+  std::vector<std::int64_t> deltas;
+  std::vector<double> values;
+  std::vector<wire::ValueKind> kinds;
+  std::vector<flatbuffers::Offset<flatbuffers::String>> texts;
+  std::vector<double> sums;
+  deltas.reserve(readings.size());
+  values.reserve(readings.size());
+  bool any_kind = false;
+  bool any_sum = false;
+  for (const Reading& r : readings) {
+    any_kind = any_kind || r.kind != ValueKind::kNumber;
+    any_sum = any_sum || r.sum.has_value();
+  }
+
+  for (const Reading& r : readings) {
+    auto [it, inserted] = index.try_emplace(SeriesKey{r.name, r.unit},
+                                            static_cast<std::uint32_t>(series.size()));
+    if (inserted) {
+      auto name = fbb.CreateString(r.name);
+      auto unit = r.unit.empty() ? flatbuffers::Offset<flatbuffers::String>() : fbb.CreateString(r.unit);
+      series.push_back(wire::CreateSeries(fbb, name, unit));
+    }
+    series_index.push_back(it->second);
+    deltas.push_back(r.time_ms - base);
+    values.push_back(r.kind == ValueKind::kText || r.kind == ValueKind::kData ? 0.0 : r.value);
+    if (any_kind) kinds.push_back(static_cast<wire::ValueKind>(r.kind));
+    if (r.kind == ValueKind::kText || r.kind == ValueKind::kData) {
+      texts.push_back(fbb.CreateString(r.text));
+    }
+    if (any_sum) sums.push_back(r.sum.value_or(std::numeric_limits<double>::quiet_NaN()));
+  }
+
+  auto series_vec = fbb.CreateVector(series);
+  auto index_vec = fbb.CreateVector(series_index);
+  auto delta_vec = fbb.CreateVector(deltas);
+  auto value_vec = fbb.CreateVector(values);
+  flatbuffers::Offset<flatbuffers::Vector<wire::ValueKind>> kind_vec;
+  if (any_kind) kind_vec = fbb.CreateVector(kinds);
+  flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>> text_vec;
+  if (!texts.empty()) text_vec = fbb.CreateVector(texts);
+  flatbuffers::Offset<flatbuffers::Vector<double>> sum_vec;
+  if (any_sum) sum_vec = fbb.CreateVector(sums);
+
+  auto root = wire::CreateBatch(fbb, kBatchVersion, batch.historical, base, series_vec, index_vec,
+                                delta_vec, value_vec, kind_vec, text_vec, sum_vec);
+  wire::FinishBatchBuffer(fbb, root);
+  return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
+}
+
+Result<Batch> decodeBatch(std::span<const std::uint8_t> bytes) {
+  if (bytes.size() > kMaxBatchBytes) return fail("oversize", "batch of " + std::to_string(bytes.size()) + " bytes");
+  // Depth: Batch -> vector -> Series -> string is 4 levels; allow a little slack.
+  flatbuffers::Verifier verifier(bytes.data(), bytes.size(), /*max_depth=*/8,
+                                 /*max_tables=*/kMaxReadingsPerBatch + 16);
+  if (!wire::VerifyBatchBuffer(verifier)) {
+    return fail("malformed", "batch fails FlatBuffers verification");
+  }
+  const wire::Batch* fb = wire::GetBatch(bytes.data());
+  if (fb->version() != kBatchVersion) {
+    return fail("version", "batch version " + std::to_string(fb->version()));
+  }
+  const auto* series = fb->series();
+  const auto* index = fb->series_index();
+  const auto* deltas = fb->time_delta_ms();
+  const auto* values = fb->values();
+  std::size_t n = index ? index->size() : 0;
+  if ((deltas ? deltas->size() : 0) != n || (values ? values->size() : 0) != n) {
+    return fail("malformed", "per-reading vectors differ in length");
+  }
+  if (n > kMaxReadingsPerBatch) return fail("oversize", std::to_string(n) + " readings");
+  const auto* kinds = fb->kinds();
+  const auto* texts = fb->texts();
+  const auto* sums = fb->sums();
+  if (kinds && kinds->size() != n) return fail("malformed", "kinds length");
+  if (sums && sums->size() != n) return fail("malformed", "sums length");
+  std::size_t series_count = series ? series->size() : 0;
+
+  Batch out;
+  out.historical = fb->historical();
+  out.readings.resize(n);
+  std::size_t next_text = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    Reading& r = out.readings[i];
+    std::uint32_t s = index->Get(i);
+    if (s >= series_count) return fail("malformed", "series index out of range");
+    const wire::Series* sr = series->Get(s);
+    r.name = sr->name()->str();
+    if (sr->unit()) r.unit = sr->unit()->str();
+    r.time_ms = fb->base_time_ms() + deltas->Get(i);
+    r.value = values->Get(i);
+    if (kinds) {
+      auto k = static_cast<std::uint8_t>(kinds->Get(i));
+      if (k > static_cast<std::uint8_t>(ValueKind::kData)) return fail("malformed", "value kind");
+      r.kind = static_cast<ValueKind>(k);
+      if (r.kind == ValueKind::kText || r.kind == ValueKind::kData) {
+        if (!texts || next_text >= texts->size()) return fail("malformed", "missing text value");
+        r.text = texts->Get(next_text++)->str();
+      }
+    }
+    if (sums && !std::isnan(sums->Get(i))) r.sum = sums->Get(i);
+  }
+  if (texts && next_text != texts->size()) return fail("malformed", "extra text values");
+  return out;
+}
+
+}  // namespace dots::codec

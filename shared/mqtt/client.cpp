@@ -1,0 +1,213 @@
+#include "mqtt/client.h"
+
+#include <mqtt/async_client.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "log/log.h"
+
+namespace dots::mqtt {
+
+struct Client::Impl : public ::mqtt::callback {
+  explicit Impl(ClientOptions o)
+      : options(std::move(o)),
+        client(options.uri, options.client_id,
+               ::mqtt::create_options(MQTTVERSION_3_1_1, options.max_buffered)) {
+    client.set_callback(*this);
+  }
+
+  ClientOptions options;
+  ::mqtt::async_client client;
+  std::vector<std::pair<std::string, int>> subscriptions;
+  MessageHandler on_message;
+  std::function<void()> on_connected;
+  std::function<void(const std::string&)> on_lost;
+
+  mutable std::mutex mutex;
+  std::condition_variable cv;
+  bool connected = false;
+  bool stopping = false;
+  std::thread connector;
+  std::atomic<std::uint64_t> published{0};
+  std::atomic<std::uint64_t> delivered{0};
+
+  // ::mqtt::callback (network thread)
+  void connection_lost(const std::string& cause) override {
+    {
+      std::lock_guard lock(mutex);
+      connected = false;
+      // Deliveries in flight on the lost connection will never be confirmed to us.
+      delivered = published.load();
+    }
+    cv.notify_all();
+    log::warn(options.log_name, "connection to ", options.uri, " lost",
+              cause.empty() ? "" : ": ", cause);
+    if (on_lost) on_lost(cause);
+  }
+
+  void message_arrived(::mqtt::const_message_ptr msg) override {
+    if (!on_message) return;
+    const auto& payload = msg->get_payload_ref();
+    on_message(msg->get_topic(),
+               {reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()});
+  }
+
+  void delivery_complete(::mqtt::delivery_token_ptr) override {
+    delivered.fetch_add(1);
+    cv.notify_all();
+  }
+
+  ::mqtt::connect_options connectOptions() const {
+    ::mqtt::connect_options opts;
+    opts.set_clean_session(options.clean_session);
+    opts.set_keep_alive_interval(static_cast<int>(options.keep_alive.count()));
+    opts.set_connect_timeout(5);
+    opts.set_max_inflight(options.max_inflight);
+    opts.set_automatic_reconnect(false);
+    if (!options.username.empty()) {
+      opts.set_user_name(options.username);
+      opts.set_password(options.password);
+    }
+    if (options.will) {
+      opts.set_will(::mqtt::will_options(options.will->topic, options.will->payload,
+                                         options.will->qos, options.will->retained));
+    }
+    if (options.uri.starts_with("ssl://")) {
+      ::mqtt::ssl_options ssl;
+      if (!options.ca_file.empty()) ssl.set_trust_store(options.ca_file);
+      opts.set_ssl(ssl);
+    }
+    return opts;
+  }
+
+  void run() {
+    std::minstd_rand rng{std::random_device{}()};
+    int attempt = 0;
+    std::unique_lock lock(mutex);
+    while (!stopping) {
+      if (connected) {
+        cv.wait(lock, [this] { return stopping || !connected; });
+        continue;
+      }
+      lock.unlock();
+      bool ok = tryConnect();
+      lock.lock();
+      if (ok) {
+        attempt = 0;
+        continue;
+      }
+      auto cap = options.max_backoff.count();
+      auto base = std::min<long long>(cap, options.min_backoff.count() << std::min(attempt, 20));
+      ++attempt;
+      std::uniform_int_distribution<long long> jitter(base / 2, std::max<long long>(base, 1));
+      cv.wait_for(lock, std::chrono::milliseconds(jitter(rng)), [this] { return stopping; });
+    }
+  }
+
+  bool tryConnect() {
+    try {
+      client.connect(connectOptions())->wait();
+      for (const auto& [filter, qos] : subscriptions) {
+        client.subscribe(filter, qos)->wait_for(std::chrono::seconds(10));
+      }
+    } catch (const ::mqtt::exception& e) {
+      log::debug(options.log_name, "connect to ", options.uri, " failed: ", e.what());
+      return false;
+    }
+    {
+      std::lock_guard lock(mutex);
+      connected = true;
+    }
+    cv.notify_all();
+    log::info(options.log_name, "connected to ", options.uri, " as ", options.client_id);
+    if (on_connected) on_connected();
+    return true;
+  }
+};
+
+Client::Client(ClientOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+Client::~Client() { stop(); }
+
+void Client::subscribe(std::string filter, int qos) {
+  impl_->subscriptions.emplace_back(std::move(filter), qos);
+}
+void Client::onMessage(MessageHandler handler) { impl_->on_message = std::move(handler); }
+void Client::onConnected(std::function<void()> handler) {
+  impl_->on_connected = std::move(handler);
+}
+void Client::onConnectionLost(std::function<void(const std::string&)> handler) {
+  impl_->on_lost = std::move(handler);
+}
+
+void Client::start() {
+  if (impl_->connector.joinable()) return;
+  impl_->connector = std::thread([this] { impl_->run(); });
+}
+
+bool Client::waitConnected(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(impl_->mutex);
+  return impl_->cv.wait_for(lock, timeout, [this] { return impl_->connected; });
+}
+
+bool Client::isConnected() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->connected;
+}
+
+Result<void> Client::publish(std::string_view topic, std::span<const std::uint8_t> payload,
+                             int qos, bool retained) {
+  if (!isConnected()) return fail("not-connected", impl_->options.uri);
+  try {
+    if (qos > 0) impl_->published.fetch_add(1);
+    impl_->client.publish(std::string(topic), payload.data(), payload.size(), qos, retained);
+  } catch (const ::mqtt::exception& e) {
+    if (qos > 0) impl_->delivered.fetch_add(1);  // it will never be confirmed
+    if (e.get_return_code() == MQTTASYNC_MAX_BUFFERED_MESSAGES) return fail("busy", e.what());
+    return fail("mqtt-publish", e.what());
+  }
+  return {};
+}
+
+Result<void> Client::publish(std::string_view topic, std::string_view payload, int qos,
+                             bool retained) {
+  return publish(topic,
+                 {reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()}, qos,
+                 retained);
+}
+
+std::size_t Client::inflight() const {
+  auto p = impl_->published.load();
+  auto d = impl_->delivered.load();
+  return p > d ? static_cast<std::size_t>(p - d) : 0;
+}
+
+bool Client::waitInflightBelow(std::size_t limit, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(impl_->mutex);
+  return impl_->cv.wait_for(lock, timeout, [&] { return inflight() < limit; });
+}
+
+void Client::stop(std::chrono::milliseconds timeout) {
+  {
+    std::lock_guard lock(impl_->mutex);
+    if (impl_->stopping) return;
+    impl_->stopping = true;
+  }
+  impl_->cv.notify_all();
+  if (impl_->connector.joinable()) impl_->connector.join();
+  try {
+    if (impl_->client.is_connected()) {
+      impl_->client.disconnect(static_cast<int>(timeout.count()))->wait_for(timeout);
+    }
+  } catch (const ::mqtt::exception& e) {
+    log::debug(impl_->options.log_name, "disconnect: ", e.what());
+  }
+}
+
+}  // namespace dots::mqtt

@@ -1,0 +1,63 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <ostream>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace dots::sim {
+
+enum class Format { kSenml, kJson, kPlain };
+
+struct SimOptions {
+  std::string broker = "tcp://127.0.0.1:1883";
+  std::string client_id;  // default dots-sim-<pid>
+  std::size_t sensors = 10;
+  std::uint64_t count = 0;               // total messages; 0 = until duration
+  std::chrono::milliseconds duration{0};  // 0 = until count
+  double rate = 0;                       // messages per second in all; 0 = as fast as possible
+  std::uint64_t seed = 1;
+  Format format = Format::kSenml;
+  int qos = 1;
+  std::string topic_prefix = "sensors";
+  std::string name_prefix = "sensor-";
+  std::size_t max_inflight = 2000;
+  bool progress = true;
+};
+
+struct SimSummary {
+  std::uint64_t sent = 0;         // messages the broker acknowledged (QoS 1) or accepted (QoS 0)
+  std::uint64_t unconfirmed = 0;  // QoS 1 messages without a PUBACK at the end
+  std::uint64_t failed = 0;       // publishes the client refused (disconnected)
+  std::map<std::string, std::uint64_t> per_sensor;
+  double seconds = 0;
+};
+
+// One simulated sensor: a seeded random walk with a unit.
+struct SensorModel {
+  std::string name;
+  std::string unit;
+  double value = 0;
+  double step = 0;
+  std::int64_t last_ms = 0;
+};
+
+// Makes the sensor set for a seed: the same seed gives the same names, units and values.
+std::vector<SensorModel> makeSensors(const SimOptions& options, std::mt19937_64& rng);
+
+// The payload one reading is sent as, in the chosen format.
+std::string formatPayload(Format format, const SensorModel& sensor, double value,
+                          std::int64_t time_ms);
+
+// Publishes readings per `options`. When `log` is given, writes one CSV line per reading sent
+// ("sensor,time_ms,value"; time empty for plain payloads, which the gateway times on arrival).
+// Throws std::runtime_error when the broker cannot be reached.
+SimSummary runSimulation(const SimOptions& options, std::ostream* log);
+
+std::string summaryJson(const SimOptions& options, const SimSummary& summary);
+
+}  // namespace dots::sim
