@@ -1,0 +1,117 @@
+// Every way a batch can be refused by dots-ingest, with a real broker: each is counted by
+// reason, nothing refused is stored or acknowledged, and the ingester keeps serving.
+#include <atomic>
+#include <regex>
+
+#include "codec/ack_codec.h"
+#include "codec/batch_codec.h"
+#include "core/hex.h"
+#include "core/topics.h"
+#include "integration/system.h"
+#include "mqtt/client.h"
+#include "seal/envelope.h"
+
+using namespace dots;
+using namespace dots::itest;
+
+namespace {
+seal::Key keyOf(const std::string& config_path) {
+  std::smatch m;
+  std::string text = readFile(config_path);
+  REQUIRE(std::regex_search(text, m, std::regex("key = \"([0-9a-f]{64})\"")));
+  auto bytes = fromHex(m[1].str());
+  seal::Key key{};
+  std::copy(bytes->begin(), bytes->end(), key.begin());
+  return key;
+}
+
+std::vector<std::uint8_t> sealedBatch(const seal::Key& key, const std::string& gw,
+                                      std::uint32_t epoch, std::uint64_t seq, int readings) {
+  Batch b;
+  for (int i = 0; i < readings; ++i) {
+    b.readings.push_back({"probe", "Cel", 1700000000000 + static_cast<std::int64_t>(seq) * 1000 + i,
+                          ValueKind::kNumber, static_cast<double>(i), "", {}});
+  }
+  seal::AesGcm gcm(key);
+  return seal::sealEnvelope(gcm, {gw, 1, epoch, seq}, codec::encodeBatch(b), true);
+}
+}  // namespace
+
+TEST_CASE("ingest: rejections are counted by reason, duplicates stored once, others served") {
+  System sys;
+  auto cfg_a = sys.provision("gw-a");
+  auto cfg_b = sys.provision("gw-b");
+  seal::Key key_a = keyOf(cfg_a);
+  seal::Key key_b = keyOf(cfg_b);
+  auto ingest = sys.startIngest();
+
+  mqtt::ClientOptions o;
+  o.uri = sys.broker().uri();
+  o.client_id = "probe";
+  mqtt::Client client(o);
+  std::atomic<int> acks_a{0};
+  client.subscribe(topics::ack("gw-a"), 1);
+  client.onMessage([&](std::string_view, std::span<const std::uint8_t> payload) {
+    if (codec::decodeAck(payload)) acks_a.fetch_add(1);
+  });
+  client.start();
+  REQUIRE(client.waitConnected(10s));
+
+  auto good = sealedBatch(key_a, "gw-a", 5, 1, 10);
+  REQUIRE(client.publish(topics::up("gw-a"), good, 1));
+  REQUIRE(client.publish(topics::up("gw-a"), good, 1));                                  // duplicate
+  REQUIRE(client.publish(topics::up("gw-zz"), sealedBatch(key_a, "gw-zz", 5, 1, 3), 1)); // unknown-gateway
+  REQUIRE(client.publish(topics::up("gw-a"), sealedBatch(key_b, "gw-a", 5, 2, 3), 1));   // bad-tag
+  REQUIRE(client.publish(topics::up("gw-b"), sealedBatch(key_a, "gw-a", 5, 3, 3), 1));   // gateway-mismatch
+  REQUIRE(client.publish(topics::up("gw-a"), std::string_view("{\"not\":\"a batch\"}"), 1)); // malformed
+  auto tampered = sealedBatch(key_a, "gw-a", 5, 4, 3);
+  {
+    auto view = seal::readEnvelope(tampered);
+    REQUIRE(view.has_value());
+    tampered[static_cast<std::size_t>(view->ciphertext.data() - tampered.data()) + 2] ^= 0x40;
+  }
+  REQUIRE(client.publish(topics::up("gw-a"), tampered, 1));                              // bad-tag
+  // A batch of readings that are not a valid FlatBuffer inside a valid seal.
+  {
+    seal::AesGcm gcm(key_a);
+    std::vector<std::uint8_t> junk(64, 0x11);
+    REQUIRE(client.publish(topics::up("gw-a"), seal::sealEnvelope(gcm, {"gw-a", 1, 5, 5}, junk, false), 1));
+  }
+  REQUIRE(client.publish("dots/v1/gw-a/b/up", good, 1));                                // bad-topic
+  // Everything above is judged before the registry changes below.
+  REQUIRE(waitFor([&] {
+    std::string log = ingest->log();
+    return log.find("gateway-mismatch") != std::string::npos &&
+           log.find("2 malformed so far") != std::string::npos &&
+           log.find("2 bad-tag so far") != std::string::npos;
+  }, 20s));
+  sys.ctl({"endpoint", "disable", "--gateway", "gw-b"});
+  // The running ingester sees the change without a restart.
+  REQUIRE(waitFor([&] {
+    (void)client.publish(topics::up("gw-b"), sealedBatch(key_b, "gw-b", 5, 9, 1), 1);
+    return ingest->log().find("disabled-endpoint") != std::string::npos;
+  }, 20s));
+  // And still serves everyone else.
+  REQUIRE(client.publish(topics::up("gw-a"), sealedBatch(key_a, "gw-a", 5, 6, 4), 1));
+
+  REQUIRE(waitFor([&] { return sys.count("gw-a").count == 14; }, 20s));
+  REQUIRE(waitFor([&] { return acks_a.load() >= 3; }, 20s));  // good, its duplicate, seq 6
+  CHECK(sys.count("gw-a").distinct == 14);
+  CHECK(sys.count("gw-b").count == 0);
+  CHECK(sys.count("gw-zz").count == 0);
+
+  REQUIRE(ingest->stop() == 0);
+  std::string log = ingest->log();
+  INFO(log);
+  std::smatch m;
+  REQUIRE(std::regex_search(log, m, std::regex("final: 14 readings stored in 2 batches.*")));
+  std::string final_line = m[0];
+  CHECK(final_line.find("bad-tag=2") != std::string::npos);
+  CHECK(final_line.find("duplicate=1") != std::string::npos);
+  CHECK(final_line.find("unknown-gateway=1") != std::string::npos);
+  CHECK(final_line.find("gateway-mismatch=1") != std::string::npos);
+  CHECK(final_line.find("malformed=2") != std::string::npos);
+  CHECK(final_line.find("bad-topic") == std::string::npos);  // not subscribed: never arrives
+  CHECK(final_line.find("disabled-endpoint=") != std::string::npos);
+  CHECK(log.find("rejected batch on dots/v1/gw-zz/up: unknown-gateway") != std::string::npos);
+}

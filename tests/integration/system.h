@@ -1,0 +1,138 @@
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <memory>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "integration/harness.h"
+#include "unit/temp_dir.h"
+
+namespace dots::itest {
+
+struct Counts {
+  long count = -1;
+  long distinct = -1;
+};
+
+// A whole Dots installation on loopback: a real Mosquitto, a data folder provisioned with
+// dotsctl, and dots-ingest / dots-gateway processes started on demand.
+class System {
+ public:
+  System() : broker_(dir_.str()) {
+    std::filesystem::create_directories(data());
+    ctl({"account", "add", "acme"});
+  }
+
+  std::string data() const { return dir_.file("data"); }
+  std::string path(const std::string& name) const { return dir_.file(name); }
+  Broker& broker() { return broker_; }
+
+  CommandResult ctl(std::vector<std::string> args) {
+    args.insert(args.begin(), {DOTS_CTL_BIN, "--data", data()});
+    CommandResult r = run(args, dir_.str());
+    INFO("dotsctl stderr: ", r.err);
+    REQUIRE(r.code == 0);
+    return r;
+  }
+
+  // Provisions `gw` and writes its config, with `extra` lines added under [uplink] and [batch].
+  std::string provision(const std::string& gw, const std::string& uplink_extra = "",
+                        const std::string& batch_extra = "") {
+    CommandResult r = ctl({"endpoint", "add", "--account", "acme", "--gateway", gw, "--broker",
+                           broker_.uri(), "--local-broker", broker_.uri(), "--spool",
+                           path("spool-" + gw + ".db")});
+    std::string config = r.out;
+    config.replace(config.find("[uplink]\n"), 9, "[uplink]\n" + uplink_extra);
+    config += "\n[batch]\n" + batch_extra;
+    std::string file = path(gw + ".toml");
+    writeFile(file, config);
+    return file;
+  }
+
+  std::unique_ptr<Process> startIngest(const std::string& log_name = "ingest.log") {
+    auto p = std::make_unique<Process>(
+        std::vector<std::string>{DOTS_INGEST_BIN, "--data", data(), "--broker", broker_.uri()},
+        path(log_name));
+    bool up = waitFor([&] { return p->log().find("ingest-mqtt: connected") != std::string::npos; }, 20s);
+    INFO(p->log());
+    REQUIRE(up);
+    return p;
+  }
+
+  std::unique_ptr<Process> startGateway(const std::string& config, const std::string& log_name) {
+    auto p = std::make_unique<Process>(std::vector<std::string>{DOTS_GATEWAY_BIN, "--config", config},
+                                       path(log_name));
+    bool up = waitFor([&] {
+      std::string log = p->log();
+      return log.find("input: connected") != std::string::npos &&
+             log.find("uplink: connected") != std::string::npos;
+    }, 20s);
+    INFO(p->log());
+    REQUIRE(up);
+    return p;
+  }
+
+  Counts count(const std::string& gw = "") {
+    std::vector<std::string> args{"readings", "count", "--json"};
+    if (!gw.empty()) args.insert(args.end(), {"--gateway", gw});
+    CommandResult r = ctl(args);
+    std::smatch m;
+    Counts c;
+    if (std::regex_search(r.out, m, std::regex(R"(\"count\": (\d+), \"distinct\": (\d+))"))) {
+      c.count = std::stol(m[1]);
+      c.distinct = std::stol(m[2]);
+    }
+    return c;
+  }
+
+  // "sensor,time_ms,value" lines of what was stored for `gw`, sorted.
+  std::vector<std::string> stored(const std::string& gw) {
+    CommandResult r = ctl({"readings", "export", "--gateway", gw, "--format", "csv"});
+    std::vector<std::string> lines;
+    std::istringstream in(r.out);
+    std::string line;
+    std::getline(in, line);
+    CHECK(line == "gateway,sensor,time_ms,value");
+    while (std::getline(in, line)) {
+      REQUIRE(line.starts_with(gw + ","));
+      lines.push_back(line.substr(gw.size() + 1));
+    }
+    std::sort(lines.begin(), lines.end());
+    return lines;
+  }
+
+  // The lines of dots-sim's --log-csv file, sorted.
+  static std::vector<std::string> sent(const std::string& csv_path) {
+    std::vector<std::string> lines;
+    std::istringstream in(readFile(csv_path));
+    std::string line;
+    while (std::getline(in, line)) lines.push_back(line);
+    std::sort(lines.begin(), lines.end());
+    return lines;
+  }
+
+  static long sentCount(const std::string& summary_path) {
+    std::smatch m;
+    std::string s = readFile(summary_path);
+    if (!std::regex_search(s, m, std::regex(R"(\"sent\": (\d+))"))) return -1;
+    return std::stol(m[1]);
+  }
+
+  std::vector<std::string> simArgs(const std::string& tag, long count, int sensors, double rate) {
+    return {DOTS_SIM_BIN, "--broker", broker_.uri(), "--sensors", std::to_string(sensors),
+            "--count", std::to_string(count), "--rate", std::to_string(rate), "--seed", "7",
+            "--quiet", "--client-id", "sim-" + tag, "--summary-json", path(tag + "-summary.json"),
+            "--log-csv", path(tag + "-sent.csv")};
+  }
+
+ private:
+  test::TempDir dir_;
+  Broker broker_;
+};
+
+}  // namespace dots::itest
