@@ -2,7 +2,7 @@
 add_library(dots_warnings INTERFACE)
 target_compile_options(dots_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align -Wunused
-  -Woverloaded-virtual -Wnull-dereference -Wformat=2 -Wimplicit-fallthrough)
+  -Woverloaded-virtual -Wformat=2 -Wimplicit-fallthrough)
 option(DOTS_WERROR "Treat warnings as errors" OFF)
 if(DOTS_WERROR)
   target_compile_options(dots_warnings INTERFACE -Werror)

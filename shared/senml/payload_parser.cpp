@@ -195,7 +195,8 @@ Result<void> PayloadParser::parse(std::string_view payload, std::string_view top
   switch (root.type()) {
     case simdjson::dom::element_type::ARRAY: {
       Base base;
-      for (simdjson::dom::element item : root.get_array().value_unsafe()) {
+      simdjson::dom::array records = root.get_array().value_unsafe();
+      for (simdjson::dom::element item : records) {
         simdjson::dom::object record;
         if (item.get_object().get(record) != simdjson::SUCCESS) {
           return rollback({"senml-bad-field", "SenML pack entries must be objects"});
@@ -207,7 +208,8 @@ Result<void> PayloadParser::parse(std::string_view payload, std::string_view top
     }
     case simdjson::dom::element_type::OBJECT: {
       Base base;
-      auto r = resolveRecord(root.get_object().value_unsafe(), base, topic_name, now_ms, out);
+      simdjson::dom::object record = root.get_object().value_unsafe();
+      auto r = resolveRecord(record, base, topic_name, now_ms, out);
       if (!r) return rollback(r.error());
       if (out.size() == mark) return fail("senml-bad-field", "object carries no value");
       return {};

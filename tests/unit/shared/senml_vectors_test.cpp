@@ -33,7 +33,8 @@ struct Expected {
 std::vector<Expected> loadResolved(const std::string& json) {
   simdjson::dom::parser parser;
   std::vector<Expected> out;
-  for (simdjson::dom::object rec : parser.parse(json).get_array().value()) {
+  simdjson::dom::array records = parser.parse(json).get_array().value();
+  for (simdjson::dom::object rec : records) {
     Expected e;
     for (auto field : rec) {
       if (field.key == "n") e.name = std::string(field.value.get_string().value());
