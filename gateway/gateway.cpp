@@ -26,7 +26,9 @@ Gateway::Gateway(GatewayConfig config)
       in, [this](std::vector<Reading>&& readings) { onReadings(std::move(readings)); });
 }
 
-Gateway::~Gateway() { stop(); }
+Gateway::~Gateway() {
+  stop();
+}
 
 void Gateway::start() {
   uplink_->start();
@@ -114,26 +116,24 @@ std::string Gateway::statusJson(const char* state) {
     oldest_age_ms = std::max<std::int64_t>(0, wallMillis() - **oldest);
   }
   std::ostringstream out;
-  out << R"({"state":")" << state << R"(","gateway":")" << config_.id
-      << R"(","time_ms":)" << wallMillis() << R"(,"epoch":)" << uplink_->epoch()
-      << R"(,"uplink":")" << (uplink_->connected() ? "connected" : "disconnected")
-      << R"(","local":")" << (input_->connected() ? "connected" : "disconnected")
-      << R"(","messages":)" << input_->messages() << R"(,"received":)" << input_->readings()
-      << R"(,"rejected":{)";
+  out << R"({"state":")" << state << R"(","gateway":")" << config_.id << R"(","time_ms":)"
+      << wallMillis() << R"(,"epoch":)" << uplink_->epoch() << R"(,"uplink":")"
+      << (uplink_->connected() ? "connected" : "disconnected") << R"(","local":")"
+      << (input_->connected() ? "connected" : "disconnected") << R"(","messages":)"
+      << input_->messages() << R"(,"received":)" << input_->readings() << R"(,"rejected":{)";
   bool first = true;
   for (const auto& [reason, n] : input_->rejected()) {
     out << (first ? "" : ",") << '"' << reason << R"(":)" << n;
     first = false;
   }
-  out << R"(},"spooled":)" << c.readings_spooled.load() << R"(,"acked":)"
-      << c.readings_acked.load() << R"(,"dropped":)" << c.readings_dropped.load()
-      << R"(,"batches":{"spooled":)" << c.batches_spooled.load() << R"(,"sent":)"
-      << c.batches_sent.load() << R"(,"resent":)" << c.batches_resent.load() << R"(,"acked":)"
-      << c.batches_acked.load() << R"(,"dropped":)" << c.batches_dropped.load()
-      << R"(},"spool_bytes":)" << spool.bytes() << R"(,"spool_batches":)" << spool.batches()
-      << R"(,"spool_readings":)" << spool.readings() << R"(,"oldest_unacked_ms":)"
-      << oldest_age_ms << R"(,"inflight":)" << uplink_->inflight() << R"(,"spool_errors":)"
-      << c.spool_errors.load() << "}";
+  out << R"(},"spooled":)" << c.readings_spooled.load() << R"(,"acked":)" << c.readings_acked.load()
+      << R"(,"dropped":)" << c.readings_dropped.load() << R"(,"batches":{"spooled":)"
+      << c.batches_spooled.load() << R"(,"sent":)" << c.batches_sent.load() << R"(,"resent":)"
+      << c.batches_resent.load() << R"(,"acked":)" << c.batches_acked.load() << R"(,"dropped":)"
+      << c.batches_dropped.load() << R"(},"spool_bytes":)" << spool.bytes()
+      << R"(,"spool_batches":)" << spool.batches() << R"(,"spool_readings":)" << spool.readings()
+      << R"(,"oldest_unacked_ms":)" << oldest_age_ms << R"(,"inflight":)" << uplink_->inflight()
+      << R"(,"spool_errors":)" << c.spool_errors.load() << "}";
   return out.str();
 }
 

@@ -1,6 +1,5 @@
 // dots-gateway: wiring only. See gateway.h for what it does.
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 
 #include "app/signals.h"
@@ -12,8 +11,9 @@
 
 int main(int argc, char** argv) {
   dots::app::blockStopSignals();
-  CLI::App app{"dots-gateway: collects sensor readings, seals and spools them, forwards them to "
-               "the Dots cloud"};
+  CLI::App app{
+      "dots-gateway: collects sensor readings, seals and spools them, forwards them to "
+      "the Dots cloud"};
   std::string config_path;
   std::string broker;
   std::string local_broker;

@@ -28,7 +28,9 @@ std::string valueText(const Reading& r, bool json) {
   return "";
 }
 
-cloud::ReadingFilter filterOf(const ReadingQuery& q) { return {q.gateway, q.sensor}; }
+cloud::ReadingFilter filterOf(const ReadingQuery& q) {
+  return {q.gateway, q.sensor};
+}
 
 }  // namespace
 
@@ -64,20 +66,21 @@ int endpointAdd(const Context& ctx, const std::string& account, const std::strin
   if (!reg) return report(ctx, reg.error());
   auto ep = reg->addEndpoint(account, gateway);
   if (!ep) return report(ctx, ep.error());
-  std::string spool = snippet.spool.empty() ? "/var/lib/dots/spool-" + gateway + ".db" : snippet.spool;
+  std::string spool =
+      snippet.spool.empty() ? "/var/lib/dots/spool-" + gateway + ".db" : snippet.spool;
   // A complete dots-gateway config; the key is the secret that binds the gateway to its endpoint.
   ctx.out << "# dots-gateway config for gateway \"" << gateway << "\" of account \"" << account
           << "\".\n# Keep it secret: the key seals this gateway's data. Every key is described in\n"
           << "# deploy/gateway.toml.\n"
           << "[gateway]\nid = " << jsonQuote(gateway) << "\n\n"
-          << "[uplink]\nbroker = " << jsonQuote(snippet.broker) << "\nkey_id = "
-          << ep->active_key_id << "\nkey = \"" << toHex(ep->keys.at(ep->active_key_id))
-          << "\"\n\n"
+          << "[uplink]\nbroker = " << jsonQuote(snippet.broker)
+          << "\nkey_id = " << ep->active_key_id << "\nkey = \""
+          << toHex(ep->keys.at(ep->active_key_id)) << "\"\n\n"
           << "[local]\nbroker = " << jsonQuote(snippet.local_broker)
           << "\ntopics = [\"sensors/#\"]\n\n"
           << "[spool]\npath = " << jsonQuote(spool) << "\n";
-  ctx.err << "endpoint for gateway " << gateway << " added to account " << account
-          << " (key id " << ep->active_key_id << ")\n";
+  ctx.err << "endpoint for gateway " << gateway << " added to account " << account << " (key id "
+          << ep->active_key_id << ")\n";
   return kOk;
 }
 
@@ -129,15 +132,16 @@ int readingsStats(const Context& ctx, const ReadingQuery& q, bool json) {
   if (!store) return report(ctx, store.error());
   auto stats = store->stats(filterOf(q));
   if (!stats) return report(ctx, stats.error());
-  if (json) ctx.out << "[";
-  else ctx.out << "gateway\tsensor\tunit\tcount\tfirst_ms\tlast_ms\n";
+  if (json)
+    ctx.out << "[";
+  else
+    ctx.out << "gateway\tsensor\tunit\tcount\tfirst_ms\tlast_ms\n";
   for (std::size_t i = 0; i < stats->size(); ++i) {
     const auto& s = (*stats)[i];
     if (json) {
       ctx.out << (i ? "," : "") << R"({"gateway":)" << jsonQuote(s.gateway) << R"(,"sensor":)"
               << jsonQuote(s.sensor) << R"(,"unit":)" << jsonQuote(s.unit) << R"(,"count":)"
-              << s.count << R"(,"first_ms":)" << s.first_ms << R"(,"last_ms":)" << s.last_ms
-              << "}";
+              << s.count << R"(,"first_ms":)" << s.first_ms << R"(,"last_ms":)" << s.last_ms << "}";
     } else {
       ctx.out << s.gateway << "\t" << s.sensor << "\t" << s.unit << "\t" << s.count << "\t"
               << s.first_ms << "\t" << s.last_ms << "\n";

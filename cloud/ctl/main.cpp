@@ -1,6 +1,5 @@
 // dotsctl: wiring only; each command lives in commands.cpp.
 #include <CLI/CLI.hpp>
-
 #include <filesystem>
 #include <iostream>
 
@@ -78,11 +77,14 @@ int main(int argc, char** argv) {
       ->add_option("--format", format, "output format")
       ->check(CLI::IsMember({"csv"}))
       ->capture_default_str();
-  rd->get_subcommand("count")->callback([&] { rc = dots::ctl::readingsCount(ctx(), query(), json); });
-  rd->get_subcommand("stats")->callback([&] { rc = dots::ctl::readingsStats(ctx(), query(), json); });
+  rd->get_subcommand("count")->callback(
+      [&] { rc = dots::ctl::readingsCount(ctx(), query(), json); });
+  rd->get_subcommand("stats")->callback(
+      [&] { rc = dots::ctl::readingsStats(ctx(), query(), json); });
   rd->get_subcommand("recent")->callback(
       [&] { rc = dots::ctl::readingsRecent(ctx(), query(), limit, json); });
-  rd->get_subcommand("export")->callback([&] { rc = dots::ctl::readingsExportCsv(ctx(), query()); });
+  rd->get_subcommand("export")->callback(
+      [&] { rc = dots::ctl::readingsExportCsv(ctx(), query()); });
 
   try {
     app.parse(argc, argv);

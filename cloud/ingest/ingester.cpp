@@ -1,7 +1,8 @@
 #include "ingest/ingester.h"
 
-#include <stdexcept>
 #include <unistd.h>
+
+#include <stdexcept>
 
 #include "codec/ack_codec.h"
 #include "codec/batch_codec.h"
@@ -38,8 +39,10 @@ mqtt::ClientOptions clientOptions(const IngestOptions& o) {
 
 Ingester::Ingester(IngestOptions options)
     : options_(std::move(options)),
-      registry_(orThrow(Registry::open(options_.data_dir), "cannot open the registry in " + options_.data_dir)),
-      store_(orThrow(ReadingStore::open(options_.data_dir), "cannot open the store in " + options_.data_dir)),
+      registry_(orThrow(Registry::open(options_.data_dir),
+                        "cannot open the registry in " + options_.data_dir)),
+      store_(orThrow(ReadingStore::open(options_.data_dir),
+                     "cannot open the store in " + options_.data_dir)),
       client_(clientOptions(options_)) {
   client_.subscribe("$share/" + options_.environment + "/" + std::string(topics::kAllUp), 1);
   client_.onMessage([this](std::string_view topic, std::span<const std::uint8_t> payload) {
@@ -48,7 +51,9 @@ Ingester::Ingester(IngestOptions options)
   reloadRegistryIfChanged();
 }
 
-Ingester::~Ingester() { stop(); }
+Ingester::~Ingester() {
+  stop();
+}
 
 void Ingester::start() {
   worker_ = std::thread([this] { work(); });
@@ -137,7 +142,8 @@ void Ingester::reject(const Error& error, std::string_view topic) {
   long suppressed = 0;
   if (log_limiter_.allow(error.reason, suppressed)) {
     log::warn("ingest", "rejected batch on ", topic, ": ", error.describe(), " (", total, " ",
-              error.reason, " so far", suppressed ? log::concat(", ", suppressed, " not logged") : "", ")");
+              error.reason, " so far",
+              suppressed ? log::concat(", ", suppressed, " not logged") : "", ")");
   }
 }
 
@@ -145,8 +151,10 @@ Result<IncomingBatch> Ingester::admit(const Message& message) {
   auto gw = topics::gatewayOfUpTopic(message.topic);
   if (!gw) return fail("bad-topic", "not dots/v1/<gateway>/up");
   auto ep = endpoints_.find(std::string(*gw));
-  if (ep == endpoints_.end()) return fail("unknown-gateway", "no endpoint for \"" + std::string(*gw) + "\"");
-  if (!ep->second.enabled) return fail("disabled-endpoint", "endpoint \"" + std::string(*gw) + "\" is disabled");
+  if (ep == endpoints_.end())
+    return fail("unknown-gateway", "no endpoint for \"" + std::string(*gw) + "\"");
+  if (!ep->second.enabled)
+    return fail("disabled-endpoint", "endpoint \"" + std::string(*gw) + "\" is disabled");
   auto envelope = seal::readEnvelope(message.payload);
   if (!envelope) return std::unexpected(envelope.error());
   if (envelope->header.gateway != *gw) {
@@ -222,10 +230,10 @@ void Ingester::logStats(bool final) {
   auto reasons = now.rejected;
   if (now.duplicates > 0) reasons["duplicate"] = now.duplicates;
   for (const auto& [reason, n] : reasons) rejected += " " + reason + "=" + std::to_string(n);
-  log::info("ingest", final ? "final: " : "", now.readings_stored, " readings stored in ",
-            now.batches_stored, " batches (+", now.readings_stored - logged_.readings_stored,
-            " since last report); rejected or repeated batches:",
-            rejected.empty() ? " none" : rejected);
+  log::info(
+      "ingest", final ? "final: " : "", now.readings_stored, " readings stored in ",
+      now.batches_stored, " batches (+", now.readings_stored - logged_.readings_stored,
+      " since last report); rejected or repeated batches:", rejected.empty() ? " none" : rejected);
   logged_ = now;
 }
 

@@ -28,8 +28,8 @@ struct IngestOptions {
   std::string username;
   std::string password;
   std::string ca_file;
-  std::size_t max_group = 512;        // batches committed in one transaction at most
-  std::size_t queue_limit = 20000;    // messages waiting; beyond it the MQTT thread waits
+  std::size_t max_group = 512;      // batches committed in one transaction at most
+  std::size_t queue_limit = 20000;  // messages waiting; beyond it the MQTT thread waits
   std::chrono::seconds stats_interval{10};
 };
 

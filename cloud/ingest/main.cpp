@@ -1,6 +1,5 @@
 // dots-ingest: wiring only. See ingester.h for what it does.
 #include <CLI/CLI.hpp>
-
 #include <filesystem>
 #include <iostream>
 
@@ -11,8 +10,9 @@
 
 int main(int argc, char** argv) {
   dots::app::blockStopSignals();
-  CLI::App app{"dots-ingest: takes sealed batches from field gateways, verifies, stores and "
-               "acknowledges them"};
+  CLI::App app{
+      "dots-ingest: takes sealed batches from field gateways, verifies, stores and "
+      "acknowledges them"};
   dots::cloud::IngestOptions options;
   std::string log_level = "info";
   app.set_version_flag("--version", std::string("dots-ingest ") + dots::kVersion);

@@ -41,7 +41,8 @@ Result<Account> Registry::addAccount(const std::string& name) {
   if (!topics::isValidGatewayId(name)) {
     return fail("bad-name", "account names are 1-64 characters of A-Z a-z 0-9 - _ .");
   }
-  auto st = db_.prepare("INSERT INTO accounts(name, created_ms) VALUES(?1, ?2) ON CONFLICT DO NOTHING");
+  auto st =
+      db_.prepare("INSERT INTO accounts(name, created_ms) VALUES(?1, ?2) ON CONFLICT DO NOTHING");
   if (!st) return std::unexpected(st.error());
   st->bind(1, name).bind(2, wallMillis());
   if (auto r = st->run(); !r) return std::unexpected(r.error());
@@ -123,8 +124,8 @@ Result<std::vector<Endpoint>> Registry::query(const std::string& where, const st
     if (!*row) break;
     std::string gw = st->text(0);
     if (out.empty() || out.back().gateway != gw) {
-      out.push_back(Endpoint{gw, st->text(1), st->int64(2) != 0,
-                             static_cast<std::uint32_t>(st->int64(3)), {}});
+      out.push_back(Endpoint{
+          gw, st->text(1), st->int64(2) != 0, static_cast<std::uint32_t>(st->int64(3)), {}});
     }
     auto blob = st->blob(5);
     if (!st->isNull(4) && blob.size() == seal::kKeyBytes) {
@@ -136,7 +137,9 @@ Result<std::vector<Endpoint>> Registry::query(const std::string& where, const st
   return out;
 }
 
-Result<std::vector<Endpoint>> Registry::endpoints() { return query("", ""); }
+Result<std::vector<Endpoint>> Registry::endpoints() {
+  return query("", "");
+}
 
 Result<std::optional<Endpoint>> Registry::endpoint(const std::string& gateway) {
   auto list = query("WHERE e.gateway = ?1", gateway);
@@ -150,7 +153,8 @@ Result<void> Registry::setEnabled(const std::string& gateway, bool enabled) {
   if (!st) return std::unexpected(st.error());
   st->bind(1, static_cast<std::int64_t>(enabled ? 1 : 0)).bind(2, gateway);
   if (auto r = st->run(); !r) return std::unexpected(r.error());
-  if (db_.changes() == 0) return fail("no-such-endpoint", "no endpoint for gateway \"" + gateway + "\"");
+  if (db_.changes() == 0)
+    return fail("no-such-endpoint", "no endpoint for gateway \"" + gateway + "\"");
   return {};
 }
 

@@ -73,9 +73,9 @@ Result<ReadingStore> ReadingStore::open(const std::string& data_dir) {
   for (auto* st : {&insert_batch, &insert_reading, &find_series, &insert_series}) {
     if (!*st) return std::unexpected(st->error());
   }
-  auto statements = std::make_unique<Statements>(Statements{
-      std::move(*insert_batch), std::move(*insert_reading), std::move(*find_series),
-      std::move(*insert_series)});
+  auto statements =
+      std::make_unique<Statements>(Statements{std::move(*insert_batch), std::move(*insert_reading),
+                                              std::move(*find_series), std::move(*insert_series)});
   return ReadingStore(std::move(*db), std::move(statements));
 }
 
@@ -138,8 +138,10 @@ Result<CommitOutcome> ReadingStore::commit(std::span<const IncomingBatch> batche
       } else {
         ir.bind(4, reading.value).bindNull(5);
       }
-      if (reading.sum) ir.bind(6, *reading.sum);
-      else ir.bindNull(6);
+      if (reading.sum)
+        ir.bind(6, *reading.sum);
+      else
+        ir.bindNull(6);
       ir.bind(7, static_cast<std::int64_t>(in.batch.historical ? 1 : 0));
       if (auto r = ir.run(); !r) return abort(r.error());
     }

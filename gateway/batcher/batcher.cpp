@@ -26,7 +26,8 @@ Batch Batcher::take() {
     batch.readings.swap(pending_);
   } else {
     auto split = pending_.begin() + static_cast<std::ptrdiff_t>(max_readings_);
-    batch.readings.assign(std::make_move_iterator(pending_.begin()), std::make_move_iterator(split));
+    batch.readings.assign(std::make_move_iterator(pending_.begin()),
+                          std::make_move_iterator(split));
     pending_.erase(pending_.begin(), split);
     // The remainder keeps the age of the batch it came from, so it leaves promptly.
   }

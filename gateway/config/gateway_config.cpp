@@ -33,11 +33,14 @@ GatewayConfig loadGatewayConfig(const std::string& path) {
   }
   std::copy(key->begin(), key->end(), c.key.begin());
   c.compress = file.choice("uplink.compression", "zstd", {"zstd", "none"}) == "zstd";
-  c.ack_timeout = std::chrono::milliseconds(file.integer("uplink.ack_timeout_ms", 5000, 100, 600000));
+  c.ack_timeout =
+      std::chrono::milliseconds(file.integer("uplink.ack_timeout_ms", 5000, 100, 600000));
   c.max_inflight = static_cast<std::size_t>(file.integer("uplink.max_inflight", 64, 1, 65535));
   c.status_interval = std::chrono::seconds(file.integer("uplink.status_interval_s", 10, 1, 86400));
-  c.min_backoff = std::chrono::milliseconds(file.integer("uplink.reconnect_min_ms", 200, 10, 600000));
-  c.max_backoff = std::chrono::milliseconds(file.integer("uplink.reconnect_max_ms", 30000, 10, 3600000));
+  c.min_backoff =
+      std::chrono::milliseconds(file.integer("uplink.reconnect_min_ms", 200, 10, 600000));
+  c.max_backoff =
+      std::chrono::milliseconds(file.integer("uplink.reconnect_max_ms", 30000, 10, 3600000));
   if (c.max_backoff < c.min_backoff) {
     file.failAt("uplink.reconnect_max_ms", "must not be below uplink.reconnect_min_ms");
   }
@@ -54,14 +57,16 @@ GatewayConfig loadGatewayConfig(const std::string& path) {
   c.max_readings = static_cast<std::size_t>(file.integer("batch.max_readings", 1000, 1, 100000));
 
   c.spool.path = file.string("spool.path", "/var/lib/dots/spool.db");
-  c.spool.max_bytes = static_cast<std::uint64_t>(
-      file.integer("spool.max_bytes", 1ll << 30, 4096, 1ll << 50));
-  c.spool.policy = file.choice("spool.policy", "drop-oldest", {"drop-oldest", "reject-new"}) ==
-                           "drop-oldest"
-                       ? SpoolPolicy::kDropOldest
-                       : SpoolPolicy::kRejectNew;
+  c.spool.max_bytes =
+      static_cast<std::uint64_t>(file.integer("spool.max_bytes", 1ll << 30, 4096, 1ll << 50));
+  c.spool.policy =
+      file.choice("spool.policy", "drop-oldest", {"drop-oldest", "reject-new"}) == "drop-oldest"
+          ? SpoolPolicy::kDropOldest
+          : SpoolPolicy::kRejectNew;
   std::string sync = file.choice("spool.sync", "normal", {"off", "normal", "full"});
-  c.spool.sync = sync == "off" ? SpoolSync::kOff : sync == "full" ? SpoolSync::kFull : SpoolSync::kNormal;
+  c.spool.sync = sync == "off"    ? SpoolSync::kOff
+                 : sync == "full" ? SpoolSync::kFull
+                                  : SpoolSync::kNormal;
 
   file.rejectUnknownKeys();
   return c;

@@ -25,9 +25,13 @@ SensorInput::SensorInput(InputOptions options, Sink sink)
   });
 }
 
-SensorInput::~SensorInput() { stop(); }
+SensorInput::~SensorInput() {
+  stop();
+}
 
-void SensorInput::start() { client_.start(); }
+void SensorInput::start() {
+  client_.start();
+}
 
 void SensorInput::stop() {
   // Detach the sink first: nothing taken after stop() may be handed on.

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <tuple>
 #include <ctime>
+#include <tuple>
 
 #include "log/log.h"
 
@@ -65,7 +65,8 @@ Result<Spool> Spool::open(const SpoolOptions& options) {
 }
 
 Result<void> Spool::prepare() {
-  auto st = db_.prepare("SELECT count(*), coalesce(sum(bytes),0), coalesce(sum(readings),0) FROM batches");
+  auto st = db_.prepare(
+      "SELECT count(*), coalesce(sum(bytes),0), coalesce(sum(readings),0) FROM batches");
   if (!st) return std::unexpected(st.error());
   auto row = st->step();
   if (!row) return std::unexpected(row.error());
@@ -89,8 +90,9 @@ Result<std::uint32_t> Spool::reserveEpoch(std::uint32_t at_least) {
   last = std::max(last, st2->int64(0));
   st2->reset();
   std::uint32_t epoch = std::max<std::uint32_t>(at_least, static_cast<std::uint32_t>(last + 1));
-  auto up = db_.prepare("INSERT INTO meta(key,value) VALUES('epoch',?1) "
-                        "ON CONFLICT(key) DO UPDATE SET value=excluded.value");
+  auto up = db_.prepare(
+      "INSERT INTO meta(key,value) VALUES('epoch',?1) "
+      "ON CONFLICT(key) DO UPDATE SET value=excluded.value");
   if (!up) return std::unexpected(up.error());
   up->bind(1, static_cast<std::int64_t>(epoch));
   // One statement, its own transaction; FULL sync for this one write whatever the setting.
@@ -117,8 +119,7 @@ Result<void> Spool::dropOldest(AppendOutcome& outcome) {
   return {};
 }
 
-Result<AppendOutcome> Spool::append(std::uint32_t epoch, std::uint64_t seq,
-                                    std::uint32_t readings,
+Result<AppendOutcome> Spool::append(std::uint32_t epoch, std::uint64_t seq, std::uint32_t readings,
                                     const std::vector<std::uint8_t>& payload,
                                     std::int64_t created_ms) {
   AppendOutcome outcome;

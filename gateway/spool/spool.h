@@ -35,7 +35,7 @@ struct SpoolEntry {
 
 struct AppendOutcome {
   bool stored = false;
-  std::uint64_t dropped_batches = 0;   // by policy, to make room or because it was full
+  std::uint64_t dropped_batches = 0;  // by policy, to make room or because it was full
   std::uint64_t dropped_readings = 0;
 };
 

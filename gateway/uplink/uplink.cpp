@@ -35,9 +35,8 @@ Uplink::Uplink(const GatewayConfig& config, Spool spool, std::function<void()> w
       up_topic_(topics::up(config.id)),
       status_topic_(topics::status(config.id)) {
   client_.subscribe(topics::ack(config.id), 1);
-  client_.onMessage([this](std::string_view, std::span<const std::uint8_t> payload) {
-    onAckMessage(payload);
-  });
+  client_.onMessage(
+      [this](std::string_view, std::span<const std::uint8_t> payload) { onAckMessage(payload); });
   client_.onConnected([this] {
     {
       std::lock_guard lock(queue_mutex_);
@@ -47,21 +46,25 @@ Uplink::Uplink(const GatewayConfig& config, Spool spool, std::function<void()> w
   });
 }
 
-Uplink::~Uplink() { stop(); }
+Uplink::~Uplink() {
+  stop();
+}
 
 void Uplink::start() {
   auto now_s = static_cast<std::uint32_t>(wallMillis() / 1000);
   auto epoch = spool_.reserveEpoch(now_s);
-  if (!epoch) throw std::runtime_error("spool: cannot reserve an epoch: " + epoch.error().describe());
+  if (!epoch)
+    throw std::runtime_error("spool: cannot reserve an epoch: " + epoch.error().describe());
   epoch_ = *epoch;
   next_seq_ = 0;
-  log::info("uplink", "gateway ", config_.id, " epoch ", epoch_, "; spool holds ",
-            spool_.batches(), " batches (", spool_.readings(), " readings, ", spool_.bytes(),
-            " bytes)");
+  log::info("uplink", "gateway ", config_.id, " epoch ", epoch_, "; spool holds ", spool_.batches(),
+            " batches (", spool_.readings(), " readings, ", spool_.bytes(), " bytes)");
   client_.start();
 }
 
-void Uplink::stop() { client_.stop(); }
+void Uplink::stop() {
+  client_.stop();
+}
 
 bool Uplink::hasWork() const {
   std::lock_guard lock(queue_mutex_);

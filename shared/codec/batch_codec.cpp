@@ -51,11 +51,12 @@ std::vector<std::uint8_t> encodeBatch(const Batch& batch) {
   }
 
   for (const Reading& r : readings) {
-    auto [it, inserted] = index.try_emplace(SeriesKey{r.name, r.unit},
-                                            static_cast<std::uint32_t>(series.size()));
+    auto [it, inserted] =
+        index.try_emplace(SeriesKey{r.name, r.unit}, static_cast<std::uint32_t>(series.size()));
     if (inserted) {
       auto name = fbb.CreateString(r.name);
-      auto unit = r.unit.empty() ? flatbuffers::Offset<flatbuffers::String>() : fbb.CreateString(r.unit);
+      auto unit =
+          r.unit.empty() ? flatbuffers::Offset<flatbuffers::String>() : fbb.CreateString(r.unit);
       series.push_back(wire::CreateSeries(fbb, name, unit));
     }
     series_index.push_back(it->second);
@@ -86,7 +87,8 @@ std::vector<std::uint8_t> encodeBatch(const Batch& batch) {
 }
 
 Result<Batch> decodeBatch(std::span<const std::uint8_t> bytes) {
-  if (bytes.size() > kMaxBatchBytes) return fail("oversize", "batch of " + std::to_string(bytes.size()) + " bytes");
+  if (bytes.size() > kMaxBatchBytes)
+    return fail("oversize", "batch of " + std::to_string(bytes.size()) + " bytes");
   // Depth: Batch -> vector -> Series -> string is 4 levels; allow a little slack.
   flatbuffers::Verifier verifier(bytes.data(), bytes.size(), /*max_depth=*/8,
                                  /*max_tables=*/kMaxReadingsPerBatch + 16);

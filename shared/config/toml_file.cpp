@@ -10,10 +10,27 @@
 
 namespace dots::config {
 
+namespace {
+const toml::node* find(const toml::table& table, std::string_view key) {
+  return table.at_path(key).node();
+}
+}  // namespace
+
 struct TomlFile::Impl {
   std::string label;
   toml::table table;
   std::set<std::string, std::less<>> read;
+
+  // Marks `key` as read; its node, or null when absent and optional; throws when absent and
+  // required.
+  const toml::node* lookup(std::string_view key, bool optional) {
+    read.emplace(key);
+    const toml::node* node = find(table, key);
+    if (!node && !optional) {
+      throw ConfigError(label + ": missing required key '" + std::string(key) + "'");
+    }
+    return node;
+  }
 };
 
 TomlFile::TomlFile(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -42,12 +59,6 @@ TomlFile TomlFile::load(const std::string& path) {
   return parse(buffer.str(), path);
 }
 
-namespace {
-const toml::node* find(const toml::table& table, std::string_view key) {
-  return table.at_path(key).node();
-}
-}  // namespace
-
 void TomlFile::failAt(std::string_view key, const std::string& message) const {
   std::ostringstream msg;
   msg << impl_->label;
@@ -56,27 +67,21 @@ void TomlFile::failAt(std::string_view key, const std::string& message) const {
   throw ConfigError(msg.str());
 }
 
-bool TomlFile::has(std::string_view key) const { return find(impl_->table, key) != nullptr; }
+bool TomlFile::has(std::string_view key) const {
+  return find(impl_->table, key) != nullptr;
+}
 
 std::string TomlFile::string(std::string_view key, std::optional<std::string> fallback) {
-  impl_->read.emplace(key);
-  const toml::node* node = find(impl_->table, key);
-  if (!node) {
-    if (!fallback) throw ConfigError(impl_->label + ": missing required key '" + std::string(key) + "'");
-    return *fallback;
-  }
+  const toml::node* node = impl_->lookup(key, fallback.has_value());
+  if (!node) return *fallback;
   if (!node->is_string()) failAt(key, "must be a string");
   return std::string(*node->value<std::string_view>());
 }
 
 std::int64_t TomlFile::integer(std::string_view key, std::optional<std::int64_t> fallback,
                                std::int64_t min, std::int64_t max) {
-  impl_->read.emplace(key);
-  const toml::node* node = find(impl_->table, key);
-  if (!node) {
-    if (!fallback) throw ConfigError(impl_->label + ": missing required key '" + std::string(key) + "'");
-    return *fallback;
-  }
+  const toml::node* node = impl_->lookup(key, fallback.has_value());
+  if (!node) return *fallback;
   if (!node->is_integer()) failAt(key, "must be an integer");
   std::int64_t v = *node->value<std::int64_t>();
   if (v < min || v > max) {
@@ -88,12 +93,8 @@ std::int64_t TomlFile::integer(std::string_view key, std::optional<std::int64_t>
 
 double TomlFile::number(std::string_view key, std::optional<double> fallback, double min,
                         double max) {
-  impl_->read.emplace(key);
-  const toml::node* node = find(impl_->table, key);
-  if (!node) {
-    if (!fallback) throw ConfigError(impl_->label + ": missing required key '" + std::string(key) + "'");
-    return *fallback;
-  }
+  const toml::node* node = impl_->lookup(key, fallback.has_value());
+  if (!node) return *fallback;
   if (!node->is_number()) failAt(key, "must be a number");
   double v = *node->value<double>();
   if (!(v >= min && v <= max)) {
@@ -105,24 +106,16 @@ double TomlFile::number(std::string_view key, std::optional<double> fallback, do
 }
 
 bool TomlFile::boolean(std::string_view key, std::optional<bool> fallback) {
-  impl_->read.emplace(key);
-  const toml::node* node = find(impl_->table, key);
-  if (!node) {
-    if (!fallback) throw ConfigError(impl_->label + ": missing required key '" + std::string(key) + "'");
-    return *fallback;
-  }
+  const toml::node* node = impl_->lookup(key, fallback.has_value());
+  if (!node) return *fallback;
   if (!node->is_boolean()) failAt(key, "must be true or false");
   return *node->value<bool>();
 }
 
 std::vector<std::string> TomlFile::strings(std::string_view key,
                                            std::optional<std::vector<std::string>> fallback) {
-  impl_->read.emplace(key);
-  const toml::node* node = find(impl_->table, key);
-  if (!node) {
-    if (!fallback) throw ConfigError(impl_->label + ": missing required key '" + std::string(key) + "'");
-    return *fallback;
-  }
+  const toml::node* node = impl_->lookup(key, fallback.has_value());
+  if (!node) return *fallback;
   const toml::array* array = node->as_array();
   if (!array) failAt(key, "must be an array of strings");
   std::vector<std::string> out;
@@ -149,7 +142,8 @@ void TomlFile::rejectUnknownKeys() const {
   std::function<void(const toml::table&, const std::string&)> walk =
       [&](const toml::table& table, const std::string& prefix) {
         for (const auto& [k, node] : table) {
-          std::string path = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+          std::string path =
+              prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
           if (const toml::table* sub = node.as_table()) {
             walk(*sub, path);
           } else if (!impl_->read.contains(path)) {

@@ -28,8 +28,8 @@ class TomlFile {
 
   bool has(std::string_view key) const;
   std::string string(std::string_view key, std::optional<std::string> fallback = std::nullopt);
-  std::int64_t integer(std::string_view key, std::optional<std::int64_t> fallback,
-                       std::int64_t min, std::int64_t max);
+  std::int64_t integer(std::string_view key, std::optional<std::int64_t> fallback, std::int64_t min,
+                       std::int64_t max);
   double number(std::string_view key, std::optional<double> fallback, double min, double max);
   bool boolean(std::string_view key, std::optional<bool> fallback);
   std::vector<std::string> strings(std::string_view key,

@@ -15,8 +15,8 @@ struct Reading {
   std::string unit;
   std::int64_t time_ms = 0;  // milliseconds since the Unix epoch
   ValueKind kind = ValueKind::kNumber;
-  double value = 0;     // kNumber: the value; kBoolean: 0 or 1
-  std::string text;     // kText: the string; kData: the base64url text as received
+  double value = 0;  // kNumber: the value; kBoolean: 0 or 1
+  std::string text;  // kText: the string; kData: the base64url text as received
   std::optional<double> sum;
 
   bool operator==(const Reading&) const = default;

@@ -7,7 +7,8 @@ std::optional<std::string_view> gatewayOfUpTopic(std::string_view topic) {
   constexpr std::string_view kSuffix = "/up";
   if (topic.size() <= kPrefix.size() + kSuffix.size()) return std::nullopt;
   if (!topic.starts_with(kPrefix) || !topic.ends_with(kSuffix)) return std::nullopt;
-  std::string_view gw = topic.substr(kPrefix.size(), topic.size() - kPrefix.size() - kSuffix.size());
+  std::string_view gw =
+      topic.substr(kPrefix.size(), topic.size() - kPrefix.size() - kSuffix.size());
   if (!isValidGatewayId(gw)) return std::nullopt;
   return gw;
 }

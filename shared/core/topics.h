@@ -7,8 +7,12 @@
 namespace dots::topics {
 
 // The uplink topic tree (DESIGN §2.3): dots/v1/<gw>/{up,ack,status,cmd}.
-inline std::string up(std::string_view gw) { return "dots/v1/" + std::string(gw) + "/up"; }
-inline std::string ack(std::string_view gw) { return "dots/v1/" + std::string(gw) + "/ack"; }
+inline std::string up(std::string_view gw) {
+  return "dots/v1/" + std::string(gw) + "/up";
+}
+inline std::string ack(std::string_view gw) {
+  return "dots/v1/" + std::string(gw) + "/ack";
+}
 inline std::string status(std::string_view gw) {
   return "dots/v1/" + std::string(gw) + "/status";
 }

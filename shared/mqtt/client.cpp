@@ -46,8 +46,8 @@ struct Client::Impl : public ::mqtt::callback {
       delivered = published.load();
     }
     cv.notify_all();
-    log::warn(options.log_name, "connection to ", options.uri, " lost",
-              cause.empty() ? "" : ": ", cause);
+    log::warn(options.log_name, "connection to ", options.uri, " lost", cause.empty() ? "" : ": ",
+              cause);
     if (on_lost) on_lost(cause);
   }
 
@@ -133,12 +133,16 @@ struct Client::Impl : public ::mqtt::callback {
 
 Client::Client(ClientOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 
-Client::~Client() { stop(); }
+Client::~Client() {
+  stop();
+}
 
 void Client::subscribe(std::string filter, int qos) {
   impl_->subscriptions.emplace_back(std::move(filter), qos);
 }
-void Client::onMessage(MessageHandler handler) { impl_->on_message = std::move(handler); }
+void Client::onMessage(MessageHandler handler) {
+  impl_->on_message = std::move(handler);
+}
 void Client::onConnected(std::function<void()> handler) {
   impl_->on_connected = std::move(handler);
 }
@@ -161,8 +165,8 @@ bool Client::isConnected() const {
   return impl_->connected;
 }
 
-Result<void> Client::publish(std::string_view topic, std::span<const std::uint8_t> payload,
-                             int qos, bool retained) {
+Result<void> Client::publish(std::string_view topic, std::span<const std::uint8_t> payload, int qos,
+                             bool retained) {
   if (!isConnected()) return fail("not-connected", impl_->options.uri);
   try {
     if (qos > 0) impl_->published.fetch_add(1);
@@ -177,9 +181,8 @@ Result<void> Client::publish(std::string_view topic, std::span<const std::uint8_
 
 Result<void> Client::publish(std::string_view topic, std::string_view payload, int qos,
                              bool retained) {
-  return publish(topic,
-                 {reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()}, qos,
-                 retained);
+  return publish(topic, {reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()},
+                 qos, retained);
 }
 
 std::size_t Client::inflight() const {

@@ -24,7 +24,9 @@ AesGcm::AesGcm(const Key& key) : impl_(std::make_unique<Impl>()) {
   }
 }
 
-AesGcm::~AesGcm() { mbedtls_gcm_free(&impl_->ctx); }
+AesGcm::~AesGcm() {
+  mbedtls_gcm_free(&impl_->ctx);
+}
 
 void AesGcm::encrypt(std::span<const std::uint8_t, kNonceBytes> nonce,
                      std::span<const std::uint8_t> aad, std::span<const std::uint8_t> plaintext,
@@ -34,8 +36,7 @@ void AesGcm::encrypt(std::span<const std::uint8_t, kNonceBytes> nonce,
   // Cannot fail for a valid key, 12-byte nonce and 16-byte tag.
   mbedtls_gcm_crypt_and_tag(&impl_->ctx, MBEDTLS_GCM_ENCRYPT, plaintext.size(), nonce.data(),
                             nonce.size(), aad.data(), aad.size(), plaintext.data(),
-                            out.data() + start, kTagBytes,
-                            out.data() + start + plaintext.size());
+                            out.data() + start, kTagBytes, out.data() + start + plaintext.size());
 }
 
 bool AesGcm::decrypt(std::span<const std::uint8_t, kNonceBytes> nonce,
@@ -44,9 +45,9 @@ bool AesGcm::decrypt(std::span<const std::uint8_t, kNonceBytes> nonce,
   if (sealed.size() < kTagBytes) return false;
   std::size_t n = sealed.size() - kTagBytes;
   out.resize(n);
-  int rc = mbedtls_gcm_auth_decrypt(&impl_->ctx, n, nonce.data(), nonce.size(), aad.data(),
-                                    aad.size(), sealed.data() + n, kTagBytes, sealed.data(),
-                                    out.data());
+  int rc =
+      mbedtls_gcm_auth_decrypt(&impl_->ctx, n, nonce.data(), nonce.size(), aad.data(), aad.size(),
+                               sealed.data() + n, kTagBytes, sealed.data(), out.data());
   if (rc != 0) {
     out.clear();
     return false;
@@ -60,8 +61,8 @@ Key randomKey() {
   mbedtls_entropy_init(&entropy);
   mbedtls_ctr_drbg_init(&drbg);
   static constexpr unsigned char kPersonal[] = "dots-key";
-  int rc = mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy, kPersonal,
-                                 sizeof kPersonal - 1);
+  int rc =
+      mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy, kPersonal, sizeof kPersonal - 1);
   Key key{};
   if (rc == 0) rc = mbedtls_ctr_drbg_random(&drbg, key.data(), key.size());
   mbedtls_ctr_drbg_free(&drbg);
@@ -113,10 +114,9 @@ std::vector<std::uint8_t> sealEnvelope(AesGcm& gcm, const EnvelopeHeader& header
   auto gw = fbb.CreateString(header.gateway);
   auto nonce_vec = fbb.CreateVector(nonce.data(), nonce.size());
   auto ct_vec = fbb.CreateVector(sealed);
-  auto root = wire::CreateEnvelope(fbb, kEnvelopeVersion, gw, header.key_id, header.epoch,
-                                   header.seq,
-                                   use_zstd ? wire::Compression::Zstd : wire::Compression::None,
-                                   nonce_vec, ct_vec);
+  auto root = wire::CreateEnvelope(
+      fbb, kEnvelopeVersion, gw, header.key_id, header.epoch, header.seq,
+      use_zstd ? wire::Compression::Zstd : wire::Compression::None, nonce_vec, ct_vec);
   wire::FinishEnvelopeBuffer(fbb, root);
   return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
 }

@@ -143,7 +143,8 @@ Result<void> resolveRecord(simdjson::dom::object record, Base& base, std::string
       sum = *d;
       has_sum = true;
     } else if (!key.empty() && key.back() == '_') {
-      return fail("senml-must-understand", "unknown must-understand field \"" + std::string(key) + "\"");
+      return fail("senml-must-understand",
+                  "unknown must-understand field \"" + std::string(key) + "\"");
     }
     // Other fields (e.g. "l", "ut") are extensions we may ignore (RFC 8428 §4.4).
   }

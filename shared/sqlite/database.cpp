@@ -41,8 +41,8 @@ Database::~Database() = default;
 
 Result<Database> Database::open(const std::string& path, Mode mode) {
   auto handle = std::make_unique<Handle>();
-  int flags = mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY
-                                      : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  int flags =
+      mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
   flags |= SQLITE_OPEN_NOMUTEX;
   int rc = sqlite3_open_v2(path.c_str(), &handle->db, flags, nullptr);
   if (rc != SQLITE_OK) return std::unexpected(errorFrom(handle->db, rc, "open " + path));
@@ -74,8 +74,12 @@ Result<Statement> Database::prepare(std::string_view sql) {
   return Statement(std::move(handle));
 }
 
-std::int64_t Database::lastInsertRowid() const { return sqlite3_last_insert_rowid(handle_->db); }
-int Database::changes() const { return sqlite3_changes(handle_->db); }
+std::int64_t Database::lastInsertRowid() const {
+  return sqlite3_last_insert_rowid(handle_->db);
+}
+int Database::changes() const {
+  return sqlite3_changes(handle_->db);
+}
 
 Statement::Statement(std::unique_ptr<Handle> handle) : handle_(std::move(handle)) {}
 Statement::Statement(Statement&&) noexcept = default;
@@ -129,12 +133,17 @@ void Statement::reset() {
   sqlite3_clear_bindings(handle_->stmt);
 }
 
-std::int64_t Statement::int64(int col) const { return sqlite3_column_int64(handle_->stmt, col); }
-double Statement::real(int col) const { return sqlite3_column_double(handle_->stmt, col); }
+std::int64_t Statement::int64(int col) const {
+  return sqlite3_column_int64(handle_->stmt, col);
+}
+double Statement::real(int col) const {
+  return sqlite3_column_double(handle_->stmt, col);
+}
 std::string Statement::text(int col) const {
   const unsigned char* p = sqlite3_column_text(handle_->stmt, col);
   int n = sqlite3_column_bytes(handle_->stmt, col);
-  return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n)) : std::string();
+  return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n))
+           : std::string();
 }
 std::span<const std::uint8_t> Statement::blob(int col) const {
   const void* p = sqlite3_column_blob(handle_->stmt, col);

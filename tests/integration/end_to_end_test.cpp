@@ -18,14 +18,7 @@ TEST_CASE("end to end: every reading sent is stored exactly once with its name, 
   long sent = System::sentCount(sys.path("run-summary.json"));
   REQUIRE(sent == 5000);
 
-  bool all = waitFor([&] { return sys.count("gw1").count >= sent; }, 60s);
-  INFO("gateway log: ", gateway->log());
-  INFO("ingest log: ", ingest->log());
-  REQUIRE(all);
-  Counts c = sys.count("gw1");
-  CHECK(c.count == sent);
-  CHECK(c.distinct == sent);
-  CHECK(sys.stored("gw1") == System::sent(sys.path("run-sent.csv")));
+  sys.requireExactlyOnce("gw1", sent, "run", gateway->log() + ingest->log());
 
   // A clean shutdown leaves an empty spool: everything was acknowledged.
   CHECK(gateway->stop() == 0);
@@ -33,7 +26,8 @@ TEST_CASE("end to end: every reading sent is stored exactly once with its name, 
   CHECK(ingest->stop() == 0);
 }
 
-TEST_CASE("end to end: an ingester killed (-9) and restarted mid-stream loses and doubles nothing") {
+TEST_CASE(
+    "end to end: an ingester killed (-9) and restarted mid-stream loses and doubles nothing") {
   System sys;
   // A short ack timeout so the batches the dead ingester never acknowledged come back quickly.
   auto config = sys.provision("gw1", "ack_timeout_ms = 1000\n");
@@ -54,14 +48,7 @@ TEST_CASE("end to end: an ingester killed (-9) and restarted mid-stream loses an
   REQUIRE(sent == 12000);
   CHECK(at_kill < sent);  // the kill really was mid-stream
 
-  bool all = waitFor([&] { return sys.count("gw1").count >= sent; }, 60s);
-  INFO("gateway log: ", gateway->log());
-  INFO("ingest log: ", ingest->log());
-  REQUIRE(all);
-  Counts c = sys.count("gw1");
-  CHECK(c.count == sent);
-  CHECK(c.distinct == sent);
-  CHECK(sys.stored("gw1") == System::sent(sys.path("run-sent.csv")));
+  sys.requireExactlyOnce("gw1", sent, "run", gateway->log() + ingest->log());
 }
 
 TEST_CASE("end to end: two gateways, JSON and bare-number payloads") {

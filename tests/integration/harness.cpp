@@ -61,7 +61,9 @@ std::string readFile(const std::string& path) {
   return s.str();
 }
 
-void writeFile(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+void writeFile(const std::string& path, const std::string& text) {
+  std::ofstream(path) << text;
+}
 
 namespace {
 pid_t spawn(const std::vector<std::string>& argv, const std::string& out_path,
@@ -69,11 +71,13 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& out_path,
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_APPEND,
+                                   0644);
   if (err_path == out_path) {
     posix_spawn_file_actions_adddup2(&actions, 1, 2);
   } else {
-    posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_APPEND,
+                                     0644);
   }
   if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
   std::vector<char*> args;
@@ -136,7 +140,8 @@ int Process::stop(std::chrono::milliseconds timeout) {
 CommandResult run(const std::vector<std::string>& argv, const std::string& work_dir,
                   std::chrono::milliseconds timeout) {
   static int counter = 0;
-  std::string base = work_dir + "/cmd-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+  std::string base =
+      work_dir + "/cmd-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
   std::string out_path = base + ".out";
   std::string err_path = base + ".err";
   pid_t pid = spawn(argv, out_path, err_path, "");
@@ -152,7 +157,9 @@ CommandResult run(const std::vector<std::string>& argv, const std::string& work_
   return r;
 }
 
-Broker::Broker(std::string dir) : dir_(std::move(dir)), port_(freePort()) { start(); }
+Broker::Broker(std::string dir) : dir_(std::move(dir)), port_(freePort()) {
+  start();
+}
 
 Broker::~Broker() = default;
 
@@ -170,6 +177,9 @@ void Broker::start() {
   }
 }
 
-void Broker::kill9() { process_->signal(SIGKILL); process_->wait(10s); }
+void Broker::kill9() {
+  process_->signal(SIGKILL);
+  process_->wait(10s);
+}
 
 }  // namespace dots::itest

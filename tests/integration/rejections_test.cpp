@@ -29,8 +29,13 @@ std::vector<std::uint8_t> sealedBatch(const seal::Key& key, const std::string& g
                                       std::uint32_t epoch, std::uint64_t seq, int readings) {
   Batch b;
   for (int i = 0; i < readings; ++i) {
-    b.readings.push_back({"probe", "Cel", 1700000000000 + static_cast<std::int64_t>(seq) * 1000 + i,
-                          ValueKind::kNumber, static_cast<double>(i), "", {}});
+    b.readings.push_back({"probe",
+                          "Cel",
+                          1700000000000 + static_cast<std::int64_t>(seq) * 1000 + i,
+                          ValueKind::kNumber,
+                          static_cast<double>(i),
+                          "",
+                          {}});
   }
   seal::AesGcm gcm(key);
   return seal::sealEnvelope(gcm, {gw, 1, epoch, seq}, codec::encodeBatch(b), true);
@@ -59,38 +64,46 @@ TEST_CASE("ingest: rejections are counted by reason, duplicates stored once, oth
 
   auto good = sealedBatch(key_a, "gw-a", 5, 1, 10);
   REQUIRE(client.publish(topics::up("gw-a"), good, 1));
-  REQUIRE(client.publish(topics::up("gw-a"), good, 1));                                  // duplicate
-  REQUIRE(client.publish(topics::up("gw-zz"), sealedBatch(key_a, "gw-zz", 5, 1, 3), 1)); // unknown-gateway
-  REQUIRE(client.publish(topics::up("gw-a"), sealedBatch(key_b, "gw-a", 5, 2, 3), 1));   // bad-tag
-  REQUIRE(client.publish(topics::up("gw-b"), sealedBatch(key_a, "gw-a", 5, 3, 3), 1));   // gateway-mismatch
-  REQUIRE(client.publish(topics::up("gw-a"), std::string_view("{\"not\":\"a batch\"}"), 1)); // malformed
+  REQUIRE(client.publish(topics::up("gw-a"), good, 1));  // duplicate
+  REQUIRE(client.publish(topics::up("gw-zz"), sealedBatch(key_a, "gw-zz", 5, 1, 3),
+                         1));  // unknown-gateway
+  REQUIRE(client.publish(topics::up("gw-a"), sealedBatch(key_b, "gw-a", 5, 2, 3), 1));  // bad-tag
+  REQUIRE(client.publish(topics::up("gw-b"), sealedBatch(key_a, "gw-a", 5, 3, 3),
+                         1));  // gateway-mismatch
+  REQUIRE(client.publish(topics::up("gw-a"), std::string_view("{\"not\":\"a batch\"}"),
+                         1));  // malformed
   auto tampered = sealedBatch(key_a, "gw-a", 5, 4, 3);
   {
     auto view = seal::readEnvelope(tampered);
     REQUIRE(view.has_value());
     tampered[static_cast<std::size_t>(view->ciphertext.data() - tampered.data()) + 2] ^= 0x40;
   }
-  REQUIRE(client.publish(topics::up("gw-a"), tampered, 1));                              // bad-tag
+  REQUIRE(client.publish(topics::up("gw-a"), tampered, 1));  // bad-tag
   // A batch of readings that are not a valid FlatBuffer inside a valid seal.
   {
     seal::AesGcm gcm(key_a);
     std::vector<std::uint8_t> junk(64, 0x11);
-    REQUIRE(client.publish(topics::up("gw-a"), seal::sealEnvelope(gcm, {"gw-a", 1, 5, 5}, junk, false), 1));
+    REQUIRE(client.publish(topics::up("gw-a"),
+                           seal::sealEnvelope(gcm, {"gw-a", 1, 5, 5}, junk, false), 1));
   }
-  REQUIRE(client.publish("dots/v1/gw-a/b/up", good, 1));                                // bad-topic
+  REQUIRE(client.publish("dots/v1/gw-a/b/up", good, 1));  // bad-topic
   // Everything above is judged before the registry changes below.
-  REQUIRE(waitFor([&] {
-    std::string log = ingest->log();
-    return log.find("gateway-mismatch") != std::string::npos &&
-           log.find("2 malformed so far") != std::string::npos &&
-           log.find("2 bad-tag so far") != std::string::npos;
-  }, 20s));
+  REQUIRE(waitFor(
+      [&] {
+        std::string log = ingest->log();
+        return log.find("gateway-mismatch") != std::string::npos &&
+               log.find("2 malformed so far") != std::string::npos &&
+               log.find("2 bad-tag so far") != std::string::npos;
+      },
+      20s));
   sys.ctl({"endpoint", "disable", "--gateway", "gw-b"});
   // The running ingester sees the change without a restart.
-  REQUIRE(waitFor([&] {
-    (void)client.publish(topics::up("gw-b"), sealedBatch(key_b, "gw-b", 5, 9, 1), 1);
-    return ingest->log().find("disabled-endpoint") != std::string::npos;
-  }, 20s));
+  REQUIRE(waitFor(
+      [&] {
+        (void)client.publish(topics::up("gw-b"), sealedBatch(key_b, "gw-b", 5, 9, 1), 1);
+        return ingest->log().find("disabled-endpoint") != std::string::npos;
+      },
+      20s));
   // And still serves everyone else.
   REQUIRE(client.publish(topics::up("gw-a"), sealedBatch(key_a, "gw-a", 5, 6, 4), 1));
 

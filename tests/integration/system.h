@@ -43,9 +43,9 @@ class System {
   // Provisions `gw` and writes its config, with `extra` lines added under [uplink] and [batch].
   std::string provision(const std::string& gw, const std::string& uplink_extra = "",
                         const std::string& batch_extra = "") {
-    CommandResult r = ctl({"endpoint", "add", "--account", "acme", "--gateway", gw, "--broker",
-                           broker_.uri(), "--local-broker", broker_.uri(), "--spool",
-                           path("spool-" + gw + ".db")});
+    CommandResult r =
+        ctl({"endpoint", "add", "--account", "acme", "--gateway", gw, "--broker", broker_.uri(),
+             "--local-broker", broker_.uri(), "--spool", path("spool-" + gw + ".db")});
     std::string config = r.out;
     config.replace(config.find("[uplink]\n"), 9, "[uplink]\n" + uplink_extra);
     config += "\n[batch]\n" + batch_extra;
@@ -58,20 +58,23 @@ class System {
     auto p = std::make_unique<Process>(
         std::vector<std::string>{DOTS_INGEST_BIN, "--data", data(), "--broker", broker_.uri()},
         path(log_name));
-    bool up = waitFor([&] { return p->log().find("ingest-mqtt: connected") != std::string::npos; }, 20s);
+    bool up =
+        waitFor([&] { return p->log().find("ingest-mqtt: connected") != std::string::npos; }, 20s);
     INFO(p->log());
     REQUIRE(up);
     return p;
   }
 
   std::unique_ptr<Process> startGateway(const std::string& config, const std::string& log_name) {
-    auto p = std::make_unique<Process>(std::vector<std::string>{DOTS_GATEWAY_BIN, "--config", config},
-                                       path(log_name));
-    bool up = waitFor([&] {
-      std::string log = p->log();
-      return log.find("input: connected") != std::string::npos &&
-             log.find("uplink: connected") != std::string::npos;
-    }, 20s);
+    auto p = std::make_unique<Process>(
+        std::vector<std::string>{DOTS_GATEWAY_BIN, "--config", config}, path(log_name));
+    bool up = waitFor(
+        [&] {
+          std::string log = p->log();
+          return log.find("input: connected") != std::string::npos &&
+                 log.find("uplink: connected") != std::string::npos;
+        },
+        20s);
     INFO(p->log());
     REQUIRE(up);
     return p;
@@ -123,11 +126,38 @@ class System {
     return std::stol(m[1]);
   }
 
+  // Waits until `expected` readings of `gw` are stored, then requires each exactly once with the
+  // sensor, time and value dots-sim logged in <tag>-sent.csv.
+  void requireExactlyOnce(const std::string& gw, long expected, const std::string& tag,
+                          const std::string& context) {
+    bool all = waitFor([&] { return count(gw).count >= expected; }, 60s);
+    INFO(context);
+    REQUIRE(all);
+    Counts c = count(gw);
+    CHECK(c.count == expected);
+    CHECK(c.distinct == expected);
+    CHECK(stored(gw) == sent(path(tag + "-sent.csv")));
+  }
+
   std::vector<std::string> simArgs(const std::string& tag, long count, int sensors, double rate) {
-    return {DOTS_SIM_BIN, "--broker", broker_.uri(), "--sensors", std::to_string(sensors),
-            "--count", std::to_string(count), "--rate", std::to_string(rate), "--seed", "7",
-            "--quiet", "--client-id", "sim-" + tag, "--summary-json", path(tag + "-summary.json"),
-            "--log-csv", path(tag + "-sent.csv")};
+    return {DOTS_SIM_BIN,
+            "--broker",
+            broker_.uri(),
+            "--sensors",
+            std::to_string(sensors),
+            "--count",
+            std::to_string(count),
+            "--rate",
+            std::to_string(rate),
+            "--seed",
+            "7",
+            "--quiet",
+            "--client-id",
+            "sim-" + tag,
+            "--summary-json",
+            path(tag + "-summary.json"),
+            "--log-csv",
+            path(tag + "-sent.csv")};
   }
 
  private:

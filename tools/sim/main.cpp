@@ -1,6 +1,5 @@
 // dots-sim: wiring only; the simulation lives in simulator.cpp.
 #include <CLI/CLI.hpp>
-
 #include <fstream>
 #include <iostream>
 
@@ -19,18 +18,21 @@ int main(int argc, char** argv) {
   bool quiet = false;
   app.add_option("--broker", o.broker, "broker URI")->capture_default_str();
   app.add_option("--client-id", o.client_id, "MQTT client id");
-  app.add_option("--sensors", o.sensors, "number of sensors")->capture_default_str()
+  app.add_option("--sensors", o.sensors, "number of sensors")
+      ->capture_default_str()
       ->check(CLI::Range(1, 10000000));
   app.add_option("--count", o.count, "readings to send in all (0: until --duration)")
       ->capture_default_str();
   app.add_option("--duration", duration_s, "seconds to run (0: until --count)")
       ->check(CLI::Range(0.0, 1e7));
   app.add_option("--rate", o.rate, "readings per second in all (0: as fast as possible)")
-      ->capture_default_str()->check(CLI::Range(0.0, 1e9));
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e9));
   app.add_option("--seed", o.seed, "random seed; the same seed repeats the run")
       ->capture_default_str();
   app.add_option("--format", format, "payload format")
-      ->check(CLI::IsMember({"senml", "json", "plain"}))->capture_default_str();
+      ->check(CLI::IsMember({"senml", "json", "plain"}))
+      ->capture_default_str();
   app.add_option("--qos", o.qos, "MQTT QoS")->check(CLI::IsMember({0, 1}))->capture_default_str();
   app.add_option("--topic-prefix", o.topic_prefix, "topics are <prefix>/<sensor>")
       ->capture_default_str();
@@ -50,7 +52,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   o.duration = std::chrono::milliseconds(static_cast<std::int64_t>(duration_s * 1000));
-  o.format = format == "senml" ? dots::sim::Format::kSenml
+  o.format = format == "senml"  ? dots::sim::Format::kSenml
              : format == "json" ? dots::sim::Format::kJson
                                 : dots::sim::Format::kPlain;
   o.progress = !quiet;

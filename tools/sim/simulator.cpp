@@ -1,11 +1,12 @@
 #include "sim/simulator.h"
 
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdio>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
-#include <unistd.h>
 
 #include "core/clock.h"
 #include "core/text.h"
@@ -26,7 +27,9 @@ constexpr Kind kKinds[] = {
     {"V", 230.0, 3.0, 0.1},   {"A", 2.0, 1.0, 0.02},    {"lx", 300.0, 150.0, 3.0},
 };
 
-double round2(double v) { return std::round(v * 100.0) / 100.0; }
+double round2(double v) {
+  return std::round(v * 100.0) / 100.0;
+}
 }  // namespace
 
 std::vector<SensorModel> makeSensors(const SimOptions& options, std::mt19937_64& rng) {
@@ -57,8 +60,7 @@ std::string formatPayload(Format format, const SensorModel& sensor, double value
              R"(,"v":)" + v + "}]";
     case Format::kJson:
       return R"({"v":)" + v + R"(,"t":)" + t + R"(,"u":")" + sensor.unit + R"("})";
-    case Format::kPlain:
-      return v;
+    case Format::kPlain: return v;
   }
   return v;
 }
@@ -72,7 +74,8 @@ SimSummary runSimulation(const SimOptions& options, std::ostream* log) {
 
   mqtt::ClientOptions co;
   co.uri = options.broker;
-  co.client_id = options.client_id.empty() ? "dots-sim-" + std::to_string(::getpid()) : options.client_id;
+  co.client_id =
+      options.client_id.empty() ? "dots-sim-" + std::to_string(::getpid()) : options.client_id;
   co.max_inflight = static_cast<int>(options.max_inflight);
   co.log_name = "sim";
   mqtt::Client client(co);
@@ -84,15 +87,16 @@ SimSummary runSimulation(const SimOptions& options, std::ostream* log) {
   SimSummary summary;
   auto start = SteadyClock::now();
   auto next_progress = start + std::chrono::seconds(1);
-  auto end_at = options.duration.count() > 0 ? start + options.duration
-                                             : SteadyClock::time_point::max();
+  auto end_at =
+      options.duration.count() > 0 ? start + options.duration : SteadyClock::time_point::max();
   std::uint64_t attempted = 0;
   std::vector<std::uint64_t> per_sensor(sensors.size());
   while ((options.count == 0 || attempted < options.count) && SteadyClock::now() < end_at) {
     if (options.count == 0 && options.duration.count() == 0) break;
     if (options.rate > 0) {
-      auto due = start + std::chrono::duration_cast<SteadyClock::duration>(
-                             std::chrono::duration<double>(static_cast<double>(attempted) / options.rate));
+      auto due =
+          start + std::chrono::duration_cast<SteadyClock::duration>(
+                      std::chrono::duration<double>(static_cast<double>(attempted) / options.rate));
       if (due > SteadyClock::now()) std::this_thread::sleep_until(due);
     }
     if (options.qos > 0 && client.inflight() >= options.max_inflight) {
@@ -146,7 +150,9 @@ std::string summaryJson(const SimOptions& options, const SimSummary& summary) {
   out << R"({"sent": )" << summary.sent << R"(, "unconfirmed": )" << summary.unconfirmed
       << R"(, "failed": )" << summary.failed << R"(, "seconds": )" << formatDouble(summary.seconds)
       << R"(, "seed": )" << options.seed << R"(, "format": ")"
-      << (options.format == Format::kSenml ? "senml" : options.format == Format::kJson ? "json" : "plain")
+      << (options.format == Format::kSenml  ? "senml"
+          : options.format == Format::kJson ? "json"
+                                            : "plain")
       << R"(", "per_sensor": {)";
   bool first = true;
   for (const auto& [name, n] : summary.per_sensor) {

@@ -17,9 +17,9 @@ struct SimOptions {
   std::string broker = "tcp://127.0.0.1:1883";
   std::string client_id;  // default dots-sim-<pid>
   std::size_t sensors = 10;
-  std::uint64_t count = 0;               // total messages; 0 = until duration
+  std::uint64_t count = 0;                // total messages; 0 = until duration
   std::chrono::milliseconds duration{0};  // 0 = until count
-  double rate = 0;                       // messages per second in all; 0 = as fast as possible
+  double rate = 0;                        // messages per second in all; 0 = as fast as possible
   std::uint64_t seed = 1;
   Format format = Format::kSenml;
   int qos = 1;

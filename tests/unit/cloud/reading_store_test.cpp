@@ -1,6 +1,7 @@
+#include "store/reading_store.h"
+
 #include <doctest/doctest.h>
 
-#include "store/reading_store.h"
 #include "unit/temp_dir.h"
 
 using namespace dots;

@@ -1,6 +1,7 @@
+#include "registry/registry.h"
+
 #include <doctest/doctest.h>
 
-#include "registry/registry.h"
 #include "unit/temp_dir.h"
 
 using namespace dots;

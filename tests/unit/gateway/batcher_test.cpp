@@ -1,13 +1,15 @@
-#include <doctest/doctest.h>
-
 #include "batcher/batcher.h"
+
+#include <doctest/doctest.h>
 
 using namespace dots;
 using dots::gateway::Batcher;
 using namespace std::chrono_literals;
 
 namespace {
-Reading r(int i) { return Reading{"s", "", i, ValueKind::kNumber, static_cast<double>(i), "", {}}; }
+Reading r(int i) {
+  return Reading{"s", "", i, ValueKind::kNumber, static_cast<double>(i), "", {}};
+}
 }  // namespace
 
 TEST_CASE("batcher: due after linger, measured from the first reading") {

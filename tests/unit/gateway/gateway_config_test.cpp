@@ -1,8 +1,9 @@
+#include "config/gateway_config.h"
+
 #include <doctest/doctest.h>
 
 #include <fstream>
 
-#include "config/gateway_config.h"
 #include "config/toml_file.h"
 #include "unit/temp_dir.h"
 
@@ -43,8 +44,9 @@ TEST_CASE("gateway config: minimal file gets documented defaults") {
 TEST_CASE("gateway config: bad values name file, line and key") {
   test::TempDir dir;
   auto path = write(dir, "[gateway]\nid = \"gw1\"\n[uplink]\nkey_id = 1\nkey = \"abc\"\n");
-  CHECK(errorOf(path) == path + ":5: key 'uplink.key': must be 64 hex digits (a 256-bit key from "
-                                "`dotsctl endpoint add`)");
+  CHECK(errorOf(path) == path +
+                             ":5: key 'uplink.key': must be 64 hex digits (a 256-bit key from "
+                             "`dotsctl endpoint add`)");
   path = write(dir, "[gateway]\nid = \"gw 1\"\n");
   CHECK(errorOf(path).starts_with(path + ":2: key 'gateway.id'"));
   path = write(dir, "[gateway]\nid = \"gw1\"\n[uplink]\nkey_id = 1\nkey = \"" + kKey +

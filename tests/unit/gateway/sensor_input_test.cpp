@@ -1,6 +1,6 @@
-#include <doctest/doctest.h>
-
 #include "inputs/sensor_input.h"
+
+#include <doctest/doctest.h>
 
 using dots::gateway::SensorInput;
 

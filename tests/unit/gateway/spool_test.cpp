@@ -1,8 +1,9 @@
+#include "spool/spool.h"
+
 #include <doctest/doctest.h>
 
 #include <fstream>
 
-#include "spool/spool.h"
 #include "unit/temp_dir.h"
 
 using namespace dots;
@@ -21,7 +22,8 @@ Spool openSpool(const SpoolOptions& o) {
 
 TEST_CASE("spool: append, read in order, remove by acked ranges") {
   test::TempDir dir;
-  Spool spool = openSpool({dir.file("spool.db"), 1 << 20, SpoolPolicy::kDropOldest, SpoolSync::kNormal});
+  Spool spool =
+      openSpool({dir.file("spool.db"), 1 << 20, SpoolPolicy::kDropOldest, SpoolSync::kNormal});
   for (std::uint64_t seq = 0; seq < 5; ++seq) {
     auto r = spool.append(7, seq, 10, payload(100, static_cast<std::uint8_t>(seq)), 1000);
     REQUIRE(r.has_value());
@@ -86,8 +88,10 @@ TEST_CASE("spool: epochs only grow, across reopening, even if the clock goes bac
 
 TEST_CASE("spool: drop-oldest makes room and counts what it dropped") {
   test::TempDir dir;
-  Spool spool = openSpool({dir.file("spool.db"), 4096 * 3, SpoolPolicy::kDropOldest, SpoolSync::kOff});
-  for (std::uint64_t seq = 0; seq < 3; ++seq) REQUIRE(spool.append(1, seq, 5, payload(4096), 1)->stored);
+  Spool spool =
+      openSpool({dir.file("spool.db"), 4096 * 3, SpoolPolicy::kDropOldest, SpoolSync::kOff});
+  for (std::uint64_t seq = 0; seq < 3; ++seq)
+    REQUIRE(spool.append(1, seq, 5, payload(4096), 1)->stored);
   auto r = spool.append(1, 3, 5, payload(4096), 1);
   REQUIRE(r.has_value());
   CHECK(r->stored);
@@ -99,7 +103,8 @@ TEST_CASE("spool: drop-oldest makes room and counts what it dropped") {
 
 TEST_CASE("spool: reject-new keeps what it has and refuses the new batch") {
   test::TempDir dir;
-  Spool spool = openSpool({dir.file("spool.db"), 4096 * 2, SpoolPolicy::kRejectNew, SpoolSync::kOff});
+  Spool spool =
+      openSpool({dir.file("spool.db"), 4096 * 2, SpoolPolicy::kRejectNew, SpoolSync::kOff});
   REQUIRE(spool.append(1, 0, 5, payload(4096), 1)->stored);
   REQUIRE(spool.append(1, 1, 5, payload(4096), 1)->stored);
   auto r = spool.append(1, 2, 6, payload(4096), 1);

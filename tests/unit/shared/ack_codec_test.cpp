@@ -1,6 +1,6 @@
-#include <doctest/doctest.h>
-
 #include "codec/ack_codec.h"
+
+#include <doctest/doctest.h>
 
 using namespace dots::codec;
 

@@ -1,6 +1,6 @@
-#include <doctest/doctest.h>
-
 #include "codec/batch_codec.h"
+
+#include <doctest/doctest.h>
 
 using namespace dots;
 
@@ -30,8 +30,13 @@ TEST_CASE("batch codec: round trip keeps every field of every reading") {
 TEST_CASE("batch codec: an all-numeric batch carries no kind or text columns") {
   Batch numeric;
   for (int i = 0; i < 100; ++i) {
-    numeric.readings.push_back({"s" + std::to_string(i % 10), "Cel", 1700000000000 + i,
-                                ValueKind::kNumber, i * 0.5, "", {}});
+    numeric.readings.push_back({"s" + std::to_string(i % 10),
+                                "Cel",
+                                1700000000000 + i,
+                                ValueKind::kNumber,
+                                i * 0.5,
+                                "",
+                                {}});
   }
   auto bytes = codec::encodeBatch(numeric);
   auto out = codec::decodeBatch(bytes);

@@ -1,14 +1,16 @@
+#include "seal/envelope.h"
+
 #include <doctest/doctest.h>
 
 #include <string>
-
-#include "seal/envelope.h"
 
 using namespace dots;
 using namespace dots::seal;
 
 namespace {
-std::vector<std::uint8_t> bytesOf(const std::string& s) { return {s.begin(), s.end()}; }
+std::vector<std::uint8_t> bytesOf(const std::string& s) {
+  return {s.begin(), s.end()};
+}
 
 Key keyFilledWith(std::uint8_t b) {
   Key k{};

@@ -1,6 +1,6 @@
-#include <doctest/doctest.h>
-
 #include "senml/payload_parser.h"
+
+#include <doctest/doctest.h>
 
 using namespace dots;
 using dots::senml::PayloadParser;
@@ -8,7 +8,8 @@ using dots::senml::PayloadParser;
 namespace {
 constexpr std::int64_t kNow = 1700000000000;
 
-Result<std::vector<Reading>> parse(std::string_view payload, std::string_view topic = "topic/name") {
+Result<std::vector<Reading>> parse(std::string_view payload,
+                                   std::string_view topic = "topic/name") {
   PayloadParser parser;
   std::vector<Reading> out;
   auto r = parser.parse(payload, topic, kNow, out);

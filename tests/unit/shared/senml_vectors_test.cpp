@@ -87,7 +87,8 @@ TEST_CASE("SenML: RFC 8428 examples resolve to their resolved forms") {
     // it from the first such record and resolve again.
     std::int64_t now_ms = 0;
     for (std::size_t i = 0; i < comparable.size(); ++i) {
-      if (std::abs(comparable[i].time_ms) < static_cast<std::int64_t>(senml::kRelativeTimeLimit) * 1000) {
+      if (std::abs(comparable[i].time_ms) <
+          static_cast<std::int64_t>(senml::kRelativeTimeLimit) * 1000) {
         now_ms = std::llround(want[i].t * 1000) - comparable[i].time_ms;
         break;
       }

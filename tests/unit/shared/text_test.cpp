@@ -1,9 +1,10 @@
+#include "core/text.h"
+
 #include <doctest/doctest.h>
 
 #include <charconv>
 
 #include "core/hex.h"
-#include "core/text.h"
 #include "core/topics.h"
 
 using namespace dots;

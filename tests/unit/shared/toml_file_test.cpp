@@ -1,8 +1,8 @@
+#include "config/toml_file.h"
+
 #include <doctest/doctest.h>
 
 #include <functional>
-
-#include "config/toml_file.h"
 
 using dots::config::ConfigError;
 using dots::config::TomlFile;
@@ -32,7 +32,8 @@ TEST_CASE("toml: errors name the file, the line and the key") {
   TomlFile f = TomlFile::parse("[batch]\n\nlinger_ms = 0\nname = 3\n", "gw.toml");
   CHECK(errorOf([&] { f.integer("batch.linger_ms", 50, 1, 100); }) ==
         "gw.toml:3: key 'batch.linger_ms': must be between 1 and 100 (got 0)");
-  CHECK(errorOf([&] { f.string("batch.name"); }) == "gw.toml:4: key 'batch.name': must be a string");
+  CHECK(errorOf([&] { f.string("batch.name"); }) ==
+        "gw.toml:4: key 'batch.name': must be a string");
   CHECK(errorOf([&] { f.string("gateway.id"); }) == "gw.toml: missing required key 'gateway.id'");
 }
 
@@ -49,6 +50,8 @@ TEST_CASE("toml: syntax errors carry line and column") {
 
 TEST_CASE("toml: choice lists the allowed values") {
   TomlFile f = TomlFile::parse("[spool]\npolicy = \"keep-all\"\n", "gw.toml");
-  CHECK(errorOf([&] { f.choice("spool.policy", "drop-oldest", {"drop-oldest", "reject-new"}); }) ==
+  CHECK(errorOf([&] {
+          f.choice("spool.policy", "drop-oldest", {"drop-oldest", "reject-new"});
+        }) ==
         "gw.toml:2: key 'spool.policy': must be one of drop-oldest, reject-new (got \"keep-all\")");
 }

@@ -1,7 +1,8 @@
+#include "sim/simulator.h"
+
 #include <doctest/doctest.h>
 
 #include "senml/payload_parser.h"
-#include "sim/simulator.h"
 
 using namespace dots;
 
