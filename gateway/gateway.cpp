@@ -4,10 +4,14 @@
 #include <stdexcept>
 
 #include "core/clock.h"
+#include "core/text.h"
 
 namespace dots::gateway {
 
 namespace {
+// A summary window is closed this long after it ends, for readings still on their way.
+constexpr std::int64_t kSummaryGraceMs = 2000;
+
 Spool openSpool(const SpoolOptions& options) {
   auto spool = Spool::open(options);
   if (!spool) {
@@ -18,7 +22,9 @@ Spool openSpool(const SpoolOptions& options) {
 }  // namespace
 
 Gateway::Gateway(GatewayConfig config)
-    : config_(std::move(config)), batcher_(config_.linger, config_.max_readings) {
+    : config_(std::move(config)),
+      batcher_(config_.linger, config_.max_readings),
+      reducer_(config_.reduce) {
   uplink_ = std::make_unique<Uplink>(config_, openSpool(config_.spool), [this] { wake(); });
   InputOptions in{config_.local_broker, config_.local_client_id, config_.topics,
                   config_.min_backoff, config_.max_backoff};
@@ -51,7 +57,13 @@ void Gateway::onReadings(std::vector<Reading>&& readings) {
   {
     std::lock_guard lock(mutex_);
     auto now = Batcher::Clock::now();
-    for (Reading& r : readings) batcher_.add(std::move(r), now);
+    if (reducer_.active()) {
+      reduced_.clear();
+      for (Reading& r : readings) reducer_.apply(std::move(r), reduced_);
+      for (Reading& r : reduced_) batcher_.add(std::move(r), now);
+    } else {
+      for (Reading& r : readings) batcher_.add(std::move(r), now);
+    }
     full = batcher_.full();
   }
   if (full) wake();
@@ -74,6 +86,15 @@ void Gateway::loop() {
       });
       now = SteadyClock::now();
       stopping = stopping_;
+      if (reducer_.active()) {
+        reduced_.clear();
+        if (stopping) {
+          reducer_.flushAll(reduced_);
+        } else {
+          reducer_.flushExpired(wallMillis(), kSummaryGraceMs, reduced_);
+        }
+        for (Reading& r : reduced_) batcher_.add(std::move(r), now);
+      }
       while (batcher_.due(now) || (stopping && batcher_.size() > 0)) {
         batches.push_back(batcher_.take());
       }
@@ -106,6 +127,11 @@ void Gateway::stop() {
             c.readings_acked.load(), " acknowledged, ", c.readings_dropped.load(),
             " dropped; spool keeps ", uplink_->spool().batches(), " batches (",
             uplink_->spool().readings(), " readings)");
+}
+
+std::uint64_t Gateway::reducedCount() {
+  std::lock_guard lock(mutex_);
+  return reducer_.suppressed();
 }
 
 std::string Gateway::statusJson(const char* state) {

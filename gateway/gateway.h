@@ -9,6 +9,7 @@
 #include "batcher/batcher.h"
 #include "config/gateway_config.h"
 #include "inputs/sensor_input.h"
+#include "reduce/reducer.h"
 #include "uplink/uplink.h"
 
 namespace dots::gateway {
@@ -34,11 +35,14 @@ class Gateway {
   void loop();
   void onReadings(std::vector<Reading>&& readings);
   void wake();
+  std::uint64_t reducedCount();
 
   GatewayConfig config_;
   std::mutex mutex_;
   std::condition_variable cv_;
   Batcher batcher_;
+  Reducer reducer_;               // guarded by mutex_
+  std::vector<Reading> reduced_;  // scratch, guarded by mutex_
   bool stopping_ = false;
   std::unique_ptr<Uplink> uplink_;
   std::unique_ptr<SensorInput> input_;

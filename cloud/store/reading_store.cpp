@@ -27,6 +27,7 @@ CREATE TABLE IF NOT EXISTS batches(
   seq INTEGER NOT NULL,
   readings INTEGER NOT NULL,
   stored_ms INTEGER NOT NULL,
+  historical INTEGER NOT NULL,
   PRIMARY KEY(gateway, epoch, seq)) WITHOUT ROWID;
 )sql";
 
@@ -63,7 +64,8 @@ Result<ReadingStore> ReadingStore::open(const std::string& data_dir) {
     if (auto r = db->exec(sql); !r) return std::unexpected(r.error());
   }
   auto insert_batch = db->prepare(
-      "INSERT INTO batches(gateway, epoch, seq, readings, stored_ms) VALUES(?1,?2,?3,?4,?5) "
+      "INSERT INTO batches(gateway, epoch, seq, readings, stored_ms, historical) "
+      "VALUES(?1,?2,?3,?4,?5,?6) "
       "ON CONFLICT DO NOTHING");
   auto insert_reading = db->prepare(
       "INSERT INTO readings(series_id, time_ms, kind, value, text, sum, historical) "
@@ -122,7 +124,8 @@ Result<CommitOutcome> ReadingStore::commit(std::span<const IncomingBatch> batche
         .bind(2, static_cast<std::int64_t>(in.epoch))
         .bind(3, static_cast<std::int64_t>(in.seq))
         .bind(4, static_cast<std::int64_t>(in.batch.readings.size()))
-        .bind(5, now);
+        .bind(5, now)
+        .bind(6, static_cast<std::int64_t>(in.batch.historical ? 1 : 0));
     if (auto r = ib.run(); !r) return abort(r.error());
     if (db_.changes() == 0) {
       outcome.duplicate[i] = true;

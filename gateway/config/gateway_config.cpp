@@ -37,6 +37,8 @@ GatewayConfig loadGatewayConfig(const std::string& path) {
       std::chrono::milliseconds(file.integer("uplink.ack_timeout_ms", 5000, 100, 600000));
   c.max_inflight = static_cast<std::size_t>(file.integer("uplink.max_inflight", 64, 1, 65535));
   c.status_interval = std::chrono::seconds(file.integer("uplink.status_interval_s", 10, 1, 86400));
+  c.backfill_readings_per_s = static_cast<std::uint64_t>(
+      file.integer("uplink.backfill_readings_per_s", 20000, 1, 1'000'000'000));
   c.min_backoff =
       std::chrono::milliseconds(file.integer("uplink.reconnect_min_ms", 200, 10, 600000));
   c.max_backoff =
@@ -59,6 +61,7 @@ GatewayConfig loadGatewayConfig(const std::string& path) {
   c.spool.path = file.string("spool.path", "/var/lib/dots/spool.db");
   c.spool.max_bytes =
       static_cast<std::uint64_t>(file.integer("spool.max_bytes", 1ll << 30, 4096, 1ll << 50));
+  c.spool.max_age = std::chrono::seconds(file.integer("spool.max_age_s", 0, 0, 10ll * 365 * 86400));
   c.spool.policy =
       file.choice("spool.policy", "drop-oldest", {"drop-oldest", "reject-new"}) == "drop-oldest"
           ? SpoolPolicy::kDropOldest
@@ -67,6 +70,26 @@ GatewayConfig loadGatewayConfig(const std::string& path) {
   c.spool.sync = sync == "off"    ? SpoolSync::kOff
                  : sync == "full" ? SpoolSync::kFull
                                   : SpoolSync::kNormal;
+
+  std::size_t rules = file.tableArraySize("reduce");
+  for (std::size_t i = 0; i < rules; ++i) {
+    std::string at = "reduce[" + std::to_string(i) + "].";
+    ReduceRule rule;
+    rule.pattern = file.string(at + "sensors");
+    if (rule.pattern.empty()) file.failAt(at + "sensors", "must not be empty");
+    std::string mode = file.choice(at + "mode", "raw", {"raw", "deadband", "summary"});
+    rule.mode = mode == "deadband"  ? ReduceMode::kDeadband
+                : mode == "summary" ? ReduceMode::kSummary
+                                    : ReduceMode::kRaw;
+    if (rule.mode == ReduceMode::kDeadband) {
+      rule.threshold = file.number(at + "threshold", std::nullopt, 0, 1e300);
+      rule.heartbeat = std::chrono::seconds(file.integer(at + "heartbeat_s", 300, 0, 86400 * 365));
+    }
+    if (rule.mode == ReduceMode::kSummary) {
+      rule.window = std::chrono::seconds(file.integer(at + "window_s", 60, 1, 86400));
+    }
+    c.reduce.push_back(std::move(rule));
+  }
 
   file.rejectUnknownKeys();
   return c;

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "reduce/reducer.h"
 #include "seal/envelope.h"
 #include "spool/spool.h"
 
@@ -27,6 +28,7 @@ struct GatewayConfig {
   std::chrono::milliseconds ack_timeout{5000};
   std::size_t max_inflight = 64;
   std::chrono::seconds status_interval{10};
+  std::uint64_t backfill_readings_per_s = 20000;
   std::chrono::milliseconds min_backoff{200};
   std::chrono::milliseconds max_backoff{30000};
 
@@ -40,6 +42,9 @@ struct GatewayConfig {
   std::size_t max_readings = 1000;
 
   SpoolOptions spool;
+
+  // Edge reduction rules, first match wins ([[reduce]] tables).
+  std::vector<ReduceRule> reduce;
 };
 
 // Loads and validates a gateway config; throws config::ConfigError naming file, line and key.

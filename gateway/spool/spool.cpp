@@ -237,6 +237,36 @@ Result<RemoveOutcome> Spool::remove(const std::vector<codec::SeqRange>& ranges) 
   return outcome;
 }
 
+Result<AppendOutcome> Spool::dropOlderThan(std::int64_t cutoff_ms) {
+  AppendOutcome outcome;
+  auto st = db_.prepare("DELETE FROM batches WHERE created_ms < ?1 RETURNING readings, bytes");
+  if (!st) return std::unexpected(st.error());
+  st->bind(1, cutoff_ms);
+  for (;;) {
+    auto row = st->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    outcome.dropped_batches += 1;
+    outcome.dropped_readings += static_cast<std::uint64_t>(st->int64(0));
+    readings_ -= static_cast<std::uint64_t>(st->int64(0));
+    bytes_ -= static_cast<std::uint64_t>(st->int64(1));
+    batches_ -= 1;
+  }
+  st->reset();
+  return outcome;
+}
+
+Result<std::optional<std::int64_t>> Spool::lastId() {
+  auto st = db_.prepare("SELECT max(id) FROM batches");
+  if (!st) return std::unexpected(st.error());
+  auto row = st->step();
+  if (!row) return std::unexpected(row.error());
+  std::optional<std::int64_t> out;
+  if (!st->isNull(0)) out = st->int64(0);
+  st->reset();
+  return out;
+}
+
 Result<std::optional<std::int64_t>> Spool::oldestCreatedMs() {
   auto st = db_.prepare("SELECT created_ms FROM batches ORDER BY id LIMIT 1");
   if (!st) return std::unexpected(st.error());

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -22,6 +23,7 @@ struct SpoolOptions {
   std::uint64_t max_bytes = 1ull << 30;  // payload bytes, not counting SQLite's overhead
   SpoolPolicy policy = SpoolPolicy::kDropOldest;
   SpoolSync sync = SpoolSync::kNormal;
+  std::chrono::seconds max_age{0};  // 0: no age limit
 };
 
 struct SpoolEntry {
@@ -63,6 +65,9 @@ class Spool {
   Result<std::vector<SpoolEntry>> after(std::int64_t after_id, std::size_t limit);
   Result<std::optional<SpoolEntry>> get(std::int64_t id);
   Result<RemoveOutcome> remove(const std::vector<codec::SeqRange>& ranges);
+  // Drops batches created before `cutoff_ms` (the age limit); counts what it dropped.
+  Result<AppendOutcome> dropOlderThan(std::int64_t cutoff_ms);
+  Result<std::optional<std::int64_t>> lastId();
 
   std::uint64_t bytes() const { return bytes_; }
   std::uint64_t batches() const { return batches_; }

@@ -91,6 +91,9 @@ void Uplink::onAckMessage(std::span<const std::uint8_t> payload) {
 void Uplink::submit(Batch&& batch) {
   if (batch.readings.empty()) return;
   auto readings = static_cast<std::uint32_t>(batch.readings.size());
+  // Sealed while the uplink is down, it will travel as backlog: handlers may store and
+  // aggregate it but should not page anyone about it.
+  batch.historical = !client_.isConnected();
   seal::EnvelopeHeader header{config_.id, config_.key_id, epoch_, next_seq_++};
   std::vector<std::uint8_t> sealed =
       seal::sealEnvelope(gcm_, header, codec::encodeBatch(batch), config_.compress);
@@ -118,6 +121,7 @@ void Uplink::submit(Batch&& batch) {
   if (outcome->stored) {
     counters_.batches_spooled.fetch_add(1);
     counters_.readings_spooled.fetch_add(readings);
+    counters_.sealed_bytes.fetch_add(sealed.size());
   }
 }
 
@@ -139,7 +143,14 @@ bool Uplink::send(const SpoolEntry& entry) {
     log::debug("uplink", "publish failed: ", r.error().describe());
     return false;
   }
+  counters_.wire_bytes.fetch_add(entry.payload.size());
   return true;
+}
+
+std::size_t Uplink::backlogBatches() const {
+  std::size_t n = 0;
+  for (const auto& [id, f] : inflight_) n += f.backlog ? 1 : 0;
+  return n;
 }
 
 void Uplink::service(std::chrono::steady_clock::time_point now) {
@@ -151,14 +162,33 @@ void Uplink::service(std::chrono::steady_clock::time_point now) {
     reconnected = std::exchange(reconnected_, false);
   }
   if (!acks.empty()) applyAcks(acks);
+  if (config_.spool.max_age.count() > 0 && now >= next_age_check_) {
+    enforceMaxAge();
+    next_age_check_ = now + std::chrono::seconds(1);
+  }
   if (reconnected) {
-    // Whatever was in flight on the old connection may be lost: send it all again.
+    // Whatever was in flight on the old connection may be lost: send it all again. What the
+    // spool holds now is the backlog, sent oldest first at the backfill pace; batches sealed
+    // from now on are live and go first.
     inflight_.clear();
-    cursor_ = 0;
+    auto last = spool_.lastId();
+    backlog_end_ = last && *last ? **last : 0;
+    backlog_cursor_ = 0;
+    live_cursor_ = backlog_end_;
+    backfill_tokens_ = 0;
+    last_refill_ = now;
+    if (spool_.batches() > 0) {
+      log::info("uplink", "backlog of ", spool_.batches(), " batches (", spool_.readings(),
+                " readings) to send at ", config_.backfill_readings_per_s, " readings/s");
+    }
   }
   if (!client_.isConnected()) return;
+  if (!resendOverdue(now)) return;
+  if (!sendLive(now)) return;
+  sendBacklog(now);
+}
 
-  // Resend what has waited too long for its ack, oldest first.
+bool Uplink::resendOverdue(std::chrono::steady_clock::time_point now) {
   for (auto it = inflight_.begin(); it != inflight_.end();) {
     if (now - it->second.sent_at < config_.ack_timeout) {
       ++it;
@@ -167,34 +197,85 @@ void Uplink::service(std::chrono::steady_clock::time_point now) {
     auto entry = spool_.get(it->first);
     if (!entry) {
       counters_.spool_errors.fetch_add(1);
-      return;
+      return false;
     }
     if (!*entry) {  // acknowledged or dropped by policy meanwhile
       it = inflight_.erase(it);
       continue;
     }
-    if (!send(**entry)) return;
+    if (!send(**entry)) return false;
     it->second.sent_at = now;
     counters_.batches_resent.fetch_add(1);
     ++it;
   }
+  return true;
+}
 
-  // Send new batches while the window has room.
+bool Uplink::sendLive(std::chrono::steady_clock::time_point now) {
   while (inflight_.size() < config_.max_inflight) {
-    auto entries = spool_.after(cursor_, config_.max_inflight - inflight_.size());
+    auto entries = spool_.after(live_cursor_, config_.max_inflight - inflight_.size());
     if (!entries) {
       counters_.spool_errors.fetch_add(1);
       log::error("spool", "cannot read batches: ", entries.error().describe());
-      return;
+      return false;
     }
     if (entries->empty()) break;
     for (const SpoolEntry& entry : *entries) {
-      if (!send(entry)) return;
-      inflight_[entry.id] = InFlight{now};
-      cursor_ = entry.id;
+      if (!send(entry)) return false;
+      inflight_[entry.id] = InFlight{now, false};
+      live_cursor_ = entry.id;
       counters_.batches_sent.fetch_add(1);
     }
   }
+  return true;
+}
+
+void Uplink::sendBacklog(std::chrono::steady_clock::time_point now) {
+  if (backlog_cursor_ >= backlog_end_) return;
+  // Token bucket in readings: refilled at the backfill pace, at most one second's worth banked.
+  double rate = static_cast<double>(config_.backfill_readings_per_s);
+  backfill_tokens_ = std::min(
+      rate, backfill_tokens_ + rate * std::chrono::duration<double>(now - last_refill_).count());
+  last_refill_ = now;
+  // Backlog may use at most half the window, so live batches always find room.
+  std::size_t backlog_inflight = 0;
+  for (const auto& [id, f] : inflight_) backlog_inflight += f.backlog ? 1 : 0;
+  std::size_t cap = std::max<std::size_t>(1, config_.max_inflight / 2);
+  while (backfill_tokens_ > 0 && backlog_inflight < cap &&
+         inflight_.size() < config_.max_inflight + cap) {
+    auto entries = spool_.after(backlog_cursor_, 1);
+    if (!entries || entries->empty() || entries->front().id > backlog_end_) {
+      backlog_cursor_ = backlog_end_;
+      return;
+    }
+    const SpoolEntry& entry = entries->front();
+    if (!send(entry)) return;
+    inflight_[entry.id] = InFlight{now, true};
+    backlog_cursor_ = entry.id;
+    backfill_tokens_ -= entry.readings;
+    ++backlog_inflight;
+    counters_.batches_sent.fetch_add(1);
+    counters_.batches_backfilled.fetch_add(1);
+  }
+}
+
+void Uplink::enforceMaxAge() {
+  std::int64_t cutoff =
+      wallMillis() -
+      std::chrono::duration_cast<std::chrono::milliseconds>(config_.spool.max_age).count();
+  auto dropped = spool_.dropOlderThan(cutoff);
+  if (!dropped) {
+    counters_.spool_errors.fetch_add(1);
+    log::error("spool", "cannot drop expired batches: ", dropped.error().describe());
+    return;
+  }
+  if (dropped->dropped_readings == 0) return;
+  counters_.batches_dropped.fetch_add(dropped->dropped_batches);
+  counters_.readings_dropped.fetch_add(dropped->dropped_readings);
+  log::warn("spool", "dropped ", dropped->dropped_readings, " readings in ",
+            dropped->dropped_batches, " batches older than spool.max_age_s (",
+            config_.spool.max_age.count(), " s); ", counters_.readings_dropped.load(),
+            " dropped in all");
 }
 
 void Uplink::publishStatus(const std::string& json) {

@@ -24,6 +24,9 @@ struct UplinkCounters {
   std::atomic<std::uint64_t> readings_spooled{0};
   std::atomic<std::uint64_t> batches_sent{0};
   std::atomic<std::uint64_t> batches_resent{0};
+  std::atomic<std::uint64_t> batches_backfilled{0};
+  std::atomic<std::uint64_t> sealed_bytes{0};  // sealed envelopes spooled
+  std::atomic<std::uint64_t> wire_bytes{0};    // envelope bytes published, resends included
   std::atomic<std::uint64_t> batches_acked{0};
   std::atomic<std::uint64_t> readings_acked{0};
   std::atomic<std::uint64_t> batches_dropped{0};
@@ -34,8 +37,10 @@ struct UplinkCounters {
 
 // Seals batches, keeps them in the spool, and delivers them to the cloud on dots/v1/<gw>/up
 // until the ingester's commit ack for each arrives on dots/v1/<gw>/ack. At most max_inflight
-// batches are unacknowledged at a time; a batch unacknowledged after ack_timeout is sent again,
-// and after every reconnect everything in the spool is sent again, oldest first.
+// live batches are unacknowledged at a time; a batch unacknowledged after ack_timeout is sent
+// again. After every (re)connect, what the spool holds is the backlog: it is sent again, oldest
+// first, paced at backfill_readings_per_s and using at most half the window, while batches
+// sealed since go first. Batches sealed while the uplink is down are flagged historical.
 // submit() and service() run on the gateway's loop thread only; MQTT callbacks only queue work
 // and call `wake`.
 class Uplink {
@@ -63,14 +68,22 @@ class Uplink {
   Spool& spool() { return spool_; }
   std::uint32_t epoch() const { return epoch_; }
   std::size_t inflight() const { return inflight_.size(); }
+  // Backlog batches sent and not yet acknowledged.
+  std::size_t backlogBatches() const;
+  bool backfilling() const { return backlog_cursor_ < backlog_end_ || backlogBatches() > 0; }
 
  private:
   struct InFlight {
     std::chrono::steady_clock::time_point sent_at;
+    bool backlog = false;
   };
   void onAckMessage(std::span<const std::uint8_t> payload);
   void applyAcks(const std::vector<codec::SeqRange>& ranges);
   bool send(const SpoolEntry& entry);
+  bool resendOverdue(std::chrono::steady_clock::time_point now);
+  bool sendLive(std::chrono::steady_clock::time_point now);
+  void sendBacklog(std::chrono::steady_clock::time_point now);
+  void enforceMaxAge();
 
   const GatewayConfig& config_;
   Spool spool_;
@@ -82,7 +95,14 @@ class Uplink {
   std::uint32_t epoch_ = 0;
   std::uint64_t next_seq_ = 0;
   std::map<std::int64_t, InFlight> inflight_;  // spool id -> when last sent
-  std::int64_t cursor_ = 0;                    // highest spool id sent on this connection
+  // Spool ids up to backlog_end_ were there at the last (re)connect: the backlog, sent at the
+  // backfill pace after live batches (ids above it).
+  std::int64_t backlog_end_ = 0;
+  std::int64_t backlog_cursor_ = 0;  // highest backlog id sent on this connection
+  std::int64_t live_cursor_ = 0;     // highest live id sent on this connection
+  double backfill_tokens_ = 0;       // readings that may be backfilled now
+  std::chrono::steady_clock::time_point last_refill_{};
+  std::chrono::steady_clock::time_point next_age_check_{};
   UplinkCounters counters_;
   log::RateLimiter log_limiter_;
 

@@ -137,6 +137,16 @@ std::string TomlFile::choice(std::string_view key, std::string fallback,
   failAt(key, "must be one of " + list + " (got \"" + v + "\")");
 }
 
+std::size_t TomlFile::tableArraySize(std::string_view key) {
+  const toml::node* node = find(impl_->table, key);
+  if (!node) return 0;
+  const toml::array* array = node->as_array();
+  if (!array || !array->is_array_of_tables()) {
+    failAt(key, "must be an array of tables ([[" + std::string(key) + "]])");
+  }
+  return array->size();
+}
+
 void TomlFile::rejectUnknownKeys() const {
   // Walk every leaf; report the first one nobody read.
   std::function<void(const toml::table&, const std::string&)> walk =
@@ -146,6 +156,11 @@ void TomlFile::rejectUnknownKeys() const {
               prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
           if (const toml::table* sub = node.as_table()) {
             walk(*sub, path);
+          } else if (const toml::array* array = node.as_array();
+                     array && !array->empty() && array->is_array_of_tables()) {
+            for (std::size_t i = 0; i < array->size(); ++i) {
+              walk(*array->get(i)->as_table(), path + "[" + std::to_string(i) + "]");
+            }
           } else if (!impl_->read.contains(path)) {
             std::ostringstream msg;
             msg << impl_->label << ":" << node.source().begin.line << ": unknown key '" << path

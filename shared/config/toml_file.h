@@ -38,6 +38,10 @@ class TomlFile {
   std::string choice(std::string_view key, std::string fallback,
                      const std::vector<std::string>& choices);
 
+  // The number of tables in the array of tables at `key` ([[key]] in TOML); 0 when absent.
+  // Address their keys as "key[0].name".
+  std::size_t tableArraySize(std::string_view key);
+
   // Throws for the first key in the file that no getter has read (typos must not pass).
   void rejectUnknownKeys() const;
 

@@ -57,3 +57,25 @@ TEST_CASE("gateway config: bad values name file, line and key") {
   CHECK(errorOf(path).starts_with(path + ":6: key 'uplink.broker'"));
   CHECK(errorOf(dir.file("missing.toml")) == dir.file("missing.toml") + ": cannot read the file");
 }
+
+TEST_CASE("gateway config: reduce rules, validated with their index") {
+  test::TempDir dir;
+  std::string head = "[gateway]\nid = \"gw1\"\n[uplink]\nkey_id = 1\nkey = \"" + kKey + "\"\n";
+  auto path = write(dir, head +
+                             "[[reduce]]\nsensors = \"b/*\"\nmode = \"deadband\"\nthreshold = 0.5\n"
+                             "[[reduce]]\nsensors = \"m/*\"\nmode = \"summary\"\nwindow_s = 30\n");
+  auto c = gateway::loadGatewayConfig(path);
+  REQUIRE(c.reduce.size() == 2);
+  CHECK(c.reduce[0].mode == gateway::ReduceMode::kDeadband);
+  CHECK(c.reduce[0].threshold == 0.5);
+  CHECK(c.reduce[0].heartbeat.count() == 300);
+  CHECK(c.reduce[1].mode == gateway::ReduceMode::kSummary);
+  CHECK(c.reduce[1].window.count() == 30);
+
+  path = write(dir, head + "[[reduce]]\nsensors = \"b/*\"\nmode = \"deadband\"\n");
+  CHECK(errorOf(path) == path + ": missing required key 'reduce[0].threshold'");
+  path = write(dir, head + "[[reduce]]\nsensors = \"b/*\"\nmode = \"sumary\"\n");
+  CHECK(errorOf(path).starts_with(path + ":8: key 'reduce[0].mode': must be one of"));
+  path = write(dir, head + "[[reduce]]\nsensors = \"b/*\"\nwindow = 3\n");
+  CHECK(errorOf(path) == path + ":8: unknown key 'reduce[0].window'");
+}

@@ -132,3 +132,21 @@ TEST_CASE("spool: a corrupt file is moved aside and a fresh spool starts") {
   }
   CHECK(moved);
 }
+
+TEST_CASE("spool: the age limit drops old batches and counts them") {
+  test::TempDir dir;
+  Spool spool =
+      openSpool({dir.file("spool.db"), 1 << 20, SpoolPolicy::kDropOldest, SpoolSync::kOff});
+  REQUIRE(spool.append(1, 0, 3, payload(10), 1000)->stored);
+  REQUIRE(spool.append(1, 1, 4, payload(10), 2000)->stored);
+  REQUIRE(spool.append(1, 2, 5, payload(10), 3000)->stored);
+  CHECK(**spool.lastId() == spool.after(0, 10)->back().id);
+  auto r = spool.dropOlderThan(2500);
+  REQUIRE(r.has_value());
+  CHECK(r->dropped_batches == 2);
+  CHECK(r->dropped_readings == 7);
+  CHECK(spool.batches() == 1);
+  CHECK(spool.readings() == 5);
+  CHECK(spool.bytes() == 10);
+  CHECK(spool.dropOlderThan(2500)->dropped_batches == 0);
+}
