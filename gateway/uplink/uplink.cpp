@@ -183,6 +183,12 @@ void Uplink::service(std::chrono::steady_clock::time_point now) {
     }
   }
   if (!client_.isConnected()) return;
+  // Token bucket in readings for the backlog (first sends and resends alike): refilled at the
+  // backfill pace, at most one second's worth banked.
+  double rate = static_cast<double>(config_.backfill_readings_per_s);
+  backfill_tokens_ = std::min(
+      rate, backfill_tokens_ + rate * std::chrono::duration<double>(now - last_refill_).count());
+  last_refill_ = now;
   if (!resendOverdue(now)) return;
   if (!sendLive(now)) return;
   sendBacklog(now);
@@ -202,6 +208,13 @@ bool Uplink::resendOverdue(std::chrono::steady_clock::time_point now) {
     if (!*entry) {  // acknowledged or dropped by policy meanwhile
       it = inflight_.erase(it);
       continue;
+    }
+    if (it->second.backlog) {
+      if (backfill_tokens_ <= 0) {  // resent later, at the pace
+        ++it;
+        continue;
+      }
+      backfill_tokens_ -= (*entry)->readings;
     }
     if (!send(**entry)) return false;
     it->second.sent_at = now;
@@ -232,11 +245,6 @@ bool Uplink::sendLive(std::chrono::steady_clock::time_point now) {
 
 void Uplink::sendBacklog(std::chrono::steady_clock::time_point now) {
   if (backlog_cursor_ >= backlog_end_) return;
-  // Token bucket in readings: refilled at the backfill pace, at most one second's worth banked.
-  double rate = static_cast<double>(config_.backfill_readings_per_s);
-  backfill_tokens_ = std::min(
-      rate, backfill_tokens_ + rate * std::chrono::duration<double>(now - last_refill_).count());
-  last_refill_ = now;
   // Backlog may use at most half the window, so live batches always find room.
   std::size_t backlog_inflight = 0;
   for (const auto& [id, f] : inflight_) backlog_inflight += f.backlog ? 1 : 0;

@@ -171,7 +171,10 @@ Result<void> resolveRecord(simdjson::dom::object record, Base& base, std::string
   reading.time_ms = resolveTime(seconds, now_ms);
   if (has_value && reading.kind == ValueKind::kNumber) reading.value += base.value;
   if (has_sum) reading.sum = base.sum + sum;
-  if (!has_value) reading.kind = ValueKind::kNumber;  // sum-only record: value stays 0
+  if (!has_value) {  // a sum-only record: its value is the sum
+    reading.kind = ValueKind::kNumber;
+    reading.value = *reading.sum;
+  }
   out.push_back(std::move(reading));
   return {};
 }

@@ -54,6 +54,22 @@ bool waitFor(const std::function<bool()>& condition, std::chrono::milliseconds t
   }
 }
 
+bool waitSettled(const std::function<long()>& value, std::chrono::milliseconds quiet,
+                 std::chrono::milliseconds timeout) {
+  long last = value();
+  auto since = std::chrono::steady_clock::now();
+  return waitFor(
+      [&] {
+        long now = value();
+        if (now != last) {
+          last = now;
+          since = std::chrono::steady_clock::now();
+        }
+        return std::chrono::steady_clock::now() - since >= quiet;
+      },
+      timeout);
+}
+
 std::string readFile(const std::string& path) {
   std::ifstream in(path);
   std::stringstream s;

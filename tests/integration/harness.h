@@ -22,6 +22,11 @@ bool waitFor(const std::function<bool()>& condition, std::chrono::milliseconds t
 std::string readFile(const std::string& path);
 void writeFile(const std::string& path, const std::string& text);
 
+// Waits until `value` has not changed for `quiet`, or `timeout` passes; returns whether it
+// settled. For ends that have no event to wait on (e.g. "nothing more will arrive").
+bool waitSettled(const std::function<long()>& value, std::chrono::milliseconds quiet,
+                 std::chrono::milliseconds timeout);
+
 // A child process with stdout and stderr appended to `log_path`. The destructor ends it
 // (SIGTERM, then SIGKILL) if it still runs. Only processes started here are ever signalled.
 class Process {

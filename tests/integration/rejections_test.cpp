@@ -1,7 +1,9 @@
 // Every way a batch can be refused by dots-ingest, with a real broker: each is counted by
 // reason, nothing refused is stored or acknowledged, and the ingester keeps serving.
 #include <atomic>
+#include <mutex>
 #include <regex>
+#include <set>
 
 #include "codec/ack_codec.h"
 #include "codec/batch_codec.h"
@@ -54,10 +56,16 @@ TEST_CASE("ingest: rejections are counted by reason, duplicates stored once, oth
   o.uri = sys.broker().uri();
   o.client_id = "probe";
   mqtt::Client client(o);
-  std::atomic<int> acks_a{0};
+  std::mutex acked_mutex;
+  std::set<std::uint64_t> acked_seqs;  // of epoch 5
   client.subscribe(topics::ack("gw-a"), 1);
   client.onMessage([&](std::string_view, std::span<const std::uint8_t> payload) {
-    if (codec::decodeAck(payload)) acks_a.fetch_add(1);
+    auto ranges = codec::decodeAck(payload);
+    if (!ranges) return;
+    std::lock_guard lock(acked_mutex);
+    for (const auto& r : *ranges) {
+      for (std::uint64_t q = r.first; q <= r.last && r.epoch == 5; ++q) acked_seqs.insert(q);
+    }
   });
   client.start();
   REQUIRE(client.waitConnected(10s));
@@ -108,7 +116,17 @@ TEST_CASE("ingest: rejections are counted by reason, duplicates stored once, oth
   REQUIRE(client.publish(topics::up("gw-a"), sealedBatch(key_a, "gw-a", 5, 6, 4), 1));
 
   REQUIRE(waitFor([&] { return sys.count("gw-a").count == 14; }, 20s));
-  REQUIRE(waitFor([&] { return acks_a.load() >= 3; }, 20s));  // good, its duplicate, seq 6
+  // Acknowledged: the good batch (and again its duplicate) and seq 6; nothing rejected.
+  REQUIRE(waitFor(
+      [&] {
+        std::lock_guard lock(acked_mutex);
+        return acked_seqs.count(1) == 1 && acked_seqs.count(6) == 1;
+      },
+      20s));
+  {
+    std::lock_guard lock(acked_mutex);
+    CHECK(acked_seqs == std::set<std::uint64_t>{1, 6});
+  }
   CHECK(sys.count("gw-a").distinct == 14);
   CHECK(sys.count("gw-b").count == 0);
   CHECK(sys.count("gw-zz").count == 0);

@@ -23,12 +23,21 @@ struct Counts {
 // dotsctl, and dots-ingest / dots-gateway processes started on demand.
 class System {
  public:
-  System() : broker_(dir_.str()) {
+  // With `separate_local`, sensors and the gateway's input use a broker of their own (as on a
+  // board); otherwise one broker serves both sides.
+  explicit System(bool separate_local = false) : broker_(dir_.str()) {
+    if (separate_local) {
+      std::filesystem::create_directories(dir_.file("local"));
+      local_ = std::make_unique<Broker>(dir_.file("local"));
+    }
     std::filesystem::create_directories(data());
     ctl({"account", "add", "acme"});
   }
 
+  Broker& localBroker() { return local_ ? *local_ : broker_; }
+
   std::string data() const { return dir_.file("data"); }
+  std::string spoolPath(const std::string& gw) const { return dir_.file("spool-" + gw + ".db"); }
   std::string path(const std::string& name) const { return dir_.file(name); }
   Broker& broker() { return broker_; }
 
@@ -42,12 +51,13 @@ class System {
 
   // Provisions `gw` and writes its config, with `extra` lines added under [uplink] and [batch].
   std::string provision(const std::string& gw, const std::string& uplink_extra = "",
-                        const std::string& batch_extra = "") {
+                        const std::string& batch_extra = "", const std::string& spool_extra = "") {
     CommandResult r =
         ctl({"endpoint", "add", "--account", "acme", "--gateway", gw, "--broker", broker_.uri(),
-             "--local-broker", broker_.uri(), "--spool", path("spool-" + gw + ".db")});
+             "--local-broker", localBroker().uri(), "--spool", spoolPath(gw)});
     std::string config = r.out;
     config.replace(config.find("[uplink]\n"), 9, "[uplink]\n" + uplink_extra);
+    config += spool_extra;
     config += "\n[batch]\n" + batch_extra;
     std::string file = path(gw + ".toml");
     writeFile(file, config);
@@ -142,7 +152,7 @@ class System {
   std::vector<std::string> simArgs(const std::string& tag, long count, int sensors, double rate) {
     return {DOTS_SIM_BIN,
             "--broker",
-            broker_.uri(),
+            localBroker().uri(),
             "--sensors",
             std::to_string(sensors),
             "--count",
@@ -163,6 +173,7 @@ class System {
  private:
   test::TempDir dir_;
   Broker broker_;
+  std::unique_ptr<Broker> local_;
 };
 
 }  // namespace dots::itest

@@ -69,6 +69,7 @@ TEST_CASE("parser: SenML base fields, sums, booleans and base value") {
   CHECK((*r)[2].kind == ValueKind::kBoolean);
   CHECK((*r)[2].value == 1);
   CHECK((*r)[3].sum == 17);
+  CHECK((*r)[3].value == 17);  // a sum-only record's value is its sum
 }
 
 TEST_CASE("parser: a base-only record sets bases and yields no reading") {

@@ -1,0 +1,72 @@
+#pragma once
+
+#include <atomic>
+#include <mutex>
+#include <regex>
+#include <string>
+
+#include "core/topics.h"
+#include "integration/harness.h"
+#include "mqtt/client.h"
+#include "sqlite/database.h"
+
+namespace dots::itest {
+
+// Keeps the latest message on a gateway's status topic.
+class StatusWatcher {
+ public:
+  StatusWatcher(const std::string& broker_uri, const std::string& gw)
+      : client_(options(broker_uri, gw)) {
+    client_.subscribe(topics::status(gw), 1);
+    client_.onMessage([this](std::string_view, std::span<const std::uint8_t> payload) {
+      std::lock_guard lock(mutex_);
+      last_.assign(payload.begin(), payload.end());
+      ++messages_;
+    });
+    client_.start();
+  }
+
+  std::string last() {
+    std::lock_guard lock(mutex_);
+    return last_;
+  }
+  long messages() {
+    std::lock_guard lock(mutex_);
+    return messages_;
+  }
+  // A top-level integer field of the latest status, or -1.
+  long field(const std::string& name) {
+    std::string text = last();
+    std::smatch m;
+    if (!std::regex_search(text, m, std::regex("\"" + name + "\":(\\d+)"))) return -1;
+    return std::stol(m[1]);
+  }
+
+ private:
+  static mqtt::ClientOptions options(const std::string& uri, const std::string& gw) {
+    mqtt::ClientOptions o;
+    o.uri = uri;
+    o.client_id = "status-watch-" + gw;
+    o.log_name = "status-watch";
+    o.min_backoff = std::chrono::milliseconds(50);
+    o.max_backoff = std::chrono::milliseconds(500);
+    return o;
+  }
+  mqtt::Client client_;
+  std::mutex mutex_;
+  std::string last_;
+  long messages_ = 0;
+};
+
+// One integer from a SQLite query on a file another process writes (WAL lets us read).
+inline long queryLong(const std::string& path, const std::string& sql) {
+  auto db = sqlite::Database::open(path, sqlite::Database::Mode::kReadOnly);
+  if (!db) return -1;
+  auto st = db->prepare(sql);
+  if (!st) return -1;
+  auto row = st->step();
+  if (!row || !*row) return -1;
+  return static_cast<long>(st->int64(0));
+}
+
+}  // namespace dots::itest
