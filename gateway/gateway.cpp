@@ -158,8 +158,16 @@ std::string Gateway::statusJson(const char* state) {
       << c.batches_resent.load() << R"(,"acked":)" << c.batches_acked.load() << R"(,"dropped":)"
       << c.batches_dropped.load() << R"(},"spool_bytes":)" << spool.bytes()
       << R"(,"spool_batches":)" << spool.batches() << R"(,"spool_readings":)" << spool.readings()
+      << R"(,"backfilling":)" << (uplink_->backfilling() ? "true" : "false")
+      << R"(,"batches_backfilled":)" << c.batches_backfilled.load() << R"(,"wire_bytes":)"
+      << c.wire_bytes.load() << R"(,"wire_bytes_per_reading":)"
+      << formatDouble(c.readings_spooled.load() == 0
+                          ? 0.0
+                          : static_cast<double>(c.sealed_bytes.load()) /
+                                static_cast<double>(c.readings_spooled.load()))
       << R"(,"oldest_unacked_ms":)" << oldest_age_ms << R"(,"inflight":)" << uplink_->inflight()
-      << R"(,"spool_errors":)" << c.spool_errors.load() << "}";
+      << R"(,"spool_errors":)" << c.spool_errors.load() << R"(,"reduced":)" << reducedCount()
+      << "}";
   return out.str();
 }
 

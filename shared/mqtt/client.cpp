@@ -14,6 +14,15 @@
 
 namespace dots::mqtt {
 
+std::chrono::milliseconds reconnectDelay(int attempt, std::chrono::milliseconds min,
+                                         std::chrono::milliseconds max, std::minstd_rand& rng) {
+  long long cap = std::max<long long>(1, max.count());
+  long long base = std::min<long long>(cap, min.count() << std::clamp(attempt, 0, 20));
+  std::uniform_int_distribution<long long> jitter(std::max<long long>(1, base / 2),
+                                                  std::max<long long>(1, base));
+  return std::chrono::milliseconds(jitter(rng));
+}
+
 struct Client::Impl : public ::mqtt::callback {
   explicit Impl(ClientOptions o)
       : options(std::move(o)),
@@ -102,11 +111,9 @@ struct Client::Impl : public ::mqtt::callback {
         attempt = 0;
         continue;
       }
-      auto cap = options.max_backoff.count();
-      auto base = std::min<long long>(cap, options.min_backoff.count() << std::min(attempt, 20));
+      auto delay = reconnectDelay(attempt, options.min_backoff, options.max_backoff, rng);
       ++attempt;
-      std::uniform_int_distribution<long long> jitter(base / 2, std::max<long long>(base, 1));
-      cv.wait_for(lock, std::chrono::milliseconds(jitter(rng)), [this] { return stopping; });
+      cv.wait_for(lock, delay, [this] { return stopping; });
     }
   }
 

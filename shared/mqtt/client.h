@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <random>
 #include <span>
 #include <string>
 #include <string_view>
@@ -40,6 +41,11 @@ struct ClientOptions {
   std::chrono::milliseconds max_backoff{10000};
   std::string log_name = "mqtt";
 };
+
+// The wait before reconnect attempt `attempt` (0-based): min * 2^attempt capped at max, then
+// jittered uniformly to 50-100% of itself.
+std::chrono::milliseconds reconnectDelay(int attempt, std::chrono::milliseconds min,
+                                         std::chrono::milliseconds max, std::minstd_rand& rng);
 
 // Called on the client's network thread; must not block for long and must not call stop().
 using MessageHandler =

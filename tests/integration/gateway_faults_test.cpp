@@ -245,4 +245,28 @@ TEST_CASE("gateway: text, boolean, data and sum values travel end to end") {
   // The final status (retained) counts the bad payload by its reason.
   REQUIRE(waitFor([&] { return status.last().find("\"offline\"") != std::string::npos; }, 10s));
   CHECK(status.last().find(R"("rejected":{"bad-json":1})") != std::string::npos);
+  for (const char* field : {"\"received\":4", "\"acked\":4", "\"dropped\":0", "\"spool_bytes\":0",
+                            "\"wire_bytes_per_reading\":", "\"reduced\":0"}) {
+    CHECK(status.last().find(field) != std::string::npos);
+  }
+}
+
+TEST_CASE("gateway: SIGTERM spools what is still batched; the next start delivers it") {
+  System sys(/*separate_local=*/true);
+  auto config =
+      sys.provision("gw1", "status_interval_s = 1\n", "linger_ms = 60000\nmax_readings = 100000\n");
+  StatusWatcher status(sys.broker().uri(), "gw1");
+  auto gateway = sys.startGateway(config, "gateway-1.log");
+  CommandResult sim = run(sys.simArgs("run", 500, 5, 0), sys.path(""), 60s);
+  REQUIRE(sim.code == 0);
+  REQUIRE(waitFor([&] { return status.field("received") == 500; }, 30s));
+  CHECK(spoolReadings(sys, "gw1") == 0);  // all of it waits in the batcher
+  CHECK(gateway->stop() == 0);
+  CHECK(spoolReadings(sys, "gw1") == 500);
+  CHECK(status.last().find("\"state\":\"offline\"") != std::string::npos);
+
+  auto ingest = sys.startIngest();
+  gateway = sys.startGateway(config, "gateway-2.log");
+  sys.requireExactlyOnce("gw1", 500, "run", gateway->log());
+  CHECK(gateway->log().find("spool holds 1 batches (500 readings") != std::string::npos);
 }
