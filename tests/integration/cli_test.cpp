@@ -3,7 +3,7 @@
 
 using namespace dots::itest;
 
-TEST_CASE("dotsctl: endpoint add prints a config dots-gateway accepts; errors have exit codes") {
+TEST_CASE("dotsctl: endpoint add prints a config dots-gateway accepts, errors have exit codes") {
   dots::test::TempDir dir;
   std::string data = dir.file("data");
   auto ctl = [&](std::vector<std::string> args) {

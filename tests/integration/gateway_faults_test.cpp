@@ -46,7 +46,7 @@ TEST_CASE("gateway: the uplink broker stopped mid-stream and restarted loses and
   CHECK(gateway->log().find("uplink: connection to") != std::string::npos);
 }
 
-TEST_CASE("gateway: kill -9 repeatedly mid-stream; only the documented window is lost") {
+TEST_CASE("gateway: kill -9 repeatedly mid-stream loses only the documented window") {
   System sys(/*separate_local=*/true);
   const double rate = 2000;
   auto config = sys.provision("gw1", "ack_timeout_ms = 1000\n", "linger_ms = 50\n");
@@ -251,7 +251,7 @@ TEST_CASE("gateway: text, boolean, data and sum values travel end to end") {
   }
 }
 
-TEST_CASE("gateway: SIGTERM spools what is still batched; the next start delivers it") {
+TEST_CASE("gateway: SIGTERM spools what is still batched and the next start delivers it") {
   System sys(/*separate_local=*/true);
   auto config =
       sys.provision("gw1", "status_interval_s = 1\n", "linger_ms = 60000\nmax_readings = 100000\n");

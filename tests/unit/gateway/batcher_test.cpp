@@ -30,7 +30,7 @@ TEST_CASE("batcher: due after linger, measured from the first reading") {
   CHECK_FALSE(b.due(t0 + 1000ms));
 }
 
-TEST_CASE("batcher: due at once when full; take splits by max_readings in order") {
+TEST_CASE("batcher: due at once when full, take splits by max_readings in order") {
   Batcher b(1000ms, 3);
   Batcher::Clock::time_point t0{};
   for (int i = 0; i < 7; ++i) b.add(r(i), t0);

@@ -80,7 +80,7 @@ TEST_CASE("reducer: summary emits count, min, max, mean per window") {
   CHECK(r.summaries() == 2);
 }
 
-TEST_CASE("reducer: a late reading counts in the open window; flushAll empties") {
+TEST_CASE("reducer: a late reading counts in the open window, flushAll empties") {
   Reducer r({ReduceRule{"m", ReduceMode::kSummary, 0, 0s, 10s}});
   auto out = feed(r, {num("m", 20000, 2), num("m", 5000, 4)});
   CHECK(out.empty());
