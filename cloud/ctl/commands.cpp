@@ -2,6 +2,7 @@
 
 #include "core/hex.h"
 #include "core/text.h"
+#include "pipeline/channel.h"
 #include "registry/registry.h"
 #include "store/reading_store.h"
 
@@ -12,10 +13,16 @@ namespace {
 constexpr int kOk = 0;
 constexpr int kFailed = 1;
 constexpr int kConflict = 3;
+constexpr int kUsage = 2;
 
 int report(const Context& ctx, const Error& e) {
   ctx.err << "dotsctl: " << e.describe() << "\n";
-  return e.reason == "exists" || e.reason.starts_with("no-such") ? kConflict : kFailed;
+  if (e.reason == "exists" || e.reason.starts_with("no-such")) return kConflict;
+  if (e.reason == "bad-handler" || e.reason == "bad-name" || e.reason == "bad-gateway-id" ||
+      e.reason == "bad-broker" || e.reason == "bad-topic") {
+    return kUsage;
+  }
+  return kFailed;
 }
 
 std::string valueText(const Reading& r, bool json) {
@@ -39,7 +46,10 @@ int accountAdd(const Context& ctx, const std::string& name) {
   if (!reg) return report(ctx, reg.error());
   auto account = reg->addAccount(name);
   if (!account) return report(ctx, account.error());
-  ctx.out << "account " << account->name << " added\n";
+  auto channel = reg->addChannel(name, "default", "default", {"store"});
+  if (!channel) return report(ctx, channel.error());
+  ctx.out << "account " << account->name << " added, with channel default (store) in "
+          << "environment default\n";
   return kOk;
 }
 
@@ -60,27 +70,193 @@ int accountList(const Context& ctx, bool json) {
   return kOk;
 }
 
+namespace {
+void printGatewayConfig(const Context& ctx, const cloud::Endpoint& ep,
+                        const EndpointSnippet& snippet) {
+  std::string spool =
+      snippet.spool.empty() ? "/var/lib/dots/spool-" + ep.gateway + ".db" : snippet.spool;
+  // A complete dots-gateway config; the key is the secret that binds the gateway to its endpoint.
+  ctx.out << "# dots-gateway config for gateway \"" << ep.gateway << "\" of account \""
+          << ep.account
+          << "\".\n# Keep it secret: the key seals this gateway's data. Every key is described in\n"
+          << "# deploy/gateway.toml.\n"
+          << "[gateway]\nid = " << jsonQuote(ep.gateway) << "\n\n"
+          << "[uplink]\nbroker = " << jsonQuote(snippet.broker) << "\nkey_id = " << ep.active_key_id
+          << "\nkey = \"" << toHex(ep.keys.at(ep.active_key_id)) << "\"\n\n"
+          << "[local]\nbroker = " << jsonQuote(snippet.local_broker)
+          << "\ntopics = [\"sensors/#\"]\n\n"
+          << "[spool]\npath = " << jsonQuote(spool) << "\n";
+}
+}  // namespace
+
 int endpointAdd(const Context& ctx, const std::string& account, const std::string& gateway,
-                const EndpointSnippet& snippet) {
+                const EndpointSnippet& snippet, bool route_default) {
   auto reg = cloud::Registry::open(ctx.data_dir);
   if (!reg) return report(ctx, reg.error());
   auto ep = reg->addEndpoint(account, gateway);
   if (!ep) return report(ctx, ep.error());
-  std::string spool =
-      snippet.spool.empty() ? "/var/lib/dots/spool-" + gateway + ".db" : snippet.spool;
-  // A complete dots-gateway config; the key is the secret that binds the gateway to its endpoint.
-  ctx.out << "# dots-gateway config for gateway \"" << gateway << "\" of account \"" << account
-          << "\".\n# Keep it secret: the key seals this gateway's data. Every key is described in\n"
-          << "# deploy/gateway.toml.\n"
-          << "[gateway]\nid = " << jsonQuote(gateway) << "\n\n"
-          << "[uplink]\nbroker = " << jsonQuote(snippet.broker)
-          << "\nkey_id = " << ep->active_key_id << "\nkey = \""
-          << toHex(ep->keys.at(ep->active_key_id)) << "\"\n\n"
-          << "[local]\nbroker = " << jsonQuote(snippet.local_broker)
-          << "\ntopics = [\"sensors/#\"]\n\n"
-          << "[spool]\npath = " << jsonQuote(spool) << "\n";
+  printGatewayConfig(ctx, *ep, snippet);
   ctx.err << "endpoint for gateway " << gateway << " added to account " << account << " (key id "
-          << ep->active_key_id << ")\n";
+          << ep->active_key_id << ")";
+  if (route_default) {
+    auto route = reg->addRoute(gateway, account, "default", "*");
+    if (route)
+      ctx.err << ", routed to channel " << route->channel;
+    else if (route.error().reason != "no-such-channel")
+      return report(ctx, route.error());
+  }
+  ctx.err << "\n";
+  return kOk;
+}
+
+int endpointRotateKey(const Context& ctx, const std::string& gateway,
+                      const EndpointSnippet& snippet) {
+  auto reg = cloud::Registry::open(ctx.data_dir);
+  if (!reg) return report(ctx, reg.error());
+  auto ep = reg->rotateKey(gateway);
+  if (!ep) return report(ctx, ep.error());
+  printGatewayConfig(ctx, *ep, snippet);
+  ctx.err << "gateway " << gateway << " now seals with key " << ep->active_key_id
+          << "; older keys stay accepted until retired\n";
+  return kOk;
+}
+
+int endpointRetireKey(const Context& ctx, const std::string& gateway, std::uint32_t key_id) {
+  auto reg = cloud::Registry::open(ctx.data_dir);
+  if (!reg) return report(ctx, reg.error());
+  if (auto r = reg->retireKey(gateway, key_id); !r) return report(ctx, r.error());
+  ctx.out << "key " << key_id << " of gateway " << gateway << " retired\n";
+  return kOk;
+}
+
+int environmentAdd(const Context& ctx, const std::string& name, const std::string& owner) {
+  auto reg = cloud::Registry::open(ctx.data_dir);
+  if (!reg) return report(ctx, reg.error());
+  auto env = reg->addEnvironment(name, owner);
+  if (!env) return report(ctx, env.error());
+  ctx.out << "environment " << name << " added"
+          << (owner.empty() ? " (public)" : " (private to account " + owner + ")") << "\n";
+  return kOk;
+}
+
+int environmentList(const Context& ctx, bool json) {
+  auto reg = cloud::Registry::open(ctx.data_dir);
+  if (!reg) return report(ctx, reg.error());
+  auto list = reg->environments();
+  if (!list) return report(ctx, list.error());
+  if (json) ctx.out << "[";
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const auto& e = (*list)[i];
+    if (json) {
+      ctx.out << (i ? "," : "") << R"({"name":)" << jsonQuote(e.name) << R"(,"owner":)"
+              << jsonQuote(e.owner) << "}";
+    } else {
+      ctx.out << e.name << "\t" << (e.owner.empty() ? "public" : "private to " + e.owner) << "\n";
+    }
+  }
+  if (json) ctx.out << "]\n";
+  return kOk;
+}
+
+int channelAdd(const Context& ctx, const std::string& account, const std::string& name,
+               const std::string& environment, const std::vector<std::string>& handlers) {
+  // Refuse what the ingester could not build.
+  auto check = cloud::Channel::create(0, account, name, environment, handlers);
+  if (!check) return report(ctx, check.error());
+  auto reg = cloud::Registry::open(ctx.data_dir);
+  if (!reg) return report(ctx, reg.error());
+  auto ch = reg->addChannel(account, name, environment, handlers);
+  if (!ch) return report(ctx, ch.error());
+  ctx.out << "channel " << account << "/" << name << " added in environment " << environment
+          << " with " << handlers.size() << " handlers\n";
+  return kOk;
+}
+
+int channelList(const Context& ctx, bool json) {
+  auto reg = cloud::Registry::open(ctx.data_dir);
+  if (!reg) return report(ctx, reg.error());
+  auto list = reg->channels();
+  if (!list) return report(ctx, list.error());
+  if (json) ctx.out << "[";
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const auto& c = (*list)[i];
+    if (json) {
+      ctx.out << (i ? "," : "") << R"({"account":)" << jsonQuote(c.account) << R"(,"name":)"
+              << jsonQuote(c.name) << R"(,"environment":)" << jsonQuote(c.environment)
+              << R"(,"handlers":[)";
+      for (std::size_t j = 0; j < c.handlers.size(); ++j) {
+        ctx.out << (j ? "," : "") << jsonQuote(c.handlers[j]);
+      }
+      ctx.out << "]}";
+    } else {
+      ctx.out << c.account << "/" << c.name << "\t" << c.environment << "\t";
+      for (std::size_t j = 0; j < c.handlers.size(); ++j)
+        ctx.out << (j ? " | " : "") << c.handlers[j];
+      ctx.out << "\n";
+    }
+  }
+  if (json) ctx.out << "]\n";
+  return kOk;
+}
+
+int routeAdd(const Context& ctx, const std::string& gateway, const std::string& account,
+             const std::string& channel, const std::string& sensors) {
+  auto reg = cloud::Registry::open(ctx.data_dir);
+  if (!reg) return report(ctx, reg.error());
+  auto r = reg->addRoute(gateway, account, channel, sensors);
+  if (!r) return report(ctx, r.error());
+  ctx.out << "route " << gateway << " -> " << r->channel << " for sensors " << sensors << "\n";
+  return kOk;
+}
+
+int routeList(const Context& ctx, bool json) {
+  auto reg = cloud::Registry::open(ctx.data_dir);
+  if (!reg) return report(ctx, reg.error());
+  auto list = reg->routes();
+  if (!list) return report(ctx, list.error());
+  if (json) ctx.out << "[";
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const auto& r = (*list)[i];
+    if (json) {
+      ctx.out << (i ? "," : "") << R"({"gateway":)" << jsonQuote(r.gateway) << R"(,"channel":)"
+              << jsonQuote(r.channel) << R"(,"sensors":)" << jsonQuote(r.sensors) << "}";
+    } else {
+      ctx.out << r.gateway << "\t" << r.channel << "\t" << r.sensors << "\n";
+    }
+  }
+  if (json) ctx.out << "]\n";
+  return kOk;
+}
+
+int streamAdd(const Context& ctx, const std::string& name, const std::string& account,
+              const std::string& channel, const std::string& broker, const std::string& topic) {
+  auto reg = cloud::Registry::open(ctx.data_dir);
+  if (!reg) return report(ctx, reg.error());
+  auto s = reg->addStream(name, account, channel, broker, topic);
+  if (!s) return report(ctx, s.error());
+  ctx.out << "stream " << name << ": " << broker << " " << topic << " -> " << s->channel << "\n";
+  return kOk;
+}
+
+int streamList(const Context& ctx, bool json) {
+  auto reg = cloud::Registry::open(ctx.data_dir);
+  if (!reg) return report(ctx, reg.error());
+  auto list = reg->streams();
+  if (!list) return report(ctx, list.error());
+  if (json) ctx.out << "[";
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const auto& s = (*list)[i];
+    if (json) {
+      ctx.out << (i ? "," : "") << R"({"name":)" << jsonQuote(s.name) << R"(,"channel":)"
+              << jsonQuote(s.channel) << R"(,"environment":)" << jsonQuote(s.environment)
+              << R"(,"broker":)" << jsonQuote(s.broker) << R"(,"topic":)" << jsonQuote(s.topic)
+              << "}";
+    } else {
+      ctx.out << s.name << "\t" << s.channel << "\t" << s.environment << "\t" << s.broker << "\t"
+              << s.topic << "\n";
+    }
+  }
+  if (json) ctx.out << "]\n";
   return kOk;
 }
 

@@ -1,9 +1,11 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 namespace dots::ctl {
 
@@ -15,6 +17,8 @@ struct Context {
   std::ostream& err;
 };
 
+// Also creates the account's channel "default" (handlers: store) in the public environment
+// "default", which new endpoints are routed to.
 int accountAdd(const Context& ctx, const std::string& name);
 int accountList(const Context& ctx, bool json);
 
@@ -23,8 +27,26 @@ struct EndpointSnippet {
   std::string local_broker = "tcp://127.0.0.1:1883";
   std::string spool;  // default /var/lib/dots/spool-<gw>.db
 };
+// Routes the endpoint to the account's "default" channel unless `route_default` is false.
 int endpointAdd(const Context& ctx, const std::string& account, const std::string& gateway,
-                const EndpointSnippet& snippet);
+                const EndpointSnippet& snippet, bool route_default);
+// Adds a key and makes it active; prints the gateway's new config.
+int endpointRotateKey(const Context& ctx, const std::string& gateway,
+                      const EndpointSnippet& snippet);
+int endpointRetireKey(const Context& ctx, const std::string& gateway, std::uint32_t key_id);
+
+int environmentAdd(const Context& ctx, const std::string& name, const std::string& owner);
+int environmentList(const Context& ctx, bool json);
+// Every handler spec is validated before the channel is stored.
+int channelAdd(const Context& ctx, const std::string& account, const std::string& name,
+               const std::string& environment, const std::vector<std::string>& handlers);
+int channelList(const Context& ctx, bool json);
+int routeAdd(const Context& ctx, const std::string& gateway, const std::string& account,
+             const std::string& channel, const std::string& sensors);
+int routeList(const Context& ctx, bool json);
+int streamAdd(const Context& ctx, const std::string& name, const std::string& account,
+              const std::string& channel, const std::string& broker, const std::string& topic);
+int streamList(const Context& ctx, bool json);
 int endpointList(const Context& ctx, bool json);
 int endpointEnable(const Context& ctx, const std::string& gateway, bool enabled);
 

@@ -52,7 +52,24 @@ int main(int argc, char** argv) {
   ep_add->add_option("--local-broker", snippet.local_broker, "sensor broker URI for the config")
       ->capture_default_str();
   ep_add->add_option("--spool", snippet.spool, "spool path for the config");
-  ep_add->callback([&] { rc = dots::ctl::endpointAdd(ctx(), account, gateway, snippet); });
+  bool no_route = false;
+  ep_add->add_flag("--no-route", no_route, "do not route it to the account's default channel");
+  ep_add->callback(
+      [&] { rc = dots::ctl::endpointAdd(ctx(), account, gateway, snippet, !no_route); });
+  auto* ep_rotate = ep->add_subcommand(
+      "rotate-key", "add a new key and make it active; prints the gateway's new config");
+  ep_rotate->add_option("--gateway", gateway, "gateway id")->required();
+  ep_rotate->add_option("--broker", snippet.broker, "uplink broker URI for the config")
+      ->capture_default_str();
+  ep_rotate->add_option("--local-broker", snippet.local_broker, "sensor broker URI for the config")
+      ->capture_default_str();
+  ep_rotate->add_option("--spool", snippet.spool, "spool path for the config");
+  ep_rotate->callback([&] { rc = dots::ctl::endpointRotateKey(ctx(), gateway, snippet); });
+  std::uint32_t key_id = 0;
+  auto* ep_retire = ep->add_subcommand("retire-key", "stop accepting an old key");
+  ep_retire->add_option("--gateway", gateway, "gateway id")->required();
+  ep_retire->add_option("--key-id", key_id, "key id")->required();
+  ep_retire->callback([&] { rc = dots::ctl::endpointRetireKey(ctx(), gateway, key_id); });
   auto* ep_list = ep->add_subcommand("list", "list endpoints");
   ep_list->add_flag("--json", json, "JSON output");
   ep_list->callback([&] { rc = dots::ctl::endpointList(ctx(), json); });
@@ -62,6 +79,65 @@ int main(int argc, char** argv) {
   auto* ep_enable = ep->add_subcommand("enable", "accept a gateway's batches again");
   ep_enable->add_option("--gateway", gateway, "gateway id")->required();
   ep_enable->callback([&] { rc = dots::ctl::endpointEnable(ctx(), gateway, true); });
+
+  std::string environment = "default";
+  std::string owner;
+  auto* env =
+      app.add_subcommand("environment", "environments (where channels run)")->require_subcommand(1);
+  auto* env_add = env->add_subcommand("add", "add an environment");
+  env_add->add_option("name", name, "environment name")->required();
+  env_add->add_option("--private-to", owner, "account whose channels alone may run there");
+  env_add->callback([&] { rc = dots::ctl::environmentAdd(ctx(), name, owner); });
+  auto* env_list = env->add_subcommand("list", "list environments");
+  env_list->add_flag("--json", json, "JSON output");
+  env_list->callback([&] { rc = dots::ctl::environmentList(ctx(), json); });
+
+  std::vector<std::string> handlers;
+  std::string channel;
+  auto* ch = app.add_subcommand("channel", "channels (ordered handlers)")->require_subcommand(1);
+  auto* ch_add = ch->add_subcommand("add", "add a channel");
+  ch_add->add_option("--account", account, "owning account")->required();
+  ch_add->add_option("--name", name, "channel name")->required();
+  ch_add->add_option("--environment", environment, "where it runs")->capture_default_str();
+  ch_add
+      ->add_option("--handler", handlers,
+                   "handler spec TYPE[:key=value,...], in order (filter, store, aggregate, "
+                   "threshold, anomaly, notify)")
+      ->required();
+  ch_add->callback(
+      [&] { rc = dots::ctl::channelAdd(ctx(), account, name, environment, handlers); });
+  auto* ch_list = ch->add_subcommand("list", "list channels");
+  ch_list->add_flag("--json", json, "JSON output");
+  ch_list->callback([&] { rc = dots::ctl::channelList(ctx(), json); });
+
+  std::string sensors = "*";
+  auto* rt = app.add_subcommand("route", "routes (endpoint -> channel)")->require_subcommand(1);
+  auto* rt_add = rt->add_subcommand("add", "route an endpoint's readings to a channel");
+  rt_add->add_option("--gateway", gateway, "gateway id")->required();
+  rt_add->add_option("--account", account, "the channel's account")->required();
+  rt_add->add_option("--channel", channel, "channel name")->required();
+  rt_add->add_option("--sensors", sensors, "only sensors matching this glob")
+      ->capture_default_str();
+  rt_add->callback([&] { rc = dots::ctl::routeAdd(ctx(), gateway, account, channel, sensors); });
+  auto* rt_list = rt->add_subcommand("list", "list routes");
+  rt_list->add_flag("--json", json, "JSON output");
+  rt_list->callback([&] { rc = dots::ctl::routeList(ctx(), json); });
+
+  std::string stream_broker;
+  std::string topic;
+  auto* st = app.add_subcommand("stream", "streams (pull from another MQTT broker)")
+                 ->require_subcommand(1);
+  auto* st_add = st->add_subcommand("add", "add a stream into a channel");
+  st_add->add_option("--name", name, "stream name")->required();
+  st_add->add_option("--account", account, "the channel's account")->required();
+  st_add->add_option("--channel", channel, "channel name")->required();
+  st_add->add_option("--broker", stream_broker, "the other system's broker URI")->required();
+  st_add->add_option("--topic", topic, "topic filter there")->required();
+  st_add->callback(
+      [&] { rc = dots::ctl::streamAdd(ctx(), name, account, channel, stream_broker, topic); });
+  auto* st_list = st->add_subcommand("list", "list streams");
+  st_list->add_flag("--json", json, "JSON output");
+  st_list->callback([&] { rc = dots::ctl::streamList(ctx(), json); });
 
   auto* rd = app.add_subcommand("readings", "stored readings")->require_subcommand(1);
   for (auto* sub : {rd->add_subcommand("count", "count readings"),

@@ -2,12 +2,16 @@
 
 #include <unistd.h>
 
+#include <sstream>
 #include <stdexcept>
 
 #include "codec/ack_codec.h"
 #include "codec/batch_codec.h"
 #include "core/clock.h"
+#include "core/glob.h"
+#include "core/text.h"
 #include "core/topics.h"
+#include "senml/topic_name.h"
 
 namespace dots::cloud {
 
@@ -35,6 +39,20 @@ mqtt::ClientOptions clientOptions(const IngestOptions& o) {
   return c;
 }
 
+// Prometheus label value escaping.
+std::string label(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out.push_back('\\');
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
 }  // namespace
 
 Ingester::Ingester(IngestOptions options)
@@ -43,11 +61,18 @@ Ingester::Ingester(IngestOptions options)
                         "cannot open the registry in " + options_.data_dir)),
       store_(orThrow(ReadingStore::open(options_.data_dir),
                      "cannot open the store in " + options_.data_dir)),
-      client_(clientOptions(options_)) {
+      client_(clientOptions(options_)),
+      notifier_(options_.data_dir, client_) {
   client_.subscribe("$share/" + options_.environment + "/" + std::string(topics::kAllUp), 1);
   client_.onMessage([this](std::string_view topic, std::span<const std::uint8_t> payload) {
-    onMessage(topic, payload);
+    onMessage(topic, payload, 0);
   });
+  if (!options_.http.empty()) {
+    http_ = std::make_unique<HttpApi>(
+        options_.http, options_.data_dir,
+        HttpApi::Hooks{[this](std::string& body) { return healthy(body); },
+                       [this] { return metricsText(); }});
+  }
   reloadRegistryIfChanged();
 }
 
@@ -56,15 +81,22 @@ Ingester::~Ingester() {
 }
 
 void Ingester::start() {
+  if (http_) http_->start();
+  notifier_.start();
   worker_ = std::thread([this] { work(); });
   client_.start();
+  std::lock_guard lock(topology_mutex_);
   log::info("ingest", "environment ", options_.environment, ": taking batches from ",
             options_.broker, ", data in ", options_.data_dir, ", ", endpoints_.size(),
-            " endpoints");
+            " endpoints, ", channels_.size(), " channels, ", streams_.size(), " streams here");
 }
 
 void Ingester::stop() {
   if (!worker_.joinable()) return;
+  {
+    std::lock_guard lock(topology_mutex_);
+    streams_.clear();
+  }
   client_.stop();
   {
     std::lock_guard lock(queue_mutex_);
@@ -73,6 +105,8 @@ void Ingester::stop() {
   queue_cv_.notify_all();
   space_cv_.notify_all();
   worker_.join();
+  notifier_.stop();
+  if (http_) http_->stop();
   logStats(true);
 }
 
@@ -81,18 +115,20 @@ IngestStats Ingester::stats() const {
   return stats_;
 }
 
-void Ingester::onMessage(std::string_view topic, std::span<const std::uint8_t> payload) {
+void Ingester::onMessage(std::string_view topic, std::span<const std::uint8_t> payload,
+                         std::int64_t stream_id) {
   std::unique_lock lock(queue_mutex_);
   // Back-pressure: hold the MQTT thread (and so the broker) while the worker catches up.
   space_cv_.wait(lock, [this] { return stopping_ || queue_.size() < options_.queue_limit; });
   if (stopping_) return;
-  queue_.push_back(Message{std::string(topic), {payload.begin(), payload.end()}});
+  queue_.push_back(Message{std::string(topic), {payload.begin(), payload.end()}, stream_id});
   lock.unlock();
   queue_cv_.notify_one();
 }
 
 void Ingester::work() {
   auto next_stats = SteadyClock::now() + options_.stats_interval;
+  auto next_registry_check = SteadyClock::now();
   std::vector<Message> group;
   for (;;) {
     {
@@ -106,8 +142,11 @@ void Ingester::work() {
       }
     }
     space_cv_.notify_all();
-    if (!group.empty()) {
+    if (!group.empty() || SteadyClock::now() >= next_registry_check) {
       reloadRegistryIfChanged();
+      next_registry_check = SteadyClock::now() + std::chrono::milliseconds(500);
+    }
+    if (!group.empty()) {
       process(group);
       group.clear();
     }
@@ -121,16 +160,73 @@ void Ingester::work() {
 void Ingester::reloadRegistryIfChanged() {
   auto version = registry_.dataVersion();
   if (!version || *version == registry_version_) return;
-  auto list = registry_.endpoints();
-  if (!list) {
-    log::error("ingest", "cannot read the registry: ", list.error().describe());
-    return;
+  auto endpoints = registry_.endpoints();
+  auto channels = registry_.channels();
+  auto routes = registry_.routes();
+  auto streams = registry_.streams();
+  for (const Error* e :
+       {endpoints ? nullptr : &endpoints.error(), channels ? nullptr : &channels.error(),
+        routes ? nullptr : &routes.error(), streams ? nullptr : &streams.error()}) {
+    if (e) {
+      log::error("ingest", "cannot read the registry: ", e->describe());
+      return;
+    }
   }
+  std::lock_guard lock(topology_mutex_);
   registry_version_ = *version;
   endpoints_.clear();
   ciphers_.clear();
-  for (Endpoint& ep : *list) endpoints_.emplace(ep.gateway, std::move(ep));
-  log::debug("ingest", "registry loaded: ", endpoints_.size(), " endpoints");
+  for (Endpoint& ep : *endpoints) endpoints_.emplace(ep.gateway, std::move(ep));
+
+  // Channels of this environment; an unchanged channel keeps its handlers and their state.
+  std::map<std::int64_t, std::unique_ptr<Channel>> next;
+  std::map<std::int64_t, std::string> environment_of;
+  for (const auto& c : *channels) {
+    environment_of[c.id] = c.environment;
+    if (c.environment != options_.environment) continue;
+    auto old = channels_.find(c.id);
+    if (old != channels_.end() && old->second->specs() == c.handlers) {
+      next[c.id] = std::move(old->second);
+      continue;
+    }
+    auto built = Channel::create(c.id, c.account, c.name, c.environment, c.handlers);
+    if (!built) {
+      log::error("ingest", "channel ", c.account, "/", c.name,
+                 " not started: ", built.error().detail);
+      continue;
+    }
+    next[c.id] = std::move(*built);
+  }
+  channels_ = std::move(next);
+
+  routes_.clear();
+  served_by_.clear();
+  for (const Route& r : *routes) {
+    served_by_[r.gateway] = environment_of[r.channel_id];
+    auto ch = channels_.find(r.channel_id);
+    if (ch != channels_.end()) routes_[r.gateway].push_back({ch->second.get(), r.sensors});
+  }
+
+  // Streams of this environment: start new ones, stop removed ones.
+  std::map<std::int64_t, std::unique_ptr<StreamSource>> next_streams;
+  for (const Stream& s : *streams) {
+    if (s.environment != options_.environment || !channels_.contains(s.channel_id)) continue;
+    auto old = streams_.find(s.id);
+    if (old != streams_.end()) {
+      next_streams[s.id] = std::move(old->second);
+      continue;
+    }
+    auto source = std::make_unique<StreamSource>(
+        s, options_.environment,
+        [this](const Stream& stream, std::string_view topic,
+               std::span<const std::uint8_t> payload) { onMessage(topic, payload, stream.id); });
+    source->start();
+    log::info("ingest", "stream ", s.name, ": ", s.broker, " ", s.topic, " -> ", s.channel);
+    next_streams[s.id] = std::move(source);
+  }
+  streams_ = std::move(next_streams);
+  log::debug("ingest", "registry loaded: ", endpoints_.size(), " endpoints, ", channels_.size(),
+             " channels here");
 }
 
 void Ingester::reject(const Error& error, std::string_view topic) {
@@ -150,16 +246,22 @@ void Ingester::reject(const Error& error, std::string_view topic) {
 Result<IncomingBatch> Ingester::admit(const Message& message) {
   auto gw = topics::gatewayOfUpTopic(message.topic);
   if (!gw) return fail("bad-topic", "not dots/v1/<gateway>/up");
-  auto ep = endpoints_.find(std::string(*gw));
-  if (ep == endpoints_.end())
-    return fail("unknown-gateway", "no endpoint for \"" + std::string(*gw) + "\"");
-  if (!ep->second.enabled)
-    return fail("disabled-endpoint", "endpoint \"" + std::string(*gw) + "\" is disabled");
+  std::string gateway(*gw);
+  auto ep = endpoints_.find(gateway);
+  if (ep == endpoints_.end()) {
+    return fail("unknown-gateway", "no endpoint for \"" + gateway + "\"");
+  }
+  auto served = served_by_.find(gateway);
+  std::string environment = served == served_by_.end() ? "default" : served->second;
+  if (environment != options_.environment) return fail("other-environment", environment);
+  if (!ep->second.enabled) {
+    return fail("disabled-endpoint", "endpoint \"" + gateway + "\" is disabled");
+  }
   auto envelope = seal::readEnvelope(message.payload);
   if (!envelope) return std::unexpected(envelope.error());
-  if (envelope->header.gateway != *gw) {
+  if (envelope->header.gateway != gateway) {
     return fail("gateway-mismatch", "envelope of \"" + envelope->header.gateway.substr(0, 64) +
-                                        "\" on the topic of \"" + std::string(*gw) + "\"");
+                                        "\" on the topic of \"" + gateway + "\"");
   }
   auto key = ep->second.keys.find(envelope->header.key_id);
   if (key == ep->second.keys.end()) {
@@ -171,16 +273,69 @@ Result<IncomingBatch> Ingester::admit(const Message& message) {
   if (!plain) return std::unexpected(plain.error());
   auto batch = codec::decodeBatch(*plain);
   if (!batch) return std::unexpected(batch.error());
+  if (!routes_.contains(gateway)) {
+    // Not acknowledged: the gateway keeps it until a route exists.
+    return fail("unrouted", "endpoint \"" + gateway + "\" has no route to a channel");
+  }
   return IncomingBatch{ep->first, envelope->header.epoch, envelope->header.seq, std::move(*batch)};
 }
 
+Result<void> Ingester::runChannels(const std::string& gateway, Batch& batch) {
+  for (const RouteTarget& target : routes_[gateway]) {
+    std::vector<Reading> selected;
+    if (target.sensors == "*") {
+      selected = batch.readings;
+    } else {
+      for (const Reading& r : batch.readings) {
+        if (globMatch(target.sensors, r.name)) selected.push_back(r);
+      }
+    }
+    if (auto r = target.channel->run(std::move(selected), gateway, batch.historical, store_); !r) {
+      return r;
+    }
+  }
+  return {};
+}
+
+Result<void> Ingester::runStream(const Message& m) {
+  const StreamSource* source = nullptr;
+  if (auto it = streams_.find(m.stream_id); it != streams_.end()) source = it->second.get();
+  if (!source) return {};  // removed meanwhile
+  const Stream& s = source->stream();
+  std::vector<Reading> readings;
+  std::string name = senml::nameFromTopic(m.topic, {s.topic});
+  std::string_view text(reinterpret_cast<const char*>(m.payload.data()), m.payload.size());
+  if (auto r = stream_parser_.parse(text, name, wallMillis(), readings); !r) {
+    reject(r.error(), m.topic);
+    return {};
+  }
+  auto ch = channels_.find(s.channel_id);
+  if (ch == channels_.end()) return {};
+  {
+    std::lock_guard lock(stats_mutex_);
+    ++stats_.stream_messages[s.name];
+  }
+  return ch->second->run(std::move(readings), "stream:" + s.name, false, store_);
+}
+
 void Ingester::process(std::vector<Message>& messages) {
+  std::lock_guard topology(topology_mutex_);
   std::vector<IncomingBatch> admitted;
+  std::vector<const Message*> stream_messages;
   admitted.reserve(messages.size());
+  std::uint64_t other_environment = 0;
   for (const Message& m : messages) {
+    if (m.stream_id != 0) {
+      stream_messages.push_back(&m);
+      continue;
+    }
     auto batch = admit(m);
     if (!batch) {
-      reject(batch.error(), m.topic);
+      if (batch.error().reason == "other-environment") {
+        ++other_environment;  // another environment's ingester serves it
+      } else {
+        reject(batch.error(), m.topic);
+      }
       continue;
     }
     admitted.push_back(std::move(*batch));
@@ -188,21 +343,48 @@ void Ingester::process(std::vector<Message>& messages) {
   {
     std::lock_guard lock(stats_mutex_);
     stats_.messages += messages.size();
+    stats_.other_environment += other_environment;
   }
-  if (admitted.empty()) return;
+  if (admitted.empty() && stream_messages.empty()) return;
 
-  auto outcome = store_.commit(admitted);
-  if (!outcome) {
+  std::vector<bool> duplicate(admitted.size());
+  std::uint64_t readings = 0;
+  auto commit = [&]() -> Result<void> {
+    if (auto r = store_.begin(); !r) return r;
+    for (std::size_t i = 0; i < admitted.size(); ++i) {
+      IncomingBatch& in = admitted[i];
+      auto fresh = store_.recordBatch(in.gateway, in.epoch, in.seq, in.batch.readings.size(),
+                                      in.batch.historical);
+      if (!fresh) return std::unexpected(fresh.error());
+      duplicate[i] = !*fresh;
+      if (duplicate[i]) continue;
+      readings += in.batch.readings.size();
+      if (auto r = runChannels(in.gateway, in.batch); !r) return r;
+    }
+    for (const Message* m : stream_messages) {
+      if (auto r = runStream(*m); !r) return r;
+    }
+    return store_.commit();
+  };
+  if (auto r = commit(); !r) {
+    store_.rollback();
     // Nothing is acknowledged, so the gateways will send these batches again.
-    reject(Error{"store-error", outcome.error().describe()}, "(commit)");
+    reject(Error{"store-error", r.error().describe()}, "(commit)");
     return;
   }
+  notifier_.poke();
 
   std::map<std::string, std::vector<codec::BatchId>> acks;
   std::uint64_t duplicates = 0;
+  std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> per_endpoint;
   for (std::size_t i = 0; i < admitted.size(); ++i) {
     acks[admitted[i].gateway].push_back({admitted[i].epoch, admitted[i].seq});
-    if (!outcome->duplicate[i]) continue;
+    if (!duplicate[i]) {
+      auto& e = per_endpoint[admitted[i].gateway];
+      e.first += 1;
+      e.second += admitted[i].batch.readings.size();
+      continue;
+    }
     ++duplicates;
     long suppressed = 0;
     if (log_limiter_.allow("duplicate", suppressed)) {
@@ -218,9 +400,104 @@ void Ingester::process(std::vector<Message>& messages) {
   }
   std::lock_guard lock(stats_mutex_);
   stats_.batches_stored += admitted.size() - duplicates;
-  stats_.readings_stored += outcome->readings;
+  stats_.readings_stored += readings;
   stats_.duplicates += duplicates;
   stats_.acks_sent += sent;
+  for (const auto& [gw, counts] : per_endpoint) {
+    stats_.endpoint_batches[gw] += counts.first;
+    stats_.endpoint_readings[gw] += counts.second;
+  }
+}
+
+bool Ingester::healthy(std::string& body) const {
+  bool connected = client_.isConnected();
+  IngestStats s = stats();
+  std::ostringstream out;
+  out << R"({"status":")" << (connected ? "ok" : "broker-disconnected") << R"(","environment":)"
+      << jsonQuote(options_.environment) << R"(,"broker_connected":)"
+      << (connected ? "true" : "false") << R"(,"batches_stored":)" << s.batches_stored
+      << R"(,"readings_stored":)" << s.readings_stored << "}";
+  body = out.str();
+  return connected;
+}
+
+std::string Ingester::metricsText() const {
+  IngestStats s = stats();
+  std::ostringstream out;
+  std::string env = label(options_.environment);
+  out << "# HELP dots_ingest_messages_total Messages taken from the broker.\n"
+      << "# TYPE dots_ingest_messages_total counter\n"
+      << "dots_ingest_messages_total{environment=\"" << env << "\"} " << s.messages << "\n"
+      << "# HELP dots_ingest_batches_total Batches by outcome.\n"
+      << "# TYPE dots_ingest_batches_total counter\n"
+      << "dots_ingest_batches_total{environment=\"" << env << "\",outcome=\"stored\"} "
+      << s.batches_stored << "\n"
+      << "dots_ingest_batches_total{environment=\"" << env << "\",outcome=\"duplicate\"} "
+      << s.duplicates << "\n"
+      << "dots_ingest_batches_total{environment=\"" << env << "\",outcome=\"other-environment\"} "
+      << s.other_environment << "\n"
+      << "# HELP dots_ingest_readings_total Readings of newly committed batches.\n"
+      << "# TYPE dots_ingest_readings_total counter\n"
+      << "dots_ingest_readings_total{environment=\"" << env << "\"} " << s.readings_stored << "\n"
+      << "# HELP dots_ingest_rejected_total Messages rejected, by reason.\n"
+      << "# TYPE dots_ingest_rejected_total counter\n";
+  for (const auto& [reason, n] : s.rejected) {
+    out << "dots_ingest_rejected_total{environment=\"" << env << "\",reason=\"" << label(reason)
+        << "\"} " << n << "\n";
+  }
+  out << "# HELP dots_ingest_acks_total Ack messages published.\n"
+      << "# TYPE dots_ingest_acks_total counter\n"
+      << "dots_ingest_acks_total{environment=\"" << env << "\"} " << s.acks_sent << "\n"
+      << "# HELP dots_endpoint_batches_total Batches committed per endpoint.\n"
+      << "# TYPE dots_endpoint_batches_total counter\n";
+  for (const auto& [gw, n] : s.endpoint_batches) {
+    out << "dots_endpoint_batches_total{gateway=\"" << label(gw) << "\"} " << n << "\n";
+  }
+  out << "# HELP dots_endpoint_readings_total Readings committed per endpoint.\n"
+      << "# TYPE dots_endpoint_readings_total counter\n";
+  for (const auto& [gw, n] : s.endpoint_readings) {
+    out << "dots_endpoint_readings_total{gateway=\"" << label(gw) << "\"} " << n << "\n";
+  }
+  out << "# HELP dots_stream_messages_total Messages taken from each stream.\n"
+      << "# TYPE dots_stream_messages_total counter\n";
+  for (const auto& [name, n] : s.stream_messages) {
+    out << "dots_stream_messages_total{stream=\"" << label(name) << "\"} " << n << "\n";
+  }
+  const auto& nc = notifier_.counters();
+  out << "# HELP dots_notify_total Alert deliveries by outcome.\n"
+      << "# TYPE dots_notify_total counter\n"
+      << "dots_notify_total{target=\"mqtt\",outcome=\"delivered\"} " << nc.mqtt_delivered.load()
+      << "\n"
+      << "dots_notify_total{target=\"webhook\",outcome=\"delivered\"} "
+      << nc.webhook_delivered.load() << "\n"
+      << "dots_notify_total{target=\"any\",outcome=\"retry\"} " << nc.retries.load() << "\n"
+      << "dots_notify_total{target=\"any\",outcome=\"failed\"} " << nc.failed.load() << "\n";
+  out << "# HELP dots_handler_readings_total Readings into and out of each handler.\n"
+      << "# TYPE dots_handler_readings_total counter\n";
+  std::ostringstream other;
+  other << "# HELP dots_handler_events_total Handler errors, alerts and suppressions.\n"
+        << "# TYPE dots_handler_events_total counter\n";
+  std::lock_guard lock(topology_mutex_);
+  for (const auto& [id, ch] : channels_) {
+    std::string channel = label(ch->account() + "/" + ch->name());
+    for (std::size_t i = 0; i < ch->handlers().size(); ++i) {
+      const Handler& h = *ch->handlers()[i];
+      std::string labels = "channel=\"" + channel + "\",handler=\"" + std::to_string(i + 1) + ":" +
+                           std::string(h.kind()) + "\"";
+      const auto& c = h.counters();
+      out << "dots_handler_readings_total{" << labels << ",direction=\"in\"} " << c.in.load()
+          << "\n"
+          << "dots_handler_readings_total{" << labels << ",direction=\"out\"} " << c.out.load()
+          << "\n";
+      other << "dots_handler_events_total{" << labels << ",event=\"error\"} " << c.errors.load()
+            << "\n"
+            << "dots_handler_events_total{" << labels << ",event=\"alert\"} " << c.alerts.load()
+            << "\n"
+            << "dots_handler_events_total{" << labels << ",event=\"suppressed\"} "
+            << c.suppressed.load() << "\n";
+    }
+  }
+  return out.str() + other.str();
 }
 
 void Ingester::logStats(bool final) {

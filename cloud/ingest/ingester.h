@@ -13,11 +13,16 @@
 #include <vector>
 
 #include "core/error.h"
+#include "http/http_api.h"
 #include "log/log.h"
 #include "mqtt/client.h"
+#include "notify/notifier.h"
+#include "pipeline/channel.h"
 #include "registry/registry.h"
 #include "seal/envelope.h"
+#include "senml/payload_parser.h"
 #include "store/reading_store.h"
+#include "stream/stream_source.h"
 
 namespace dots::cloud {
 
@@ -25,6 +30,7 @@ struct IngestOptions {
   std::string data_dir;
   std::string broker = "tcp://127.0.0.1:1883";
   std::string environment = "default";
+  std::string http;  // HOST:PORT for /healthz, /metrics and /api; empty: no HTTP
   std::string username;
   std::string password;
   std::string ca_file;
@@ -37,17 +43,24 @@ struct IngestOptions {
 struct IngestStats {
   std::uint64_t messages = 0;
   std::uint64_t batches_stored = 0;
-  std::uint64_t readings_stored = 0;
+  std::uint64_t readings_stored = 0;  // readings of new batches, before channels
   std::uint64_t duplicates = 0;
   std::uint64_t acks_sent = 0;
-  std::map<std::string, std::uint64_t> rejected;  // by reason
+  std::uint64_t other_environment = 0;
+  std::map<std::string, std::uint64_t> rejected;          // by reason
+  std::map<std::string, std::uint64_t> endpoint_batches;  // by gateway
+  std::map<std::string, std::uint64_t> endpoint_readings;
+  std::map<std::string, std::uint64_t> stream_messages;  // by stream
 };
 
-// dots-ingest's core: takes sealed batches from dots/v1/+/up (a shared subscription per
-// environment, so replicas split the load), finds the endpoint by the gateway id in the topic,
-// opens and verifies each batch, commits readings and idempotency keys in one transaction per
-// group of batches, then acks them on dots/v1/<gw>/ack. Rejections are counted by reason and
-// logged, rate-limited; nothing rejected is acknowledged.
+// dots-ingest's core for one environment. Takes sealed batches from dots/v1/+/up (a shared
+// subscription per environment, so replicas split the load), finds the endpoint by the gateway
+// id in the topic, opens and verifies each batch, routes its readings to the channels of this
+// environment, and commits the idempotency keys and everything the handlers wrote in one
+// transaction per group of batches; then acks them on dots/v1/<gw>/ack and lets the notifier
+// deliver new alerts. Streams of this environment feed their channels the same way. Registry
+// changes are picked up without a restart. Rejections are counted by reason and logged,
+// rate-limited; nothing rejected is acknowledged.
 class Ingester {
  public:
   // Opens the registry and the store; throws std::runtime_error when it cannot.
@@ -58,24 +71,37 @@ class Ingester {
   // Finishes the batches already taken, then disconnects.
   void stop();
   IngestStats stats() const;
+  std::string metricsText() const;
+  bool healthy(std::string& body) const;
+  int httpPort() const { return http_ ? http_->port() : 0; }
 
  private:
   struct Message {
     std::string topic;
     std::vector<std::uint8_t> payload;
+    std::int64_t stream_id = 0;  // 0: a gateway batch
   };
-  void onMessage(std::string_view topic, std::span<const std::uint8_t> payload);
+  struct RouteTarget {
+    Channel* channel;
+    std::string sensors;
+  };
+  void onMessage(std::string_view topic, std::span<const std::uint8_t> payload,
+                 std::int64_t stream_id);
   void work();
   void process(std::vector<Message>& messages);
   Result<IncomingBatch> admit(const Message& message);
   void reject(const Error& error, std::string_view topic);
   void reloadRegistryIfChanged();
+  Result<void> runChannels(const std::string& gateway, Batch& batch);
+  Result<void> runStream(const Message& message);
   void logStats(bool final);
 
   IngestOptions options_;
   Registry registry_;
   ReadingStore store_;
   mqtt::Client client_;
+  Notifier notifier_;
+  std::unique_ptr<HttpApi> http_;
 
   std::mutex queue_mutex_;
   std::condition_variable queue_cv_;
@@ -84,10 +110,17 @@ class Ingester {
   bool stopping_ = false;
   std::thread worker_;
 
-  // Worker-thread state.
+  // Topology, rebuilt from the registry on the worker thread; topology_mutex_ guards it
+  // against readers of metrics.
+  mutable std::mutex topology_mutex_;
   std::int64_t registry_version_ = -1;
   std::unordered_map<std::string, Endpoint> endpoints_;
+  std::map<std::int64_t, std::unique_ptr<Channel>> channels_;         // this environment's
+  std::unordered_map<std::string, std::vector<RouteTarget>> routes_;  // by gateway
+  std::unordered_map<std::string, std::string> served_by_;            // gateway -> environment
+  std::map<std::int64_t, std::unique_ptr<StreamSource>> streams_;
   std::map<std::pair<std::string, std::uint32_t>, std::unique_ptr<seal::AesGcm>> ciphers_;
+  senml::PayloadParser stream_parser_;
   log::RateLimiter log_limiter_;
 
   mutable std::mutex stats_mutex_;

@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
   app.add_option("--environment", options.environment,
                  "environment served; replicas of one environment share the load")
       ->capture_default_str();
+  app.add_option("--http", options.http,
+                 "HOST:PORT for /healthz, /metrics and the query API (port 0: any free port)");
   app.add_option("--username", options.username, "broker user name");
   app.add_option("--password", options.password, "broker password");
   app.add_option("--ca-file", options.ca_file, "CA certificate for ssl:// brokers");

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/reading.h"
+#include "pipeline/handler.h"
 #include "sqlite/database.h"
 
 namespace dots::cloud {
@@ -22,14 +23,42 @@ struct IncomingBatch {
   Batch batch;
 };
 
-struct CommitOutcome {
-  std::vector<bool> duplicate;  // per input batch: already stored before
-  std::uint64_t readings = 0;   // readings newly stored
-};
-
 struct ReadingFilter {
   std::optional<std::string> gateway;
   std::optional<std::string> sensor;
+  std::optional<std::int64_t> from_ms;  // inclusive
+  std::optional<std::int64_t> to_ms;    // exclusive
+};
+
+struct StoredAggregate {
+  std::string channel;  // "<account>/<name>" is not known here: the channel id
+  std::int64_t channel_id = 0;
+  std::string gateway;
+  std::string sensor;
+  std::string unit;
+  std::int64_t window_start_ms = 0;
+  std::int64_t window_ms = 0;
+  std::uint64_t count = 0;
+  double min = 0;
+  double max = 0;
+  double mean = 0;
+  double stddev = 0;  // population standard deviation
+};
+
+struct StoredAlert {
+  std::int64_t id = 0;
+  std::string account;
+  std::string channel;
+  Alert alert;
+};
+
+struct Delivery {
+  std::int64_t id = 0;
+  std::int64_t alert_id = 0;
+  std::string target;   // "mqtt" or "webhook"
+  std::string address;  // topic or URL
+  std::string payload;
+  int attempts = 0;
 };
 
 struct ReadingCounts {
@@ -52,18 +81,41 @@ struct StoredReading {
   bool historical = false;
 };
 
-// Readings and the idempotency ledger, in one SQLite file (<data dir>/store.db) so that a
-// batch's readings and its (gateway, epoch, seq) key commit in one transaction: a resent batch
-// is stored once. Not thread-safe: one instance per thread.
-class ReadingStore {
+// The ingester's store, one SQLite file (<data dir>/store.db): the idempotency ledger of
+// batches, readings, aggregates, alerts and the alert delivery outbox. A group of batches is
+// one transaction (begin, recordBatch + handler writes per batch, commit), so a batch's key and
+// everything its handlers wrote commit together: a resent batch is written once. Not
+// thread-safe: one instance per thread.
+class ReadingStore final : public ChannelSink {
  public:
   static Result<ReadingStore> open(const std::string& data_dir);
 
   ReadingStore(ReadingStore&&) noexcept;
-  ~ReadingStore();
+  ~ReadingStore() override;
 
-  // Stores every batch not stored before, all in one transaction.
-  Result<CommitOutcome> commit(std::span<const IncomingBatch> batches);
+  Result<void> begin();
+  // Records a batch's idempotency key; false when it was recorded before (a duplicate).
+  Result<bool> recordBatch(const std::string& gateway, std::uint32_t epoch, std::uint64_t seq,
+                           std::size_t readings, bool historical);
+  Result<void> commit();
+  void rollback();
+
+  // ChannelSink
+  Result<void> storeReadings(std::int64_t channel_id, std::string_view gateway,
+                             std::span<const Reading> readings, bool historical) override;
+  Result<void> mergeAggregates(std::int64_t channel_id, std::string_view gateway,
+                               std::span<const AggregateDelta> deltas) override;
+  Result<std::int64_t> recordAlert(std::int64_t channel_id, std::string_view account,
+                                   std::string_view channel, const Alert& alert) override;
+  Result<void> enqueueDelivery(std::int64_t alert_id, std::string_view target,
+                               std::string_view address, std::string_view payload) override;
+
+  // The outbox, for the notifier.
+  Result<std::vector<Delivery>> dueDeliveries(std::int64_t now_ms, std::size_t limit);
+  Result<void> markDelivered(std::int64_t id);
+  // Schedules another attempt at `next_ms`, or gives up (state "failed") when next_ms < 0.
+  Result<void> markAttempt(std::int64_t id, int attempts, std::int64_t next_ms,
+                           const std::string& error);
 
   Result<ReadingCounts> count(const ReadingFilter& filter);
   Result<std::vector<SeriesStats>> stats(const ReadingFilter& filter);
@@ -72,11 +124,14 @@ class ReadingStore {
   // Every matching reading in (gateway, sensor, time) order.
   Result<void> forEach(const ReadingFilter& filter,
                        const std::function<void(const StoredReading&)>& visit);
+  Result<std::vector<StoredAggregate>> aggregates(const ReadingFilter& filter, std::size_t limit);
+  Result<std::vector<StoredAlert>> alerts(const ReadingFilter& filter, std::size_t limit);
 
  private:
   struct Statements;
   ReadingStore(sqlite::Database db, std::unique_ptr<Statements> statements);
-  Result<std::int64_t> seriesId(const std::string& gateway, const Reading& reading);
+  Result<std::int64_t> seriesId(std::string_view gateway, const std::string& name,
+                                const std::string& unit);
 
   sqlite::Database db_;
   std::unique_ptr<Statements> st_;

@@ -1,6 +1,7 @@
 #include "inputs/sensor_input.h"
 
 #include "core/clock.h"
+#include "senml/topic_name.h"
 
 namespace dots::gateway {
 
@@ -40,14 +41,7 @@ void SensorInput::stop() {
 
 std::string SensorInput::nameFromTopic(std::string_view topic,
                                        const std::vector<std::string>& filters) {
-  for (const auto& filter : filters) {
-    std::size_t wild = filter.find_first_of("#+");
-    std::string_view prefix = std::string_view(filter).substr(0, wild);
-    if (wild != std::string::npos && topic.starts_with(prefix) && topic.size() > prefix.size()) {
-      return std::string(topic.substr(prefix.size()));
-    }
-  }
-  return std::string(topic);
+  return senml::nameFromTopic(topic, filters);
 }
 
 void SensorInput::onMessage(std::string_view topic, std::span<const std::uint8_t> payload) {

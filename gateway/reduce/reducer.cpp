@@ -1,9 +1,9 @@
 #include "reduce/reducer.h"
 
-#include <fnmatch.h>
-
 #include <algorithm>
 #include <cmath>
+
+#include "core/glob.h"
 
 namespace dots::gateway {
 
@@ -14,7 +14,7 @@ const ReduceRule* Reducer::ruleFor(const std::string& name) {
   if (it == rule_index_.end()) {
     int index = -1;
     for (std::size_t i = 0; i < rules_.size(); ++i) {
-      if (fnmatch(rules_[i].pattern.c_str(), name.c_str(), 0) == 0) {
+      if (globMatch(rules_[i].pattern, name)) {
         index = static_cast<int>(i);
         break;
       }

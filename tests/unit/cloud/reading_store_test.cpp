@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <cmath>
+
 #include "unit/temp_dir.h"
 
 using namespace dots;
@@ -17,34 +19,55 @@ IncomingBatch batchOf(const std::string& gw, std::uint32_t epoch, std::uint64_t 
   }
   return b;
 }
+
+// One group transaction, the way the ingester runs it with a channel that only stores.
+std::vector<bool> commitGroup(ReadingStore& store, const std::vector<IncomingBatch>& batches) {
+  std::vector<bool> duplicate;
+  REQUIRE(store.begin().has_value());
+  for (const auto& b : batches) {
+    auto fresh =
+        store.recordBatch(b.gateway, b.epoch, b.seq, b.batch.readings.size(), b.batch.historical);
+    REQUIRE(fresh.has_value());
+    duplicate.push_back(!*fresh);
+    if (*fresh) REQUIRE(store.storeReadings(1, b.gateway, b.batch.readings, b.batch.historical));
+  }
+  REQUIRE(store.commit().has_value());
+  return duplicate;
+}
 }  // namespace
 
 TEST_CASE("store: a batch is stored once, however often it is committed") {
   test::TempDir dir;
   auto store = ReadingStore::open(dir.str());
   REQUIRE(store.has_value());
-  std::vector<IncomingBatch> first{batchOf("gw", 1, 0, 10, 1000), batchOf("gw", 1, 1, 10, 2000)};
-  auto r1 = store->commit(first);
-  REQUIRE(r1.has_value());
-  CHECK(r1->readings == 20);
-  CHECK(r1->duplicate == std::vector<bool>{false, false});
-
+  CHECK(commitGroup(*store, {batchOf("gw", 1, 0, 10, 1000), batchOf("gw", 1, 1, 10, 2000)}) ==
+        std::vector<bool>{false, false});
   // A resend of seq 1 and a new seq 2 in one group; and seq 2 twice within the group.
-  std::vector<IncomingBatch> second{batchOf("gw", 1, 1, 10, 2000), batchOf("gw", 1, 2, 4, 3000),
-                                    batchOf("gw", 1, 2, 4, 3000)};
-  auto r2 = store->commit(second);
-  REQUIRE(r2.has_value());
-  CHECK(r2->readings == 4);
-  CHECK(r2->duplicate == std::vector<bool>{true, false, true});
-
+  CHECK(commitGroup(*store, {batchOf("gw", 1, 1, 10, 2000), batchOf("gw", 1, 2, 4, 3000),
+                             batchOf("gw", 1, 2, 4, 3000)}) ==
+        std::vector<bool>{true, false, true});
   auto counts = store->count({});
   REQUIRE(counts.has_value());
   CHECK(counts->count == 24);
   CHECK(counts->distinct == 24);
   // Same (epoch, seq) from another gateway is a different batch.
-  REQUIRE(store->commit(std::vector<IncomingBatch>{batchOf("other", 1, 1, 2, 1000)}).has_value());
-  CHECK(store->count({"other", {}})->count == 2);
-  CHECK(store->count({"gw", "s0"})->count == 12);
+  commitGroup(*store, {batchOf("other", 1, 1, 2, 1000)});
+  CHECK(store->count({"other", {}, {}, {}})->count == 2);
+  CHECK(store->count({"gw", "s0", {}, {}})->count == 12);
+  CHECK(store->count({"gw", {}, 1005, 2005})->count == 10);  // time range [from, to)
+}
+
+TEST_CASE("store: a rolled back group leaves nothing") {
+  test::TempDir dir;
+  auto store = ReadingStore::open(dir.str());
+  REQUIRE(store.has_value());
+  REQUIRE(store->begin().has_value());
+  auto b = batchOf("gw", 1, 0, 5, 1000);
+  REQUIRE(*store->recordBatch("gw", 1, 0, 5, false));
+  REQUIRE(store->storeReadings(1, "gw", b.batch.readings, false).has_value());
+  store->rollback();
+  CHECK(store->count({})->count == 0);
+  CHECK(commitGroup(*store, {b}) == std::vector<bool>{false});  // not a duplicate
 }
 
 TEST_CASE("store: queries return what was stored, with every value kind") {
@@ -56,7 +79,7 @@ TEST_CASE("store: queries return what was stored, with every value kind") {
   b.batch.readings = {{"t", "Cel", 5000, ValueKind::kNumber, 21.25, "", 3.0},
                       {"label", "", 5001, ValueKind::kText, 0, "hall, east", {}},
                       {"open", "", 5002, ValueKind::kBoolean, 1, "", {}}};
-  REQUIRE(store->commit(std::vector<IncomingBatch>{b}).has_value());
+  commitGroup(*store, {b});
 
   std::vector<StoredReading> rows;
   REQUIRE(store->forEach({}, [&](const StoredReading& r) { rows.push_back(r); }).has_value());
@@ -66,11 +89,56 @@ TEST_CASE("store: queries return what was stored, with every value kind") {
   CHECK(rows[1].reading.kind == ValueKind::kBoolean);
   CHECK(rows[2].reading == b.batch.readings[0]);
   CHECK(rows[2].historical);
-
-  auto stats = store->stats({});
-  REQUIRE(stats.has_value());
-  CHECK(stats->size() == 3);
+  CHECK(store->stats({})->size() == 3);
   auto recent = store->recent({}, 2);
   REQUIRE(recent->size() == 2);
   CHECK(recent->front().reading.name == "open");
+}
+
+TEST_CASE("store: aggregates merge across groups, in any order") {
+  test::TempDir dir;
+  auto store = ReadingStore::open(dir.str());
+  REQUIRE(store.has_value());
+  std::vector<AggregateDelta> first{{"t", "Cel", 60000, 60000, 2, 3.0, 5.0, 1.0, 2.0}};
+  std::vector<AggregateDelta> late{{"t", "Cel", 60000, 60000, 1, 3.0, 9.0, 3.0, 3.0}};
+  REQUIRE(store->begin());
+  REQUIRE(store->mergeAggregates(7, "gw", first));
+  REQUIRE(store->commit());
+  REQUIRE(store->begin());
+  REQUIRE(store->mergeAggregates(7, "gw", late));
+  REQUIRE(store->commit());
+  auto rows = store->aggregates({}, 10);
+  REQUIRE(rows.has_value());
+  REQUIRE(rows->size() == 1);
+  const auto& a = rows->front();
+  CHECK(a.count == 3);
+  CHECK(a.min == 1.0);
+  CHECK(a.max == 3.0);
+  CHECK(a.mean == doctest::Approx(2.0));
+  CHECK(a.stddev == doctest::Approx(std::sqrt(2.0 / 3.0)));  // of {1, 2, 3}
+}
+
+TEST_CASE("store: alerts and the delivery outbox") {
+  test::TempDir dir;
+  auto store = ReadingStore::open(dir.str());
+  REQUIRE(store.has_value());
+  REQUIRE(store->begin());
+  Alert alert{"threshold", "raised", "gw", "t", "t = 90 is above 80", 90, 1000, false};
+  auto id = store->recordAlert(3, "acme", "hot", alert);
+  REQUIRE(id.has_value());
+  REQUIRE(store->enqueueDelivery(*id, "mqtt", "dots/v1/alerts/acme/hot", "{}"));
+  REQUIRE(store->enqueueDelivery(*id, "webhook", "http://127.0.0.1:9/x", "{}"));
+  REQUIRE(store->commit());
+  auto due = store->dueDeliveries(5000, 10);
+  REQUIRE(due->size() == 2);
+  REQUIRE(store->markDelivered((*due)[0].id));
+  REQUIRE(store->markAttempt((*due)[1].id, 1, 9000, "refused"));
+  CHECK(store->dueDeliveries(5000, 10)->empty());
+  CHECK(store->dueDeliveries(9000, 10)->size() == 1);
+  REQUIRE(store->markAttempt((*due)[1].id, 8, -1, "refused"));
+  CHECK(store->dueDeliveries(99999, 10)->empty());  // given up
+  auto alerts = store->alerts({}, 10);
+  REQUIRE(alerts->size() == 1);
+  CHECK(alerts->front().alert.message == "t = 90 is above 80");
+  CHECK(alerts->front().channel == "hot");
 }

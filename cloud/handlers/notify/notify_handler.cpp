@@ -1,0 +1,92 @@
+#include "notify/notify_handler.h"
+
+#include <algorithm>
+#include <sstream>
+
+#include "core/clock.h"
+#include "core/text.h"
+
+namespace dots::cloud {
+
+std::string alertJson(std::int64_t id, std::string_view account, std::string_view channel,
+                      const Alert& a) {
+  std::ostringstream out;
+  out << R"({"id":)" << id << R"(,"account":)" << jsonQuote(account) << R"(,"channel":)"
+      << jsonQuote(channel) << R"(,"gateway":)" << jsonQuote(a.gateway) << R"(,"sensor":)"
+      << jsonQuote(a.sensor) << R"(,"kind":)" << jsonQuote(a.kind) << R"(,"state":)"
+      << jsonQuote(a.state) << R"(,"value":)" << formatDouble(a.value) << R"(,"time_ms":)"
+      << a.time_ms << R"(,"historical":)" << (a.historical ? "true" : "false") << R"(,"message":)"
+      << jsonQuote(a.message) << "}";
+  return out.str();
+}
+
+Result<std::unique_ptr<Handler>> NotifyHandler::create(HandlerParams& params) {
+  auto h = std::make_unique<NotifyHandler>();
+  auto mqtt = params.flag("mqtt", true);
+  if (!mqtt) return std::unexpected(mqtt.error());
+  h->mqtt_ = *mqtt;
+  if (params.has("webhook")) {
+    auto url = params.text("webhook", std::nullopt);
+    if (!url) return std::unexpected(url.error());
+    if (!url->starts_with("http://")) {
+      return fail("bad-handler", "notify: webhook must be an http:// URL (got \"" + *url + "\")");
+    }
+    h->webhook_ = *url;
+  }
+  if (!h->mqtt_ && h->webhook_.empty()) {
+    return fail("bad-handler", "notify: with mqtt=false a webhook is needed");
+  }
+  auto rate = params.number("rate_per_min", 6.0);
+  if (!rate) return std::unexpected(rate.error());
+  if (*rate <= 0) return fail("bad-handler", "notify: rate_per_min must be above 0");
+  h->rate_per_min_ = *rate;
+  auto historical = params.flag("historical", false);
+  if (!historical) return std::unexpected(historical.error());
+  h->historical_ = *historical;
+  if (auto r = params.rejectUnknown(); !r) return std::unexpected(r.error());
+  return std::unique_ptr<Handler>(std::move(h));
+}
+
+Result<void> NotifyHandler::process(std::vector<Reading>& readings, HandlerContext& ctx) {
+  counters_.in.fetch_add(readings.size());
+  counters_.out.fetch_add(readings.size());
+  std::int64_t now = wallMillis();
+  for (const auto& [id, alert] : ctx.alerts) {
+    if (alert.historical && !historical_) {
+      counters_.suppressed.fetch_add(1);
+      continue;
+    }
+    std::string key = alert.gateway;
+    key += '\0';
+    key += alert.sensor;
+    auto [it, fresh] = buckets_.try_emplace(key, Bucket{rate_per_min_, now});
+    Bucket& b = it->second;
+    b.tokens = std::min(rate_per_min_,
+                        b.tokens + rate_per_min_ * static_cast<double>(now - b.at_ms) / 60000.0);
+    b.at_ms = now;
+    if (b.tokens < 1) {
+      counters_.suppressed.fetch_add(1);
+      continue;
+    }
+    b.tokens -= 1;
+    std::string payload = alertJson(id, ctx.account, ctx.channel, alert);
+    if (mqtt_) {
+      std::string topic =
+          "dots/v1/alerts/" + std::string(ctx.account) + "/" + std::string(ctx.channel);
+      if (auto r = ctx.sink.enqueueDelivery(id, "mqtt", topic, payload); !r) {
+        counters_.errors.fetch_add(1);
+        return r;
+      }
+    }
+    if (!webhook_.empty()) {
+      if (auto r = ctx.sink.enqueueDelivery(id, "webhook", webhook_, payload); !r) {
+        counters_.errors.fetch_add(1);
+        return r;
+      }
+    }
+    counters_.alerts.fetch_add(1);
+  }
+  return {};
+}
+
+}  // namespace dots::cloud

@@ -1,0 +1,206 @@
+#include "http/http_api.h"
+
+#include <httplib.h>
+
+#include <charconv>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "core/text.h"
+#include "log/log.h"
+#include "store/reading_store.h"
+
+namespace dots::cloud {
+
+struct HttpApi::Impl {
+  std::string host;
+  int port = 0;
+  std::string data_dir;
+  Hooks hooks;
+  httplib::Server server;
+  std::thread thread;
+};
+
+namespace {
+
+std::optional<std::int64_t> intParam(const httplib::Request& req, const char* name) {
+  if (!req.has_param(name)) return std::nullopt;
+  std::string v = req.get_param_value(name);
+  std::int64_t out = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (ec != std::errc() || end != v.data() + v.size()) {
+    throw std::invalid_argument(std::string(name) + " must be an integer");
+  }
+  return out;
+}
+
+ReadingFilter filterOf(const httplib::Request& req) {
+  ReadingFilter f;
+  if (req.has_param("gateway")) f.gateway = req.get_param_value("gateway");
+  if (req.has_param("sensor")) f.sensor = req.get_param_value("sensor");
+  f.from_ms = intParam(req, "from");
+  f.to_ms = intParam(req, "to");
+  return f;
+}
+
+std::size_t limitOf(const httplib::Request& req) {
+  auto limit = intParam(req, "limit");
+  if (!limit) return 1000;
+  if (*limit < 1 || *limit > 100000) throw std::invalid_argument("limit must be 1-100000");
+  return static_cast<std::size_t>(*limit);
+}
+
+void sendError(httplib::Response& res, int status, const std::string& message) {
+  res.status = status;
+  res.set_content(R"({"error":)" + jsonQuote(message) + "}\n", "application/json");
+}
+
+std::string valueJson(const Reading& r) {
+  switch (r.kind) {
+    case ValueKind::kNumber: return formatDouble(r.value);
+    case ValueKind::kBoolean: return r.value != 0 ? "true" : "false";
+    case ValueKind::kText:
+    case ValueKind::kData: return jsonQuote(r.text);
+  }
+  return "null";
+}
+
+// Runs a query handler with a fresh store connection; maps errors to HTTP statuses.
+void query(const std::string& data_dir, const httplib::Request& req, httplib::Response& res,
+           const std::function<Result<std::string>(ReadingStore&, const ReadingFilter&,
+                                                   std::size_t)>& body) {
+  try {
+    ReadingFilter filter = filterOf(req);
+    std::size_t limit = limitOf(req);
+    auto store = ReadingStore::open(data_dir);
+    if (!store) return sendError(res, 503, store.error().describe());
+    auto json = body(*store, filter, limit);
+    if (!json) return sendError(res, 500, json.error().describe());
+    res.set_content(*json, "application/json");
+  } catch (const std::invalid_argument& e) {
+    sendError(res, 400, e.what());
+  }
+}
+
+}  // namespace
+
+HttpApi::HttpApi(std::string address, std::string data_dir, Hooks hooks)
+    : impl_(std::make_unique<Impl>()) {
+  std::size_t colon = address.rfind(':');
+  if (colon == std::string::npos) throw std::runtime_error("--http must be HOST:PORT");
+  impl_->host = address.substr(0, colon);
+  std::string port = address.substr(colon + 1);
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), impl_->port);
+  if (ec != std::errc() || end != port.data() + port.size() || impl_->port < 0 ||
+      impl_->port > 65535) {
+    throw std::runtime_error("--http must be HOST:PORT (got \"" + address + "\")");
+  }
+  impl_->data_dir = std::move(data_dir);
+  impl_->hooks = std::move(hooks);
+
+  auto& s = impl_->server;
+  Impl* impl = impl_.get();
+  s.Get("/healthz", [impl](const httplib::Request&, httplib::Response& res) {
+    std::string body;
+    bool ok = impl->hooks.health(body);
+    res.status = ok ? 200 : 503;
+    res.set_content(body + "\n", "application/json");
+  });
+  s.Get("/metrics", [impl](const httplib::Request&, httplib::Response& res) {
+    res.set_content(impl->hooks.metrics(), "text/plain; version=0.0.4");
+  });
+  s.Get("/api/readings", [impl](const httplib::Request& req, httplib::Response& res) {
+    query(
+        impl->data_dir, req, res,
+        [](ReadingStore& store, const ReadingFilter& f, std::size_t limit) -> Result<std::string> {
+          std::ostringstream out;
+          out << "[";
+          std::size_t n = 0;
+          auto r = store.forEach(f, [&](const StoredReading& row) {
+            if (n >= limit) return;
+            out << (n++ ? "," : "") << R"({"gateway":)" << jsonQuote(row.gateway) << R"(,"sensor":)"
+                << jsonQuote(row.reading.name) << R"(,"unit":)" << jsonQuote(row.reading.unit)
+                << R"(,"time_ms":)" << row.reading.time_ms << R"(,"value":)"
+                << valueJson(row.reading) << R"(,"historical":)"
+                << (row.historical ? "true" : "false") << "}";
+          });
+          if (!r) return std::unexpected(r.error());
+          out << "]\n";
+          return out.str();
+        });
+  });
+  s.Get("/api/aggregates", [impl](const httplib::Request& req, httplib::Response& res) {
+    query(
+        impl->data_dir, req, res,
+        [](ReadingStore& store, const ReadingFilter& f, std::size_t limit) -> Result<std::string> {
+          auto rows = store.aggregates(f, limit);
+          if (!rows) return std::unexpected(rows.error());
+          std::ostringstream out;
+          out << "[";
+          for (std::size_t i = 0; i < rows->size(); ++i) {
+            const auto& a = (*rows)[i];
+            out << (i ? "," : "") << R"({"channel_id":)" << a.channel_id << R"(,"gateway":)"
+                << jsonQuote(a.gateway) << R"(,"sensor":)" << jsonQuote(a.sensor) << R"(,"unit":)"
+                << jsonQuote(a.unit) << R"(,"window_start_ms":)" << a.window_start_ms
+                << R"(,"window_ms":)" << a.window_ms << R"(,"count":)" << a.count << R"(,"min":)"
+                << formatDouble(a.min) << R"(,"max":)" << formatDouble(a.max) << R"(,"mean":)"
+                << formatDouble(a.mean) << R"(,"stddev":)" << formatDouble(a.stddev) << "}";
+          }
+          out << "]\n";
+          return out.str();
+        });
+  });
+  s.Get("/api/alerts", [impl](const httplib::Request& req, httplib::Response& res) {
+    query(
+        impl->data_dir, req, res,
+        [](ReadingStore& store, const ReadingFilter& f, std::size_t limit) -> Result<std::string> {
+          auto rows = store.alerts(f, limit);
+          if (!rows) return std::unexpected(rows.error());
+          std::ostringstream out;
+          out << "[";
+          for (std::size_t i = 0; i < rows->size(); ++i) {
+            const auto& a = (*rows)[i];
+            out << (i ? "," : "") << R"({"id":)" << a.id << R"(,"account":)" << jsonQuote(a.account)
+                << R"(,"channel":)" << jsonQuote(a.channel) << R"(,"gateway":)"
+                << jsonQuote(a.alert.gateway) << R"(,"sensor":)" << jsonQuote(a.alert.sensor)
+                << R"(,"kind":)" << jsonQuote(a.alert.kind) << R"(,"state":)"
+                << jsonQuote(a.alert.state) << R"(,"value":)" << formatDouble(a.alert.value)
+                << R"(,"time_ms":)" << a.alert.time_ms << R"(,"historical":)"
+                << (a.alert.historical ? "true" : "false") << R"(,"message":)"
+                << jsonQuote(a.alert.message) << "}";
+          }
+          out << "]\n";
+          return out.str();
+        });
+  });
+}
+
+HttpApi::~HttpApi() {
+  stop();
+}
+
+void HttpApi::start() {
+  if (impl_->port == 0) {
+    impl_->port = impl_->server.bind_to_any_port(impl_->host);
+    if (impl_->port <= 0) throw std::runtime_error("http: cannot bind " + impl_->host);
+  } else if (!impl_->server.bind_to_port(impl_->host, impl_->port)) {
+    throw std::runtime_error("http: cannot bind " + impl_->host + ":" +
+                             std::to_string(impl_->port));
+  }
+  impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
+  log::info("http", "listening on http://", impl_->host, ":", impl_->port);
+}
+
+void HttpApi::stop() {
+  if (!impl_->thread.joinable()) return;
+  impl_->server.stop();
+  impl_->thread.join();
+}
+
+int HttpApi::port() const {
+  return impl_->port;
+}
+
+}  // namespace dots::cloud

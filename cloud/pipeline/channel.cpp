@@ -1,0 +1,57 @@
+#include "pipeline/channel.h"
+
+#include "aggregate/aggregate_handler.h"
+#include "anomaly/anomaly_handler.h"
+#include "filter/filter_handler.h"
+#include "notify/notify_handler.h"
+#include "pipeline/handler_params.h"
+#include "store/store_handler.h"
+#include "threshold/threshold_handler.h"
+
+namespace dots::cloud {
+
+Result<std::unique_ptr<Handler>> makeHandler(std::string_view spec) {
+  auto params = HandlerParams::parse(spec);
+  if (!params) return std::unexpected(params.error());
+  const std::string& type = params->type();
+  if (type == "filter") return FilterHandler::create(*params);
+  if (type == "store") return StoreHandler::create(*params);
+  if (type == "aggregate") return AggregateHandler::create(*params);
+  if (type == "threshold") return ThresholdHandler::create(*params);
+  if (type == "anomaly") return AnomalyHandler::create(*params);
+  if (type == "notify") return NotifyHandler::create(*params);
+  return fail("bad-handler", "unknown handler type \"" + type +
+                                 "\" (filter, store, aggregate, threshold, anomaly, notify)");
+}
+
+Result<std::unique_ptr<Channel>> Channel::create(std::int64_t id, std::string account,
+                                                 std::string name, std::string environment,
+                                                 const std::vector<std::string>& specs) {
+  auto channel = std::make_unique<Channel>();
+  channel->id_ = id;
+  channel->account_ = std::move(account);
+  channel->name_ = std::move(name);
+  channel->environment_ = std::move(environment);
+  channel->specs_ = specs;
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    auto handler = makeHandler(specs[i]);
+    if (!handler) {
+      return fail("bad-handler", "channel " + channel->account_ + "/" + channel->name_ +
+                                     ", handler " + std::to_string(i + 1) + ": " +
+                                     handler.error().detail);
+    }
+    channel->handlers_.push_back(std::move(*handler));
+  }
+  return channel;
+}
+
+Result<void> Channel::run(std::vector<Reading> readings, std::string_view gateway, bool historical,
+                          ChannelSink& sink) {
+  HandlerContext ctx{id_, account_, name_, gateway, historical, sink, {}};
+  for (auto& handler : handlers_) {
+    if (auto r = handler->process(readings, ctx); !r) return r;
+  }
+  return {};
+}
+
+}  // namespace dots::cloud
