@@ -35,8 +35,23 @@ std::string valueText(const Reading& r, bool json) {
   return "";
 }
 
-cloud::ReadingFilter filterOf(const ReadingQuery& q) {
-  return {q.gateway, q.sensor};
+// Resolves the channel name to its id; an unknown channel is an error.
+Result<cloud::ReadingFilter> filterOf(const Context& ctx, const ReadingQuery& q) {
+  cloud::ReadingFilter f{q.gateway, q.sensor, {}, {}, {}};
+  if (!q.channel) return f;
+  std::size_t slash = q.channel->find('/');
+  if (slash == std::string::npos) return fail("bad-name", "--channel is ACCOUNT/NAME");
+  auto reg = cloud::Registry::open(ctx.data_dir);
+  if (!reg) return std::unexpected(reg.error());
+  auto channels = reg->channels();
+  if (!channels) return std::unexpected(channels.error());
+  for (const auto& c : *channels) {
+    if (c.account + "/" + c.name == *q.channel) {
+      f.channel_id = c.id;
+      return f;
+    }
+  }
+  return fail("no-such-channel", "no channel " + *q.channel);
 }
 
 }  // namespace
@@ -290,9 +305,11 @@ int endpointEnable(const Context& ctx, const std::string& gateway, bool enabled)
 }
 
 int readingsCount(const Context& ctx, const ReadingQuery& q, bool json) {
+  auto filter = filterOf(ctx, q);
+  if (!filter) return report(ctx, filter.error());
   auto store = cloud::ReadingStore::open(ctx.data_dir);
   if (!store) return report(ctx, store.error());
-  auto counts = store->count(filterOf(q));
+  auto counts = store->count(*filter);
   if (!counts) return report(ctx, counts.error());
   if (json) {
     ctx.out << R"({"count": )" << counts->count << R"(, "distinct": )" << counts->distinct << "}\n";
@@ -304,9 +321,11 @@ int readingsCount(const Context& ctx, const ReadingQuery& q, bool json) {
 }
 
 int readingsStats(const Context& ctx, const ReadingQuery& q, bool json) {
+  auto filter = filterOf(ctx, q);
+  if (!filter) return report(ctx, filter.error());
   auto store = cloud::ReadingStore::open(ctx.data_dir);
   if (!store) return report(ctx, store.error());
-  auto stats = store->stats(filterOf(q));
+  auto stats = store->stats(*filter);
   if (!stats) return report(ctx, stats.error());
   if (json)
     ctx.out << "[";
@@ -328,9 +347,11 @@ int readingsStats(const Context& ctx, const ReadingQuery& q, bool json) {
 }
 
 int readingsRecent(const Context& ctx, const ReadingQuery& q, std::size_t limit, bool json) {
+  auto filter = filterOf(ctx, q);
+  if (!filter) return report(ctx, filter.error());
   auto store = cloud::ReadingStore::open(ctx.data_dir);
   if (!store) return report(ctx, store.error());
-  auto rows = store->recent(filterOf(q), limit);
+  auto rows = store->recent(*filter, limit);
   if (!rows) return report(ctx, rows.error());
   if (json) ctx.out << "[";
   for (std::size_t i = 0; i < rows->size(); ++i) {
@@ -351,10 +372,12 @@ int readingsRecent(const Context& ctx, const ReadingQuery& q, std::size_t limit,
 }
 
 int readingsExportCsv(const Context& ctx, const ReadingQuery& q) {
+  auto filter = filterOf(ctx, q);
+  if (!filter) return report(ctx, filter.error());
   auto store = cloud::ReadingStore::open(ctx.data_dir);
   if (!store) return report(ctx, store.error());
   ctx.out << "gateway,sensor,time_ms,value\n";
-  auto r = store->forEach(filterOf(q), [&](const cloud::StoredReading& row) {
+  auto r = store->forEach(*filter, [&](const cloud::StoredReading& row) {
     ctx.out << csvField(row.gateway) << "," << csvField(row.reading.name) << ","
             << row.reading.time_ms << "," << valueText(row.reading, false) << "\n";
   });

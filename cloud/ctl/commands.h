@@ -53,6 +53,7 @@ int endpointEnable(const Context& ctx, const std::string& gateway, bool enabled)
 struct ReadingQuery {
   std::optional<std::string> gateway;
   std::optional<std::string> sensor;
+  std::optional<std::string> channel;  // "<account>/<name>"
 };
 int readingsCount(const Context& ctx, const ReadingQuery& q, bool json);
 int readingsStats(const Context& ctx, const ReadingQuery& q, bool json);

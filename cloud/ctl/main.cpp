@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   std::string sensor;
   std::string format = "csv";
   std::size_t limit = 20;
+  std::string channel;
   dots::ctl::EndpointSnippet snippet;
   int rc = 0;
   auto ctx = [&] {
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
     dots::ctl::ReadingQuery q;
     if (!gateway.empty()) q.gateway = gateway;
     if (!sensor.empty()) q.sensor = sensor;
+    if (!channel.empty()) q.channel = channel;
     return q;
   };
 
@@ -93,7 +95,6 @@ int main(int argc, char** argv) {
   env_list->callback([&] { rc = dots::ctl::environmentList(ctx(), json); });
 
   std::vector<std::string> handlers;
-  std::string channel;
   auto* ch = app.add_subcommand("channel", "channels (ordered handlers)")->require_subcommand(1);
   auto* ch_add = ch->add_subcommand("add", "add a channel");
   ch_add->add_option("--account", account, "owning account")->required();
@@ -146,6 +147,7 @@ int main(int argc, char** argv) {
                     rd->add_subcommand("export", "every reading")}) {
     sub->add_option("--gateway", gateway, "only this gateway");
     sub->add_option("--sensor", sensor, "only this sensor");
+    sub->add_option("--channel", channel, "only what this channel stored (ACCOUNT/NAME)");
     if (sub->get_name() != "export") sub->add_flag("--json", json, "JSON output");
   }
   rd->get_subcommand("recent")->add_option("--limit", limit, "how many")->capture_default_str();

@@ -79,6 +79,8 @@ std::string whereFor(const ReadingFilter& f, const char* time_column = "r.time_m
   if (f.sensor) where += " AND s.name = ?2";
   if (f.from_ms) where += std::string(" AND ") + time_column + " >= ?3";
   if (f.to_ms) where += std::string(" AND ") + time_column + " < ?4";
+  if (f.channel_id)
+    where += std::string(" AND ") + (time_column[0] == 'g' ? "g" : "r") + ".channel_id = ?5";
   return where;
 }
 
@@ -87,6 +89,7 @@ void bindFilter(sqlite::Statement& st, const ReadingFilter& f) {
   if (f.sensor) st.bind(2, *f.sensor);
   if (f.from_ms) st.bind(3, *f.from_ms);
   if (f.to_ms) st.bind(4, *f.to_ms);
+  if (f.channel_id) st.bind(5, *f.channel_id);
 }
 }  // namespace
 

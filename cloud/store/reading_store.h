@@ -28,6 +28,7 @@ struct ReadingFilter {
   std::optional<std::string> sensor;
   std::optional<std::int64_t> from_ms;  // inclusive
   std::optional<std::int64_t> to_ms;    // exclusive
+  std::optional<std::int64_t> channel_id;
 };
 
 struct StoredAggregate {

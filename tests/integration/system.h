@@ -64,10 +64,26 @@ class System {
     return file;
   }
 
-  std::unique_ptr<Process> startIngest(const std::string& log_name = "ingest.log") {
-    auto p = std::make_unique<Process>(
-        std::vector<std::string>{DOTS_INGEST_BIN, "--data", data(), "--broker", broker_.uri()},
-        path(log_name));
+  // Provisions gateway `gw` of `account`, whose sensors publish under <topic_prefix>/.
+  std::string provisionFor(const std::string& account, const std::string& gw,
+                           const std::string& topic_prefix, bool route_default) {
+    std::vector<std::string> args{
+        "endpoint", "add",        "--account",   account,          "--gateway",
+        gw,         "--broker",   broker_.uri(), "--local-broker", localBroker().uri(),
+        "--spool",  spoolPath(gw)};
+    if (!route_default) args.push_back("--no-route");
+    std::string config = ctl(args).out;
+    config.replace(config.find("sensors/#"), 9, topic_prefix + "/#");
+    std::string file = path(gw + ".toml");
+    writeFile(file, config);
+    return file;
+  }
+
+  std::unique_ptr<Process> startIngest(const std::string& log_name = "ingest.log",
+                                       const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> argv{DOTS_INGEST_BIN, "--data", data(), "--broker", broker_.uri()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto p = std::make_unique<Process>(argv, path(log_name));
     bool up =
         waitFor([&] { return p->log().find("ingest-mqtt: connected") != std::string::npos; }, 20s);
     INFO(p->log());

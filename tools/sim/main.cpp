@@ -41,6 +41,19 @@ int main(int argc, char** argv) {
   app.add_option("--summary-json", summary_path, "write the summary here ('-' for stdout)");
   app.add_option("--log-csv", log_path, "write every reading sent here (sensor,time_ms,value)");
   app.add_flag("--quiet", quiet, "no progress lines");
+  std::string anomaly = "none";
+  std::size_t anomaly_sensor = 1;
+  long long anomaly_at = -1;
+  app.add_option("--anomaly", anomaly,
+                 "inject into one sensor: spike (one reading 100 steps off), shift (all later "
+                 "readings 100 steps off) or stuck (the value stops changing)")
+      ->check(CLI::IsMember({"none", "spike", "shift", "stuck"}))
+      ->capture_default_str();
+  app.add_option("--anomaly-sensor", anomaly_sensor, "which sensor (1-based)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000000));
+  app.add_option("--anomaly-at", anomaly_at,
+                 "from that sensor's Nth reading (0-based; default: half its share of --count)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -56,6 +69,17 @@ int main(int argc, char** argv) {
              : format == "json" ? dots::sim::Format::kJson
                                 : dots::sim::Format::kPlain;
   o.progress = !quiet;
+  o.anomaly = anomaly == "spike"   ? dots::sim::Anomaly::kSpike
+              : anomaly == "shift" ? dots::sim::Anomaly::kShift
+              : anomaly == "stuck" ? dots::sim::Anomaly::kStuck
+                                   : dots::sim::Anomaly::kNone;
+  if (anomaly_sensor > o.sensors) {
+    std::cerr << "dots-sim: --anomaly-sensor is above --sensors\n";
+    return 2;
+  }
+  o.anomaly_sensor = anomaly_sensor - 1;
+  o.anomaly_at = anomaly_at >= 0 ? static_cast<std::uint64_t>(anomaly_at)
+                                 : (o.count ? o.count / o.sensors / 2 : 100);
 
   std::ofstream log_file;
   if (!log_path.empty()) {

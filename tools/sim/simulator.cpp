@@ -65,6 +65,21 @@ std::string formatPayload(Format format, const SensorModel& sensor, double value
   return v;
 }
 
+double injectAnomaly(const SimOptions& options, std::size_t index, std::uint64_t k, double value,
+                     double previous, double step, bool& frozen) {
+  if (options.anomaly == Anomaly::kNone || index != options.anomaly_sensor ||
+      k < options.anomaly_at) {
+    return value;
+  }
+  switch (options.anomaly) {
+    case Anomaly::kSpike: return k == options.anomaly_at ? round2(value + 100 * step) : value;
+    case Anomaly::kShift: return round2(value + 100 * step);
+    case Anomaly::kStuck: frozen = true; return previous;
+    case Anomaly::kNone: break;
+  }
+  return value;
+}
+
 SimSummary runSimulation(const SimOptions& options, std::ostream* log) {
   std::mt19937_64 rng(options.seed);
   std::vector<SensorModel> sensors = makeSensors(options, rng);
@@ -91,6 +106,8 @@ SimSummary runSimulation(const SimOptions& options, std::ostream* log) {
       options.duration.count() > 0 ? start + options.duration : SteadyClock::time_point::max();
   std::uint64_t attempted = 0;
   std::vector<std::uint64_t> per_sensor(sensors.size());
+  std::vector<double> published(sensors.size());
+  for (std::size_t i = 0; i < sensors.size(); ++i) published[i] = sensors[i].value;
   while ((options.count == 0 || attempted < options.count) && SteadyClock::now() < end_at) {
     if (options.count == 0 && options.duration.count() == 0) break;
     if (options.rate > 0) {
@@ -106,8 +123,12 @@ SimSummary runSimulation(const SimOptions& options, std::ostream* log) {
     std::size_t i = attempted % sensors.size();
     SensorModel& s = sensors[i];
     double value = round2(s.value + s.step * noise(rng));
+    bool frozen = false;
+    double sent_value =
+        injectAnomaly(options, i, per_sensor[i], value, published[i], s.step, frozen);
     std::int64_t t = std::max(wallMillis(), s.last_ms + 1);
-    auto r = client.publish(topics[i], formatPayload(options.format, s, value, t), options.qos);
+    auto r =
+        client.publish(topics[i], formatPayload(options.format, s, sent_value, t), options.qos);
     if (!r && r.error().reason == "busy") {
       // The client's queue is full: let it drain, then send the same reading again.
       client.waitInflightBelow(client.inflight() / 2 + 1, std::chrono::milliseconds(20));
@@ -115,6 +136,7 @@ SimSummary runSimulation(const SimOptions& options, std::ostream* log) {
     }
     s.value = value;
     s.last_ms = t;
+    published[i] = sent_value;
     ++attempted;
     if (!r) {
       if (summary.failed++ == 0) log::warn("sim", "publish failed: ", r.error().describe());
@@ -124,7 +146,7 @@ SimSummary runSimulation(const SimOptions& options, std::ostream* log) {
     if (log) {
       *log << s.name << ',';
       if (options.format != Format::kPlain) *log << t;
-      *log << ',' << formatDouble(s.value) << '\n';
+      *log << ',' << formatDouble(sent_value) << '\n';
     }
     if (options.progress && SteadyClock::now() >= next_progress) {
       double secs = std::chrono::duration<double>(SteadyClock::now() - start).count();

@@ -12,6 +12,7 @@
 namespace dots::sim {
 
 enum class Format { kSenml, kJson, kPlain };
+enum class Anomaly { kNone, kSpike, kShift, kStuck };
 
 struct SimOptions {
   std::string broker = "tcp://127.0.0.1:1883";
@@ -27,7 +28,18 @@ struct SimOptions {
   std::string name_prefix = "sensor-";
   std::size_t max_inflight = 2000;
   bool progress = true;
+  // Fault injection into one sensor's series, from its `anomaly_at`-th reading (0-based):
+  // spike = one reading 100 steps off, shift = every later reading 100 steps off,
+  // stuck = the value stops changing.
+  Anomaly anomaly = Anomaly::kNone;
+  std::size_t anomaly_sensor = 0;  // index into the sensors
+  std::uint64_t anomaly_at = 0;
 };
+
+// Applies the configured anomaly to reading `k` of sensor `index` whose clean value is `value`
+// (and whose previous published value was `previous`).
+double injectAnomaly(const SimOptions& options, std::size_t index, std::uint64_t k, double value,
+                     double previous, double step, bool& frozen);
 
 struct SimSummary {
   std::uint64_t sent = 0;         // messages the broker acknowledged (QoS 1) or accepted (QoS 0)

@@ -16,7 +16,6 @@ Result<std::unique_ptr<Handler>> ThresholdHandler::create(HandlerParams& params)
     if (!v) return std::unexpected(v.error());
     *slot = *v;
   }
-  if (!h->above_ && !h->below_) return fail("bad-handler", "threshold: give above, below or both");
   auto hysteresis = params.number("hysteresis", 0.0);
   if (!hysteresis) return std::unexpected(hysteresis.error());
   if (*hysteresis < 0) return fail("bad-handler", "threshold: hysteresis must be 0 or more");
@@ -25,6 +24,7 @@ Result<std::unique_ptr<Handler>> ThresholdHandler::create(HandlerParams& params)
   if (!for_ms) return std::unexpected(for_ms.error());
   h->for_ms_ = *for_ms;
   if (auto r = params.rejectUnknown(); !r) return std::unexpected(r.error());
+  if (!h->above_ && !h->below_) return fail("bad-handler", "threshold: give above, below or both");
   return std::unique_ptr<Handler>(std::move(h));
 }
 

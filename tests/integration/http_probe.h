@@ -1,0 +1,53 @@
+#pragma once
+
+#include <httplib.h>
+
+#include <regex>
+#include <string>
+
+#include "integration/harness.h"
+
+namespace dots::itest {
+
+// The port an ingester started with --http HOST:0 logged.
+inline int httpPortOf(Process& ingest) {
+  int port = 0;
+  waitFor(
+      [&] {
+        std::smatch m;
+        std::string log = ingest.log();
+        if (!std::regex_search(log, m, std::regex(R"(listening on http://127\.0\.0\.1:(\d+))"))) {
+          return false;
+        }
+        port = std::stoi(m[1]);
+        return true;
+      },
+      10s);
+  return port;
+}
+
+// GET a path on 127.0.0.1:port; the body, or "" on failure.
+inline std::string httpGet(int port, const std::string& path, int* status = nullptr) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(5, 0);
+  auto res = client.Get(path.c_str());
+  if (status) *status = res ? res->status : -1;
+  return res ? res->body : "";
+}
+
+// A Prometheus sample's value from /metrics text, or -1.
+inline long metric(const std::string& text, const std::string& series) {
+  std::size_t at = text.find(series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stol(text.substr(at + series.size() + 1));
+}
+
+// How many times `needle` occurs in `text`.
+inline long occurrences(const std::string& text, const std::string& needle) {
+  long n = 0;
+  for (std::size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
+    ++n;
+  return n;
+}
+
+}  // namespace dots::itest

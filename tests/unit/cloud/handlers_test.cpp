@@ -1,0 +1,222 @@
+// Each handler alone, with a recording sink in place of the store.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <random>
+
+#include "anomaly/anomaly_handler.h"
+#include "pipeline/channel.h"
+#include "pipeline/handler_params.h"
+
+using namespace dots;
+using namespace dots::cloud;
+
+namespace {
+
+class RecordingSink final : public ChannelSink {
+ public:
+  std::vector<Reading> stored;
+  std::vector<AggregateDelta> aggregates;
+  std::vector<Alert> alerts;
+  std::vector<std::pair<std::string, std::string>> deliveries;  // target, address
+
+  Result<void> storeReadings(std::int64_t, std::string_view, std::span<const Reading> r,
+                             bool) override {
+    stored.insert(stored.end(), r.begin(), r.end());
+    return {};
+  }
+  Result<void> mergeAggregates(std::int64_t, std::string_view,
+                               std::span<const AggregateDelta> d) override {
+    aggregates.insert(aggregates.end(), d.begin(), d.end());
+    return {};
+  }
+  Result<std::int64_t> recordAlert(std::int64_t, std::string_view, std::string_view,
+                                   const Alert& a) override {
+    alerts.push_back(a);
+    return static_cast<std::int64_t>(alerts.size());
+  }
+  Result<void> enqueueDelivery(std::int64_t, std::string_view target, std::string_view address,
+                               std::string_view) override {
+    deliveries.emplace_back(target, address);
+    return {};
+  }
+};
+
+Reading num(const std::string& name, std::int64_t t, double v) {
+  return Reading{name, "Cel", t, ValueKind::kNumber, v, "", {}};
+}
+
+std::unique_ptr<Channel> channel(const std::vector<std::string>& specs) {
+  auto c = Channel::create(1, "acme", "test", "default", specs);
+  REQUIRE_MESSAGE(c.has_value(), (c ? "" : c.error().detail));
+  return std::move(*c);
+}
+
+std::string specError(const std::string& spec) {
+  auto h = makeHandler(spec);
+  return h ? "ok" : h.error().detail;
+}
+
+}  // namespace
+
+TEST_CASE("handler specs are validated with a reason naming type and key") {
+  CHECK(specError("store") == "ok");
+  CHECK(specError("threshold:above=80,hysteresis=2,for_ms=500") == "ok");
+  CHECK(specError("teleport") ==
+        "unknown handler type \"teleport\" (filter, store, aggregate, threshold, anomaly, notify)");
+  CHECK(specError("threshold:abov=80") == "threshold: abov is not a parameter of threshold");
+  CHECK(specError("threshold:hysteresis=1") == "threshold: give above, below or both");
+  CHECK(specError("threshold:above=hot") == "threshold: above must be a number (got \"hot\")");
+  CHECK(specError("aggregate:window_s=0") ==
+        "aggregate: window_s must be an integer from 1 to 86400 (got \"0\")");
+  CHECK(specError("notify:webhook=ftp://x") ==
+        "notify: webhook must be an http:// URL (got \"ftp://x\")");
+  CHECK(specError("filter:min=5,max=1") == "filter: min is above max");
+  CHECK(specError("anomaly:alpha=1") == "anomaly: alpha must be in (0, 1)");
+  CHECK(specError("filter:min") == "filter: expected key=value, got \"min\"");
+  auto bad = Channel::create(1, "a", "c", "default", {"store", "notify:mqtt=maybe"});
+  REQUIRE_FALSE(bad.has_value());
+  CHECK(bad.error().detail ==
+        "channel a/c, handler 2: notify: mqtt must be true or false (got \"maybe\")");
+}
+
+TEST_CASE("filter: patterns, range, deadband and rate per sensor") {
+  RecordingSink sink;
+  auto c =
+      channel({"filter:sensors=room/*,drop=room/bad,min=0,max=100,deadband=1,rate=1", "store"});
+  REQUIRE(c->run({num("room/a", 0, 10), num("room/a", 500, 20),  // too soon for rate 1/s
+                  num("room/a", 1000, 10.5),                     // within the deadband
+                  num("room/a", 2000, 12),                       // kept
+                  num("room/b", 0, 150),                         // out of range
+                  num("room/bad", 0, 5), num("hall/x", 0, 5)},   // dropped, not matching
+                 "gw", false, sink));
+  REQUIRE(sink.stored.size() == 2);
+  CHECK(sink.stored[0].value == 10);
+  CHECK(sink.stored[1].value == 12);
+  const auto& counters = c->handlers()[0]->counters();
+  CHECK(counters.in.load() == 7);
+  CHECK(counters.out.load() == 2);
+  CHECK(counters.suppressed.load() == 5);
+}
+
+TEST_CASE("aggregate: one delta per sensor and window, with sums for mean and stddev") {
+  RecordingSink sink;
+  auto c = channel({"aggregate:window_s=10"});
+  REQUIRE(c->run({num("a", 1000, 1), num("a", 9999, 3), num("a", 10000, 5), num("b", 500, 7),
+                  num("a", 2000, 2)},  // out of order: still window 0
+                 "gw", false, sink));
+  REQUIRE(sink.aggregates.size() == 3);
+  const AggregateDelta& a0 = sink.aggregates[0];
+  CHECK(a0.sensor == "a");
+  CHECK(a0.window_start_ms == 0);
+  CHECK(a0.count == 3);
+  CHECK(a0.sum == 6);
+  CHECK(a0.sum_squares == 14);
+  CHECK(a0.min == 1);
+  CHECK(a0.max == 3);
+  CHECK(sink.aggregates[1].window_start_ms == 10000);
+  CHECK(sink.aggregates[2].sensor == "b");
+}
+
+TEST_CASE("threshold: minimum duration, hysteresis, one alert per episode") {
+  RecordingSink sink;
+  auto c = channel({"threshold:sensors=probe,above=80,hysteresis=5,for_ms=1000"});
+  REQUIRE(c->run({num("probe", 0, 85), num("probe", 500, 90),      // pending, not yet 1 s
+                  num("probe", 700, 70),                           // back: no alert
+                  num("probe", 1000, 85), num("probe", 2000, 86),  // 1 s above: raised
+                  num("probe", 2500, 95),                          // still raised: nothing new
+                  num("probe", 3000, 78),                          // inside, not by 5: held
+                  num("probe", 3500, 75),                          // cleared
+                  num("other", 0, 99)},
+                 "gw", false, sink));
+  REQUIRE(sink.alerts.size() == 2);
+  CHECK(sink.alerts[0].state == "raised");
+  CHECK(sink.alerts[0].time_ms == 2000);
+  CHECK(sink.alerts[0].message == "probe = 86 is above 80");
+  CHECK(sink.alerts[1].state == "cleared");
+  CHECK(sink.alerts[1].time_ms == 3500);
+}
+
+TEST_CASE("threshold: below, with immediate raising") {
+  RecordingSink sink;
+  auto c = channel({"threshold:below=10"});
+  REQUIRE(c->run({num("t", 0, 12), num("t", 1, 9), num("t", 2, 11)}, "gw", false, sink));
+  REQUIRE(sink.alerts.size() == 2);
+  CHECK(sink.alerts[0].state == "raised");
+  CHECK(sink.alerts[1].state == "cleared");
+}
+
+TEST_CASE("notify: sends what detectors raised, rate-limited per sensor, not historical") {
+  RecordingSink sink;
+  auto c = channel({"threshold:above=80", "notify:webhook=http://127.0.0.1:1/hook,rate_per_min=3"});
+  std::vector<Reading> flapping;
+  for (int i = 0; i < 20; ++i) {
+    flapping.push_back(num("flappy", i * 2, 90));
+    flapping.push_back(num("flappy", i * 2 + 1, 10));
+  }
+  REQUIRE(c->run(flapping, "gw", false, sink));
+  CHECK(sink.alerts.size() == 40);
+  // 3 alerts within the minute, each to MQTT and the webhook.
+  REQUIRE(sink.deliveries.size() == 6);
+  CHECK(sink.deliveries[0] ==
+        std::pair<std::string, std::string>{"mqtt", "dots/v1/alerts/acme/test"});
+  CHECK(sink.deliveries[1] ==
+        std::pair<std::string, std::string>{"webhook", "http://127.0.0.1:1/hook"});
+  CHECK(c->handlers()[1]->counters().suppressed.load() == 37);
+
+  RecordingSink old;
+  auto c2 = channel({"threshold:above=80", "notify"});
+  REQUIRE(c2->run({num("x", 0, 90)}, "gw", /*historical=*/true, old));
+  CHECK(old.alerts.size() == 1);  // recorded
+  CHECK(old.deliveries.empty());  // but nobody paged
+  RecordingSink paged;
+  auto c3 = channel({"threshold:above=80", "notify:historical=true"});
+  REQUIRE(c3->run({num("x", 0, 90)}, "gw", true, paged));
+  CHECK(paged.deliveries.size() == 1);
+}
+
+namespace {
+// A seeded random walk like dots-sim's: steps N(0, step), rounded to 0.01.
+std::vector<double> walk(std::size_t n, double step, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> noise(0, 1);
+  std::vector<double> out;
+  double v = 20;
+  for (std::size_t i = 0; i < n; ++i) {
+    v = std::round((v + step * noise(rng)) * 100) / 100;
+    out.push_back(v);
+  }
+  return out;
+}
+
+std::size_t alertsFor(const std::vector<double>& series, const std::string& spec) {
+  RecordingSink sink;
+  auto c = channel({spec});
+  std::vector<Reading> readings;
+  for (std::size_t i = 0; i < series.size(); ++i) {
+    readings.push_back(num("s", static_cast<std::int64_t>(i) * 1000, series[i]));
+  }
+  REQUIRE(c->run(readings, "gw", false, sink));
+  return sink.alerts.size();
+}
+}  // namespace
+
+TEST_CASE("anomaly: clean random walks raise nothing, spike, shift and stuck are caught") {
+  const std::string spec = "anomaly:stuck=20";
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    for (double step : {0.05, 0.2, 5.0}) {
+      CAPTURE(seed);
+      CAPTURE(step);
+      CHECK(alertsFor(walk(5000, step, seed), spec) == 0);
+    }
+  }
+  auto spike = walk(2000, 0.05, 3);
+  spike[1000] += 5;  // 100 steps
+  CHECK(alertsFor(spike, spec) >= 1);
+  auto shift = walk(2000, 0.05, 4);
+  for (std::size_t i = 1000; i < shift.size(); ++i) shift[i] += 5;
+  CHECK(alertsFor(shift, spec) == 1);
+  auto stuck = walk(2000, 0.05, 5);
+  for (std::size_t i = 1000; i < stuck.size(); ++i) stuck[i] = stuck[999];
+  CHECK(alertsFor(stuck, spec) == 1);
+}
