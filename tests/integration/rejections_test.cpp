@@ -9,6 +9,7 @@
 #include "codec/batch_codec.h"
 #include "core/hex.h"
 #include "core/topics.h"
+#include "integration/http_probe.h"
 #include "integration/system.h"
 #include "mqtt/client.h"
 #include "seal/envelope.h"
@@ -28,7 +29,8 @@ seal::Key keyOf(const std::string& config_path) {
 }
 
 std::vector<std::uint8_t> sealedBatch(const seal::Key& key, const std::string& gw,
-                                      std::uint32_t epoch, std::uint64_t seq, int readings) {
+                                      std::uint32_t epoch, std::uint64_t seq, int readings,
+                                      std::uint32_t key_id = 1) {
   Batch b;
   for (int i = 0; i < readings; ++i) {
     b.readings.push_back({"probe",
@@ -40,7 +42,7 @@ std::vector<std::uint8_t> sealedBatch(const seal::Key& key, const std::string& g
                           {}});
   }
   seal::AesGcm gcm(key);
-  return seal::sealEnvelope(gcm, {gw, 1, epoch, seq}, codec::encodeBatch(b), true);
+  return seal::sealEnvelope(gcm, {gw, key_id, epoch, seq}, codec::encodeBatch(b), true);
 }
 }  // namespace
 
@@ -50,7 +52,8 @@ TEST_CASE("ingest: rejections are counted by reason, duplicates stored once, oth
   auto cfg_b = sys.provision("gw-b");
   seal::Key key_a = keyOf(cfg_a);
   seal::Key key_b = keyOf(cfg_b);
-  auto ingest = sys.startIngest();
+  auto ingest = sys.startIngest("ingest.log", {"--http", "127.0.0.1:0"});
+  int api = httpPortOf(*ingest);
 
   mqtt::ClientOptions o;
   o.uri = sys.broker().uri();
@@ -94,12 +97,15 @@ TEST_CASE("ingest: rejections are counted by reason, duplicates stored once, oth
     REQUIRE(client.publish(topics::up("gw-a"),
                            seal::sealEnvelope(gcm, {"gw-a", 1, 5, 5}, junk, false), 1));
   }
+  REQUIRE(client.publish(topics::up("gw-a"), sealedBatch(key_a, "gw-a", 5, 7, 3, 9),
+                         1));                             // unknown-key
   REQUIRE(client.publish("dots/v1/gw-a/b/up", good, 1));  // bad-topic
   // Everything above is judged before the registry changes below.
   REQUIRE(waitFor(
       [&] {
         std::string log = ingest->log();
         return log.find("gateway-mismatch") != std::string::npos &&
+               log.find("unknown-key") != std::string::npos &&
                log.find("2 malformed so far") != std::string::npos &&
                log.find("2 bad-tag so far") != std::string::npos;
       },
@@ -130,6 +136,25 @@ TEST_CASE("ingest: rejections are counted by reason, duplicates stored once, oth
   CHECK(sys.count("gw-a").distinct == 14);
   CHECK(sys.count("gw-b").count == 0);
   CHECK(sys.count("gw-zz").count == 0);
+
+  // Every rejection path is counted in /metrics by reason.
+  std::string metrics = httpGet(api, "/metrics");
+  INFO(metrics);
+  auto rejected = [&](const std::string& reason) {
+    return metric(metrics,
+                  "dots_ingest_rejected_total{environment=\"default\",reason=\"" + reason + "\"}");
+  };
+  CHECK(rejected("unknown-gateway") == 1);
+  CHECK(rejected("bad-tag") == 2);
+  CHECK(rejected("gateway-mismatch") == 1);
+  CHECK(rejected("malformed") == 2);
+  CHECK(rejected("unknown-key") == 1);
+  CHECK(rejected("disabled-endpoint") >= 1);
+  CHECK(metric(metrics,
+               "dots_ingest_batches_total{environment=\"default\",outcome=\"duplicate\"}") == 1);
+  CHECK(metric(metrics, "dots_ingest_batches_total{environment=\"default\",outcome=\"stored\"}") ==
+        2);
+  CHECK(metric(metrics, "dots_endpoint_readings_total{gateway=\"gw-a\"}") == 14);
 
   REQUIRE(ingest->stop() == 0);
   std::string log = ingest->log();
