@@ -20,6 +20,16 @@ IncomingBatch batchOf(const std::string& gw, std::uint32_t epoch, std::uint64_t 
   return b;
 }
 
+ReadingFilter filterOf(std::string gateway, std::optional<std::string> sensor = {},
+                       std::optional<std::int64_t> from = {}, std::optional<std::int64_t> to = {}) {
+  ReadingFilter f;
+  f.gateway = std::move(gateway);
+  f.sensor = std::move(sensor);
+  f.from_ms = from;
+  f.to_ms = to;
+  return f;
+}
+
 // One group transaction, the way the ingester runs it with a channel that only stores.
 std::vector<bool> commitGroup(ReadingStore& store, const std::vector<IncomingBatch>& batches) {
   std::vector<bool> duplicate;
@@ -52,9 +62,9 @@ TEST_CASE("store: a batch is stored once, however often it is committed") {
   CHECK(counts->distinct == 24);
   // Same (epoch, seq) from another gateway is a different batch.
   commitGroup(*store, {batchOf("other", 1, 1, 2, 1000)});
-  CHECK(store->count({"other", {}, {}, {}})->count == 2);
-  CHECK(store->count({"gw", "s0", {}, {}})->count == 12);
-  CHECK(store->count({"gw", {}, 1005, 2005})->count == 10);  // time range [from, to)
+  CHECK(store->count(filterOf("other"))->count == 2);
+  CHECK(store->count(filterOf("gw", "s0"))->count == 12);
+  CHECK(store->count(filterOf("gw", {}, 1005, 2005))->count == 10);  // time range [from, to)
 }
 
 TEST_CASE("store: a rolled back group leaves nothing") {
