@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <memory>
 #include <regex>
 #include <sstream>
@@ -92,8 +93,9 @@ class System {
   }
 
   std::unique_ptr<Process> startGateway(const std::string& config, const std::string& log_name) {
-    auto p = std::make_unique<Process>(
-        std::vector<std::string>{DOTS_GATEWAY_BIN, "--config", config}, path(log_name));
+    std::vector<std::string> argv = gatewayCommand();
+    argv.insert(argv.end(), {"--config", config});
+    auto p = std::make_unique<Process>(argv, path(log_name));
     bool up = waitFor(
         [&] {
           std::string log = p->log();
@@ -104,6 +106,17 @@ class System {
     INFO(p->log());
     REQUIRE(up);
     return p;
+  }
+
+  // dots-gateway, or what DOTS_GATEWAY_CMD says (space-separated), e.g. a cross-built gateway
+  // under qemu-user: "qemu-aarch64 -L /usr/aarch64-linux-gnu .../dots-gateway".
+  static std::vector<std::string> gatewayCommand() {
+    const char* cmd = std::getenv("DOTS_GATEWAY_CMD");
+    if (!cmd || !*cmd) return {DOTS_GATEWAY_BIN};
+    std::vector<std::string> argv;
+    std::istringstream in(cmd);
+    for (std::string word; in >> word;) argv.push_back(word);
+    return argv;
   }
 
   Counts count(const std::string& gw = "") {
