@@ -4,6 +4,7 @@
 # unpacked), the C and C++ runtime from the cross compiler's own tree (/usr/<triple>), and
 # code generation (flatc) runs on the build host.
 set(CMAKE_SYSTEM_NAME Linux)
+set(DOTS_DEB_ARCH ${DOTS_DEB_ARCH} CACHE STRING "Debian architecture of the target")
 set(CMAKE_C_COMPILER ${DOTS_TRIPLE}-gcc)
 set(CMAKE_CXX_COMPILER ${DOTS_TRIPLE}-g++)
 
