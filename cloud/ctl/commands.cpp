@@ -224,6 +224,17 @@ int routeAdd(const Context& ctx, const std::string& gateway, const std::string& 
   return kOk;
 }
 
+int routeRemove(const Context& ctx, const std::string& gateway, const std::string& account,
+                const std::string& channel, const std::string& sensors) {
+  auto reg = cloud::Registry::open(ctx.data_dir);
+  if (!reg) return report(ctx, reg.error());
+  if (auto r = reg->removeRoute(gateway, account, channel, sensors); !r)
+    return report(ctx, r.error());
+  ctx.out << "route " << gateway << " -> " << account << "/" << channel << " for sensors "
+          << sensors << " removed\n";
+  return kOk;
+}
+
 int routeList(const Context& ctx, bool json) {
   auto reg = cloud::Registry::open(ctx.data_dir);
   if (!reg) return report(ctx, reg.error());

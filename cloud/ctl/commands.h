@@ -43,6 +43,8 @@ int channelAdd(const Context& ctx, const std::string& account, const std::string
 int channelList(const Context& ctx, bool json);
 int routeAdd(const Context& ctx, const std::string& gateway, const std::string& account,
              const std::string& channel, const std::string& sensors);
+int routeRemove(const Context& ctx, const std::string& gateway, const std::string& account,
+                const std::string& channel, const std::string& sensors);
 int routeList(const Context& ctx, bool json);
 int streamAdd(const Context& ctx, const std::string& name, const std::string& account,
               const std::string& channel, const std::string& broker, const std::string& topic);

@@ -120,6 +120,13 @@ int main(int argc, char** argv) {
   rt_add->add_option("--sensors", sensors, "only sensors matching this glob")
       ->capture_default_str();
   rt_add->callback([&] { rc = dots::ctl::routeAdd(ctx(), gateway, account, channel, sensors); });
+  auto* rt_remove = rt->add_subcommand("remove", "remove a route");
+  rt_remove->add_option("--gateway", gateway, "gateway id")->required();
+  rt_remove->add_option("--account", account, "the channel's account")->required();
+  rt_remove->add_option("--channel", channel, "channel name")->required();
+  rt_remove->add_option("--sensors", sensors, "the route's sensor glob")->capture_default_str();
+  rt_remove->callback(
+      [&] { rc = dots::ctl::routeRemove(ctx(), gateway, account, channel, sensors); });
   auto* rt_list = rt->add_subcommand("list", "list routes");
   rt_list->add_flag("--json", json, "JSON output");
   rt_list->callback([&] { rc = dots::ctl::routeList(ctx(), json); });

@@ -425,6 +425,20 @@ Result<std::vector<Route>> Registry::routes() {
   return out;
 }
 
+Result<void> Registry::removeRoute(const std::string& gateway, const std::string& account,
+                                   const std::string& channel, const std::string& sensors) {
+  auto st = db_.prepare(
+      "DELETE FROM routes WHERE gateway = ?1 AND sensors = ?4 AND channel_id = (SELECT c.id FROM "
+      "channels c JOIN accounts a ON a.id = c.account_id WHERE a.name = ?2 AND c.name = ?3)");
+  if (!st) return std::unexpected(st.error());
+  st->bind(1, gateway).bind(2, account).bind(3, channel).bind(4, sensors);
+  if (auto r = st->run(); !r) return r;
+  if (db_.changes() == 0) {
+    return fail("no-such-route", gateway + " -> " + account + "/" + channel + " for " + sensors);
+  }
+  return {};
+}
+
 Result<Stream> Registry::addStream(const std::string& name, const std::string& account,
                                    const std::string& channel, const std::string& broker,
                                    const std::string& topic) {

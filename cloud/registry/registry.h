@@ -102,6 +102,9 @@ class Registry {
   Result<Route> addRoute(const std::string& gateway, const std::string& account,
                          const std::string& channel, const std::string& sensors);
   Result<std::vector<Route>> routes();
+  // Errors: "no-such-route".
+  Result<void> removeRoute(const std::string& gateway, const std::string& account,
+                           const std::string& channel, const std::string& sensors);
   Result<Stream> addStream(const std::string& name, const std::string& account,
                            const std::string& channel, const std::string& broker,
                            const std::string& topic);

@@ -53,3 +53,26 @@ TEST_CASE("registry: another connection's change moves data_version") {
   CHECK_FALSE((*reader->endpoint("g"))->enabled);
   CHECK(writer->setEnabled("zz", true).error().reason == "no-such-endpoint");
 }
+
+TEST_CASE("registry: routes and the rules they follow") {
+  test::TempDir dir;
+  auto reg = Registry::open(dir.str());
+  REQUIRE(reg.has_value());
+  REQUIRE(reg->addAccount("a").has_value());
+  REQUIRE(reg->addAccount("b").has_value());
+  REQUIRE(reg->addEndpoint("a", "gw").has_value());
+  REQUIRE(reg->addChannel("a", "one", "default", {"store"}).has_value());
+  REQUIRE(reg->addEnvironment("edge", "").has_value());
+  REQUIRE(reg->addChannel("a", "far", "edge", {"store"}).has_value());
+  REQUIRE(reg->addChannel("b", "theirs", "default", {"store"}).has_value());
+  REQUIRE(reg->addRoute("gw", "a", "one", "*").has_value());
+  CHECK(reg->addRoute("gw", "a", "one", "*").error().reason == "exists");
+  CHECK(reg->addRoute("gw", "b", "theirs", "*").error().reason == "other-account");
+  CHECK(reg->addRoute("gw", "a", "far", "*").error().reason == "environment-conflict");
+  CHECK(reg->addRoute("gw", "a", "nope", "*").error().reason == "no-such-channel");
+  CHECK(reg->removeRoute("gw", "a", "one", "x*").error().reason == "no-such-route");
+  REQUIRE(reg->removeRoute("gw", "a", "one", "*").has_value());
+  CHECK(reg->routes()->empty());
+  // With its old route gone the endpoint may move to another environment.
+  CHECK(reg->addRoute("gw", "a", "far", "*").has_value());
+}

@@ -149,7 +149,7 @@ TEST_CASE("robustness: hostile sensor payloads") {
   CHECK(reason("[{\"n\":\"a\",\"v\":NaN}]") == "bad-json");
   CHECK(reason("[{\"n\":\"a\",\"v\":Infinity}]") == "bad-json");
   CHECK(reason("[{\"n\":\"a\",\"v\":1e400}]") == "bad-json");
-  CHECK(reason("[{\"v\":1}]") == "accepted");  // named by the topic
+  CHECK(reason("[{\"v\":1}]") == "accepted");                              // named by the topic
   CHECK(reason("[{\"n\":\"\",\"bn\":\"\",\"v\":1}]") == "senml-no-name");  // explicitly empty
   CHECK(reason("[{\"n\":\"a\",\"t\":1e300,\"v\":1}]") == "senml-bad-time");
   CHECK(reason(std::string(300, 'a').insert(0, "[{\"n\":\"").append("\",\"v\":1}]")) ==
