@@ -90,7 +90,27 @@ class Handler {
   const HandlerCounters& counters() const { return counters_; }
 
  protected:
+  // Records `alert` through the sink, counts it, and hands it to later handlers (notify).
+  Result<void> raiseAlert(Alert alert, HandlerContext& ctx) {
+    auto id = ctx.sink.recordAlert(ctx.channel_id, ctx.account, ctx.channel, alert);
+    if (!id) {
+      counters_.errors.fetch_add(1);
+      return std::unexpected(id.error());
+    }
+    counters_.alerts.fetch_add(1);
+    ctx.alerts.emplace_back(*id, std::move(alert));
+    return {};
+  }
+
   HandlerCounters counters_;
 };
+
+// The key of per-sensor handler state: a sensor is known by its gateway and its name.
+inline std::string sensorKey(std::string_view gateway, std::string_view sensor) {
+  std::string key(gateway);
+  key += '\0';
+  key += sensor;
+  return key;
+}
 
 }  // namespace dots::cloud

@@ -256,26 +256,23 @@ Result<AppendOutcome> Spool::dropOlderThan(std::int64_t cutoff_ms) {
   return outcome;
 }
 
-Result<std::optional<std::int64_t>> Spool::lastId() {
-  auto st = db_.prepare("SELECT max(id) FROM batches");
+Result<std::optional<std::int64_t>> Spool::queryValue(const char* sql) {
+  auto st = db_.prepare(sql);
   if (!st) return std::unexpected(st.error());
   auto row = st->step();
   if (!row) return std::unexpected(row.error());
   std::optional<std::int64_t> out;
-  if (!st->isNull(0)) out = st->int64(0);
+  if (*row && !st->isNull(0)) out = st->int64(0);
   st->reset();
   return out;
 }
 
+Result<std::optional<std::int64_t>> Spool::lastId() {
+  return queryValue("SELECT max(id) FROM batches");
+}
+
 Result<std::optional<std::int64_t>> Spool::oldestCreatedMs() {
-  auto st = db_.prepare("SELECT created_ms FROM batches ORDER BY id LIMIT 1");
-  if (!st) return std::unexpected(st.error());
-  auto row = st->step();
-  if (!row) return std::unexpected(row.error());
-  std::optional<std::int64_t> out;
-  if (*row) out = st->int64(0);
-  st->reset();
-  return out;
+  return queryValue("SELECT created_ms FROM batches ORDER BY id LIMIT 1");
 }
 
 }  // namespace dots::gateway

@@ -74,10 +74,7 @@ Result<void> AnomalyHandler::process(std::vector<Reading>& readings, HandlerCont
   counters_.in.fetch_add(readings.size());
   for (const Reading& r : readings) {
     if (r.kind != ValueKind::kNumber || !globMatch(sensors_, r.name)) continue;
-    std::string key(ctx.gateway);
-    key += '\0';
-    key += r.name;
-    Detector& d = detectors_[key];
+    Detector& d = detectors_[sensorKey(ctx.gateway, r.name)];
     double previous = d.last;
     double score = 0;
     Finding f = observe(d, r.value, score);
@@ -95,13 +92,7 @@ Result<void> AnomalyHandler::process(std::vector<Reading>& readings, HandlerCont
                                               formatDouble(std::round(score * 10) / 10) + ")"
                                         : r.name + " stuck at " + formatDouble(r.value) + " for " +
                                               std::to_string(d.same_run) + " readings";
-    auto id = ctx.sink.recordAlert(ctx.channel_id, ctx.account, ctx.channel, alert);
-    if (!id) {
-      counters_.errors.fetch_add(1);
-      return std::unexpected(id.error());
-    }
-    counters_.alerts.fetch_add(1);
-    ctx.alerts.emplace_back(*id, std::move(alert));
+    if (auto raised = raiseAlert(std::move(alert), ctx); !raised) return raised;
   }
   counters_.out.fetch_add(readings.size());
   return {};

@@ -42,9 +42,7 @@ Result<void> FilterHandler::process(std::vector<Reading>& readings, HandlerConte
       keep = (!min_ || r.value >= *min_) && (!max_ || r.value <= *max_);
     }
     if (keep && (deadband_ || rate_)) {
-      std::string key(ctx.gateway);
-      key += '\0';
-      key += r.name;
+      std::string key = sensorKey(ctx.gateway, r.name);
       auto it = last_.find(key);
       if (it != last_.end()) {
         if (deadband_ && numeric && std::fabs(r.value - it->second.value) < *deadband_)

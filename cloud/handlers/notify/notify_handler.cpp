@@ -56,10 +56,8 @@ Result<void> NotifyHandler::process(std::vector<Reading>& readings, HandlerConte
       counters_.suppressed.fetch_add(1);
       continue;
     }
-    std::string key = alert.gateway;
-    key += '\0';
-    key += alert.sensor;
-    auto [it, fresh] = buckets_.try_emplace(key, Bucket{rate_per_min_, now});
+    auto [it, fresh] =
+        buckets_.try_emplace(sensorKey(alert.gateway, alert.sensor), Bucket{rate_per_min_, now});
     Bucket& b = it->second;
     b.tokens = std::min(rate_per_min_,
                         b.tokens + rate_per_min_ * static_cast<double>(now - b.at_ms) / 60000.0);

@@ -43,24 +43,14 @@ Result<void> ThresholdHandler::raise(const Reading& r, bool raised, HandlerConte
     limits += std::string(limits.empty() ? "" : " or ") + "below " + formatDouble(*below_);
   alert.message =
       r.name + " = " + formatDouble(r.value) + (raised ? " is " : " is back from ") + limits;
-  auto id = ctx.sink.recordAlert(ctx.channel_id, ctx.account, ctx.channel, alert);
-  if (!id) {
-    counters_.errors.fetch_add(1);
-    return std::unexpected(id.error());
-  }
-  counters_.alerts.fetch_add(1);
-  ctx.alerts.emplace_back(*id, std::move(alert));
-  return {};
+  return raiseAlert(std::move(alert), ctx);
 }
 
 Result<void> ThresholdHandler::process(std::vector<Reading>& readings, HandlerContext& ctx) {
   counters_.in.fetch_add(readings.size());
   for (const Reading& r : readings) {
     if (r.kind != ValueKind::kNumber || !globMatch(sensors_, r.name)) continue;
-    std::string key(ctx.gateway);
-    key += '\0';
-    key += r.name;
-    Sensor& s = state_[key];
+    Sensor& s = state_[sensorKey(ctx.gateway, r.name)];
     bool violating = (above_ && r.value > *above_) || (below_ && r.value < *below_);
     bool clear = (!above_ || r.value <= *above_ - hysteresis_) &&
                  (!below_ || r.value >= *below_ + hysteresis_);
