@@ -106,16 +106,22 @@ Result<void> Spool::dropOldest(AppendOutcome& outcome) {
   auto st = db_.prepare(
       "DELETE FROM batches WHERE id=(SELECT min(id) FROM batches) RETURNING readings, bytes");
   if (!st) return std::unexpected(st.error());
-  auto row = st->step();
-  if (!row) return std::unexpected(row.error());
-  if (*row) {
+  return countDropped(*st, outcome);
+}
+
+Result<void> Spool::countDropped(sqlite::Statement& deletion, AppendOutcome& outcome) {
+  for (;;) {
+    auto row = deletion.step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    auto readings = static_cast<std::uint64_t>(deletion.int64(0));
     outcome.dropped_batches += 1;
-    outcome.dropped_readings += static_cast<std::uint64_t>(st->int64(0));
-    readings_ -= static_cast<std::uint64_t>(st->int64(0));
-    bytes_ -= static_cast<std::uint64_t>(st->int64(1));
+    outcome.dropped_readings += readings;
+    readings_ -= readings;
+    bytes_ -= static_cast<std::uint64_t>(deletion.int64(1));
     batches_ -= 1;
   }
-  st->reset();
+  deletion.reset();
   return {};
 }
 
@@ -242,17 +248,7 @@ Result<AppendOutcome> Spool::dropOlderThan(std::int64_t cutoff_ms) {
   auto st = db_.prepare("DELETE FROM batches WHERE created_ms < ?1 RETURNING readings, bytes");
   if (!st) return std::unexpected(st.error());
   st->bind(1, cutoff_ms);
-  for (;;) {
-    auto row = st->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    outcome.dropped_batches += 1;
-    outcome.dropped_readings += static_cast<std::uint64_t>(st->int64(0));
-    readings_ -= static_cast<std::uint64_t>(st->int64(0));
-    bytes_ -= static_cast<std::uint64_t>(st->int64(1));
-    batches_ -= 1;
-  }
-  st->reset();
+  if (auto r = countDropped(*st, outcome); !r) return std::unexpected(r.error());
   return outcome;
 }
 

@@ -78,6 +78,8 @@ class Spool {
   explicit Spool(sqlite::Database db, SpoolOptions options);
   Result<void> prepare();
   Result<void> dropOldest(AppendOutcome& outcome);
+  // Steps a DELETE ... RETURNING readings, bytes to its end, counting what it dropped.
+  Result<void> countDropped(sqlite::Statement& deletion, AppendOutcome& outcome);
   // The first column of the first row, or nullopt when there is none or it is NULL.
   Result<std::optional<std::int64_t>> queryValue(const char* sql);
 
