@@ -61,6 +61,8 @@ GatewayConfig loadGatewayConfig(const std::string& path) {
   c.spool.path = file.string("spool.path", "/var/lib/dots/spool.db");
   c.spool.max_bytes =
       static_cast<std::uint64_t>(file.integer("spool.max_bytes", 1ll << 30, 4096, 1ll << 50));
+  c.spool.min_free_bytes =
+      static_cast<std::uint64_t>(file.integer("spool.min_free_bytes", 8ll << 20, 0, 1ll << 50));
   c.spool.max_age = std::chrono::seconds(file.integer("spool.max_age_s", 0, 0, 10ll * 365 * 86400));
   c.spool.policy =
       file.choice("spool.policy", "drop-oldest", {"drop-oldest", "reject-new"}) == "drop-oldest"

@@ -1,8 +1,11 @@
 #include "spool/spool.h"
 
+#include <sys/statvfs.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <tuple>
 
 #include "log/log.h"
@@ -38,6 +41,9 @@ Result<sqlite::Database> openAndCheck(const SpoolOptions& options) {
   if (!db) return db;
   if (auto r = db->exec("PRAGMA journal_mode=WAL"); !r) return std::unexpected(r.error());
   if (auto r = db->exec(syncPragma(options.sync)); !r) return std::unexpected(r.error());
+  // After a checkpoint the WAL file is cut back to this size, so the headroom kept free on the
+  // disk (min_free_bytes) always has room for it to grow again.
+  if (auto r = db->exec("PRAGMA journal_size_limit=4194304"); !r) return std::unexpected(r.error());
   if (auto r = db->exec(kSchema); !r) return std::unexpected(r.error());
   return db;
 }
@@ -129,24 +135,44 @@ Result<AppendOutcome> Spool::append(std::uint32_t epoch, std::uint64_t seq, std:
                                     const std::vector<std::uint8_t>& payload,
                                     std::int64_t created_ms) {
   AppendOutcome outcome;
+  auto inserted = insert(epoch, seq, readings, payload, created_ms, outcome);
+  if (inserted || inserted.error().reason != "sqlite-full") return inserted;
+  // The disk filled up before the cap: from now on the spool is capped at what it holds, and
+  // the policy makes room as it would at the configured cap.
+  disk_cap_ = bytes_;
+  log::warn("spool", "disk full at ", bytes_, " spooled bytes (", inserted.error().detail,
+            "); the spool is capped there until it empties");
+  outcome = AppendOutcome{};
+  if (options_.policy == SpoolPolicy::kDropOldest && batches_ > 0) {
+    inserted = insert(epoch, seq, readings, payload, created_ms, outcome);
+    if (inserted || inserted.error().reason != "sqlite-full") return inserted;
+    outcome = AppendOutcome{};
+  }
+  outcome.dropped_batches = 1;
+  outcome.dropped_readings = readings;
+  return outcome;
+}
+
+Result<AppendOutcome> Spool::insert(std::uint32_t epoch, std::uint64_t seq, std::uint32_t readings,
+                                    const std::vector<std::uint8_t>& payload,
+                                    std::int64_t created_ms, AppendOutcome& outcome) {
+  std::uint64_t cap = std::min({options_.max_bytes, disk_cap_, headroomCap()});
+  cap_ = cap;
   std::uint64_t need = payload.size();
-  if (need > options_.max_bytes ||
-      (options_.policy == SpoolPolicy::kRejectNew && bytes_ + need > options_.max_bytes)) {
+  if (need > cap || (options_.policy == SpoolPolicy::kRejectNew && bytes_ + need > cap)) {
     outcome.dropped_batches = 1;
     outcome.dropped_readings = readings;
     return outcome;
   }
   if (auto r = db_.exec("BEGIN IMMEDIATE"); !r) return std::unexpected(r.error());
-  auto rollback = [this](Error e) {
+  auto saved = std::make_tuple(bytes_, batches_, readings_);
+  auto rollback = [&](Error e) {
+    std::tie(bytes_, batches_, readings_) = saved;
     (void)db_.exec("ROLLBACK");
     return std::unexpected(std::move(e));
   };
-  auto saved = std::make_tuple(bytes_, batches_, readings_);
-  while (bytes_ + need > options_.max_bytes && batches_ > 0) {
-    if (auto r = dropOldest(outcome); !r) {
-      std::tie(bytes_, batches_, readings_) = saved;
-      return rollback(r.error());
-    }
+  while (bytes_ + need > cap && batches_ > 0) {
+    if (auto r = dropOldest(outcome); !r) return rollback(r.error());
   }
   auto st = db_.prepare(
       "INSERT INTO batches(epoch, seq, readings, bytes, created_ms, payload) "
@@ -158,14 +184,8 @@ Result<AppendOutcome> Spool::append(std::uint32_t epoch, std::uint64_t seq, std:
       .bind(4, static_cast<std::int64_t>(payload.size()))
       .bind(5, created_ms)
       .bindBlob(6, payload);
-  if (auto r = st->run(); !r) {
-    std::tie(bytes_, batches_, readings_) = saved;
-    return rollback(r.error());
-  }
-  if (auto r = db_.exec("COMMIT"); !r) {
-    std::tie(bytes_, batches_, readings_) = saved;
-    return rollback(r.error());
-  }
+  if (auto r = st->run(); !r) return rollback(r.error());
+  if (auto r = db_.exec("COMMIT"); !r) return rollback(r.error());
   bytes_ += payload.size();
   batches_ += 1;
   readings_ += readings;
@@ -240,6 +260,7 @@ Result<RemoveOutcome> Spool::remove(const std::vector<codec::SeqRange>& ranges) 
   bytes_ -= bytes;
   batches_ -= outcome.ids.size();
   readings_ -= outcome.readings;
+  if (batches_ == 0) disk_cap_ = UINT64_MAX;  // room again: the configured cap rules
   return outcome;
 }
 
@@ -250,6 +271,29 @@ Result<AppendOutcome> Spool::dropOlderThan(std::int64_t cutoff_ms) {
   st->bind(1, cutoff_ms);
   if (auto r = countDropped(*st, outcome); !r) return std::unexpected(r.error());
   return outcome;
+}
+
+std::uint64_t Spool::headroomCap() {
+  if (options_.min_free_bytes == 0) return UINT64_MAX;
+  std::filesystem::path dir = std::filesystem::path(options_.path).parent_path();
+  struct statvfs fs {};
+  if (::statvfs(dir.empty() ? "." : dir.c_str(), &fs) != 0) return UINT64_MAX;
+  std::uint64_t free_bytes = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+  // Pages SQLite freed inside the file are reused before the file grows.
+  auto pages = queryValue("PRAGMA freelist_count");
+  auto page_size = queryValue("PRAGMA page_size");
+  std::uint64_t reusable = pages && *pages && page_size && *page_size
+                               ? static_cast<std::uint64_t>(**pages * **page_size)
+                               : 0;
+  std::uint64_t room =
+      free_bytes > options_.min_free_bytes ? free_bytes - options_.min_free_bytes : 0;
+  std::uint64_t cap = bytes_ + room + reusable;
+  if (cap < options_.max_bytes && !low_disk_) {
+    log::warn("spool", "free disk space is down to ", free_bytes, " bytes (min_free_bytes ",
+              options_.min_free_bytes, "): the spool is capped at ", cap, " bytes");
+  }
+  low_disk_ = cap < options_.max_bytes;
+  return cap;
 }
 
 Result<std::optional<std::int64_t>> Spool::queryValue(const char* sql) {

@@ -24,6 +24,9 @@ struct SpoolOptions {
   SpoolPolicy policy = SpoolPolicy::kDropOldest;
   SpoolSync sync = SpoolSync::kNormal;
   std::chrono::seconds max_age{0};  // 0: no age limit
+  // Disk space kept free for SQLite's WAL and everyone else: below it the spool is capped at
+  // what it holds and the policy applies. 0: no check.
+  std::uint64_t min_free_bytes = 8ull << 20;
 };
 
 struct SpoolEntry {
@@ -59,6 +62,7 @@ class Spool {
   // (epoch, seq) and with it the seal's nonce is never reused, across restarts and power loss.
   Result<std::uint32_t> reserveEpoch(std::uint32_t at_least);
 
+  // Stores a sealed batch, making room by policy when the cap (or a full disk) is reached.
   Result<AppendOutcome> append(std::uint32_t epoch, std::uint64_t seq, std::uint32_t readings,
                                const std::vector<std::uint8_t>& payload, std::int64_t created_ms);
   // Entries with id > after_id, oldest first.
@@ -70,6 +74,8 @@ class Spool {
   Result<std::optional<std::int64_t>> lastId();
 
   std::uint64_t bytes() const { return bytes_; }
+  // The cap the last append worked under: max_bytes, or less when the disk is short of room.
+  std::uint64_t cap() const { return cap_; }
   std::uint64_t batches() const { return batches_; }
   std::uint64_t readings() const { return readings_; }
   Result<std::optional<std::int64_t>> oldestCreatedMs();
@@ -77,7 +83,13 @@ class Spool {
  private:
   explicit Spool(sqlite::Database db, SpoolOptions options);
   Result<void> prepare();
+  // One transaction: makes room under the cap by policy, then inserts.
+  Result<AppendOutcome> insert(std::uint32_t epoch, std::uint64_t seq, std::uint32_t readings,
+                               const std::vector<std::uint8_t>& payload, std::int64_t created_ms,
+                               AppendOutcome& outcome);
   Result<void> dropOldest(AppendOutcome& outcome);
+  // What the spool may hold given the free disk space above min_free_bytes.
+  std::uint64_t headroomCap();
   // Steps a DELETE ... RETURNING readings, bytes to its end, counting what it dropped.
   Result<void> countDropped(sqlite::Statement& deletion, AppendOutcome& outcome);
   // The first column of the first row, or nullopt when there is none or it is NULL.
@@ -88,6 +100,10 @@ class Spool {
   std::uint64_t bytes_ = 0;
   std::uint64_t batches_ = 0;
   std::uint64_t readings_ = 0;
+  // Set when the disk filled up before the cap: the spool is held at that size until it empties.
+  std::uint64_t disk_cap_ = UINT64_MAX;
+  bool low_disk_ = false;
+  std::uint64_t cap_ = 0;
 };
 
 }  // namespace dots::gateway

@@ -112,8 +112,9 @@ void Uplink::submit(Batch&& batch) {
     counters_.readings_dropped.fetch_add(outcome->dropped_readings);
     long suppressed = 0;
     if (log_limiter_.allow("spool-full", suppressed)) {
-      log::warn("spool", "spool full (", spool_.bytes(), " of ", config_.spool.max_bytes,
-                " bytes): dropped ", outcome->dropped_readings, " readings by policy ",
+      log::warn("spool", "spool full (", spool_.bytes(), " of ", spool_.cap(), " bytes",
+                spool_.cap() < config_.spool.max_bytes ? ", short of disk space" : "",
+                "): dropped ", outcome->dropped_readings, " readings by policy ",
                 config_.spool.policy == SpoolPolicy::kDropOldest ? "drop-oldest" : "reject-new",
                 "; ", counters_.readings_dropped.load(), " dropped in all");
     }

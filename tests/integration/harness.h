@@ -79,6 +79,9 @@ class Broker {
   std::unique_ptr<Process> process_;
 };
 
+// A connected socket to 127.0.0.1:port, or -1.
+int connectLoopback(int port);
+
 // True once a TCP connection to 127.0.0.1:port succeeds.
 bool canConnect(int port);
 

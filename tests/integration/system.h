@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <memory>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -19,6 +20,32 @@ struct Counts {
   long count = -1;
   long distinct = -1;
 };
+
+// What a run under gateway kills lost, by dots-sim's log ("sensor,time_ms,value" lines).
+struct Losses {
+  long lost = 0;            // sent, not stored
+  long outside_window = 0;  // of those, sent outside every kill's exposure window
+  long not_sent = 0;        // stored but never sent as stored (changed or invented)
+};
+
+// A reading sent within 500 ms before a kill or 50 ms after it may have been received but not
+// yet spooled (the documented exposure window); any other loss is a broken guarantee.
+inline Losses lossesAroundKills(const std::vector<std::string>& stored,
+                                const std::vector<std::string>& sent,
+                                const std::vector<std::int64_t>& kills) {
+  std::set<std::string> unmatched(stored.begin(), stored.end());
+  Losses l;
+  for (const std::string& line : sent) {
+    if (unmatched.erase(line) == 1) continue;
+    ++l.lost;
+    std::int64_t t = std::stoll(line.substr(line.find(',') + 1));
+    bool near_kill = false;
+    for (std::int64_t k : kills) near_kill = near_kill || (t > k - 500 && t <= k + 50);
+    if (!near_kill) ++l.outside_window;
+  }
+  l.not_sent = static_cast<long>(unmatched.size());
+  return l;
+}
 
 // A whole Dots installation on loopback: a real Mosquitto, a data folder provisioned with
 // dotsctl, and dots-ingest / dots-gateway processes started on demand.
