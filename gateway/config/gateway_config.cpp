@@ -8,8 +8,9 @@
 
 namespace dots::gateway {
 
-GatewayConfig loadGatewayConfig(const std::string& path) {
-  config::TomlFile file = config::TomlFile::load(path);
+namespace {
+
+GatewayConfig fromFile(config::TomlFile& file) {
   GatewayConfig c;
 
   c.id = file.string("gateway.id");
@@ -95,6 +96,18 @@ GatewayConfig loadGatewayConfig(const std::string& path) {
 
   file.rejectUnknownKeys();
   return c;
+}
+
+}  // namespace
+
+GatewayConfig loadGatewayConfig(const std::string& path) {
+  config::TomlFile file = config::TomlFile::load(path);
+  return fromFile(file);
+}
+
+GatewayConfig parseGatewayConfig(std::string_view text, const std::string& label) {
+  config::TomlFile file = config::TomlFile::parse(text, label);
+  return fromFile(file);
 }
 
 }  // namespace dots::gateway

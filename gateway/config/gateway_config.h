@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "reduce/reducer.h"
@@ -49,5 +50,7 @@ struct GatewayConfig {
 
 // Loads and validates a gateway config; throws config::ConfigError naming file, line and key.
 GatewayConfig loadGatewayConfig(const std::string& path);
+// The same from the text of a config; `label` stands for the file name in errors.
+GatewayConfig parseGatewayConfig(std::string_view text, const std::string& label);
 
 }  // namespace dots::gateway

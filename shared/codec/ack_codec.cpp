@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "codec/aligned_bytes.h"
 #include "dots/wire/ack_generated.h"
 
 namespace dots::codec {
@@ -31,7 +32,9 @@ std::vector<std::uint8_t> encodeAck(const std::vector<SeqRange>& ranges) {
   return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
 }
 
-Result<std::vector<SeqRange>> decodeAck(std::span<const std::uint8_t> bytes) {
+Result<std::vector<SeqRange>> decodeAck(std::span<const std::uint8_t> received) {
+  AlignedBytes aligned(received);
+  std::span<const std::uint8_t> bytes = aligned.span();
   flatbuffers::Verifier verifier(bytes.data(), bytes.size(), 4, 16);
   if (!wire::VerifyAckBuffer(verifier)) {
     return fail("malformed", "ack fails FlatBuffers verification");

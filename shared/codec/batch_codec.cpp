@@ -5,6 +5,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "codec/aligned_bytes.h"
 #include "dots/wire/batch_generated.h"
 
 namespace dots::codec {
@@ -86,9 +87,11 @@ std::vector<std::uint8_t> encodeBatch(const Batch& batch) {
   return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
 }
 
-Result<Batch> decodeBatch(std::span<const std::uint8_t> bytes) {
-  if (bytes.size() > kMaxBatchBytes)
-    return fail("oversize", "batch of " + std::to_string(bytes.size()) + " bytes");
+Result<Batch> decodeBatch(std::span<const std::uint8_t> received) {
+  if (received.size() > kMaxBatchBytes)
+    return fail("oversize", "batch of " + std::to_string(received.size()) + " bytes");
+  AlignedBytes aligned(received);
+  std::span<const std::uint8_t> bytes = aligned.span();
   // Depth: Batch -> vector -> Series -> string is 4 levels; allow a little slack.
   flatbuffers::Verifier verifier(bytes.data(), bytes.size(), /*max_depth=*/8,
                                  /*max_tables=*/kMaxReadingsPerBatch + 16);
@@ -113,6 +116,14 @@ Result<Batch> decodeBatch(std::span<const std::uint8_t> bytes) {
   const auto* sums = fb->sums();
   if (kinds && kinds->size() != n) return fail("malformed", "kinds length");
   if (sums && sums->size() != n) return fail("malformed", "sums length");
+  // The verifier checks a vector's length field, not that 8-byte elements are aligned; our
+  // encoder always aligns them, so anything else is crafted and is not read.
+  auto misaligned = [](const auto* v) {
+    return v && v->size() > 0 && reinterpret_cast<std::uintptr_t>(v->data()) % 8 != 0;
+  };
+  if (misaligned(deltas) || misaligned(values) || misaligned(sums)) {
+    return fail("malformed", "misaligned 8-byte vector");
+  }
   std::size_t series_count = series ? series->size() : 0;
 
   Batch out;
@@ -126,7 +137,13 @@ Result<Batch> decodeBatch(std::span<const std::uint8_t> bytes) {
     const wire::Series* sr = series->Get(s);
     r.name = sr->name()->str();
     if (sr->unit()) r.unit = sr->unit()->str();
-    r.time_ms = fb->base_time_ms() + deltas->Get(i);
+    std::int64_t delta = deltas->Get(i);
+    auto within = [](std::int64_t v, std::int64_t limit) { return v >= -limit && v <= limit; };
+    if (!within(fb->base_time_ms(), kMaxAbsTimeMs) || !within(delta, 2 * kMaxAbsTimeMs) ||
+        !within(fb->base_time_ms() + delta, kMaxAbsTimeMs)) {
+      return fail("malformed", "reading time out of range");
+    }
+    r.time_ms = fb->base_time_ms() + delta;
     r.value = values->Get(i);
     if (kinds) {
       auto k = static_cast<std::uint8_t>(kinds->Get(i));

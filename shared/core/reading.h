@@ -7,6 +7,10 @@
 
 namespace dots {
 
+// Reading times lie within ±10^16 ms of the Unix epoch (SenML times within ±10^13 s); anything
+// beyond is rejected by every decoder, which also keeps time arithmetic far from overflow.
+inline constexpr std::int64_t kMaxAbsTimeMs = 10'000'000'000'000'000;
+
 enum class ValueKind : std::uint8_t { kNumber = 0, kText = 1, kBoolean = 2, kData = 3 };
 
 // One resolved sensor reading (RFC 8428 resolved form): full name, unit, absolute time.

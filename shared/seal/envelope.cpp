@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "codec/aligned_bytes.h"
 #include "compress/zstd_codec.h"
 #include "dots/wire/envelope_generated.h"
 
@@ -121,10 +122,12 @@ std::vector<std::uint8_t> sealEnvelope(AesGcm& gcm, const EnvelopeHeader& header
   return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
 }
 
-Result<EnvelopeView> readEnvelope(std::span<const std::uint8_t> bytes) {
-  if (bytes.size() > kMaxEnvelopeBytes) {
-    return fail("oversize", "envelope of " + std::to_string(bytes.size()) + " bytes");
+Result<EnvelopeView> readEnvelope(std::span<const std::uint8_t> received) {
+  if (received.size() > kMaxEnvelopeBytes) {
+    return fail("oversize", "envelope of " + std::to_string(received.size()) + " bytes");
   }
+  codec::AlignedBytes aligned(received);
+  std::span<const std::uint8_t> bytes = aligned.span();
   flatbuffers::Verifier verifier(bytes.data(), bytes.size(), /*max_depth=*/4, /*max_tables=*/8);
   if (!wire::VerifyEnvelopeBuffer(verifier)) {
     return fail("malformed", "envelope fails FlatBuffers verification");
@@ -144,8 +147,9 @@ Result<EnvelopeView> readEnvelope(std::span<const std::uint8_t> bytes) {
   view.header.epoch = env->epoch();
   view.header.seq = env->seq();
   view.compressed = env->compression() == wire::Compression::Zstd;
-  view.nonce = {env->nonce()->data(), env->nonce()->size()};
-  view.ciphertext = {env->ciphertext()->data(), env->ciphertext()->size()};
+  // The spans point into the buffer received, whether or not it had to be aligned.
+  view.nonce = aligned.original({env->nonce()->data(), env->nonce()->size()});
+  view.ciphertext = aligned.original({env->ciphertext()->data(), env->ciphertext()->size()});
   return view;
 }
 

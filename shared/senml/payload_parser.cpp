@@ -163,7 +163,7 @@ Result<void> resolveRecord(simdjson::dom::object record, Base& base, std::string
   if (full.size() > kMaxNameBytes) return fail("senml-bad-name", "name longer than 256 bytes");
 
   double seconds = base.time + time;
-  if (!std::isfinite(seconds) || std::fabs(seconds) > 1e13) {
+  if (!std::isfinite(seconds) || std::fabs(seconds) * 1000 > static_cast<double>(kMaxAbsTimeMs)) {
     return fail("senml-bad-time", "time out of range");
   }
   reading.name = std::move(full);

@@ -2,6 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include <filesystem>
+#include <fstream>
+
 using namespace dots;
 
 namespace {
@@ -97,4 +100,66 @@ TEST_CASE("batch codec: a series index out of range is malformed, not a crash") 
     }
   }
   CHECK(rejected >= 1);
+}
+
+// Found by fuzz/envelope_fuzz.cpp: a base time and delta whose sum overflowed int64 (undefined
+// behaviour) and decoded to a time no SenML record can carry. Times beyond ±10^16 ms are now
+// malformed; the extremes themselves still travel.
+TEST_CASE("batch codec: reading times beyond the range are malformed, the extremes travel") {
+  auto batchAt = [](std::vector<std::int64_t> times) {
+    Batch b;
+    for (std::int64_t t : times) b.readings.push_back({"s", "", t, ValueKind::kNumber, 1, "", {}});
+    return codec::encodeBatch(b);
+  };
+  auto extremes = codec::decodeBatch(batchAt({-kMaxAbsTimeMs, kMaxAbsTimeMs}));
+  REQUIRE(extremes.has_value());
+  CHECK(extremes->readings[0].time_ms == -kMaxAbsTimeMs);
+  CHECK(extremes->readings[1].time_ms == kMaxAbsTimeMs);
+  for (auto times : std::vector<std::vector<std::int64_t>>{
+           {kMaxAbsTimeMs + 1},         // the base itself
+           {0, 3 * kMaxAbsTimeMs},      // a delta
+           {INT64_MAX - 1, INT64_MAX},  // where the sum used to overflow
+           {INT64_MIN}}) {
+    auto r = codec::decodeBatch(batchAt(times));
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().reason == "malformed");
+  }
+}
+
+// Every input a fuzzer once crashed on is kept as fuzz/corpus/envelope/regress-*; the first
+// byte says what the rest is (see fuzz/envelope_fuzz.cpp: 1 = a batch plaintext). Each must now
+// be rejected as malformed, at an aligned address and at an odd one.
+TEST_CASE("batch codec: the batches the fuzzer crashed on are malformed, not undefined") {
+  int checked = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(DOTS_FUZZ_CORPUS_DIR "/envelope")) {
+    if (!entry.path().filename().string().starts_with("regress-")) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), {});
+    REQUIRE(bytes.size() > 1);
+    CAPTURE(entry.path().string());
+    REQUIRE(bytes[0] % 3 == 1);
+    std::vector<std::uint8_t> plain(bytes.begin() + 1, bytes.end());
+    auto aligned = codec::decodeBatch(plain);
+    REQUIRE_FALSE(aligned.has_value());
+    CHECK(aligned.error().reason == "malformed");
+    auto odd = codec::decodeBatch(std::span<const std::uint8_t>(bytes).subspan(1));
+    REQUIRE_FALSE(odd.has_value());
+    CHECK(odd.error().reason == "malformed");
+    ++checked;
+  }
+  CHECK(checked >= 2);
+}
+
+// Also from the fuzzer: an empty 8-byte vector may sit anywhere; it has nothing to misread, so
+// an empty batch from any encoder decodes.
+TEST_CASE("batch codec: an empty batch with unaligned empty vectors decodes") {
+  std::ifstream in(DOTS_FUZZ_CORPUS_DIR "/envelope/seed-empty-batch-roundtrip", std::ios::binary);
+  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), {});
+  REQUIRE(bytes.size() > 1);
+  auto batch = codec::decodeBatch(std::vector<std::uint8_t>(bytes.begin() + 1, bytes.end()));
+  REQUIRE(batch.has_value());
+  CHECK(batch->readings.empty());
+  auto again = codec::decodeBatch(codec::encodeBatch(*batch));
+  REQUIRE(again.has_value());
+  CHECK(again->readings.empty());
 }
