@@ -222,6 +222,9 @@ TEST_CASE("gateway: text, boolean, data and sum values travel end to end") {
                              {"n":"energy","u":"J","s":1234.5,"t":3}])"),
       1));
   REQUIRE(sensor.publish("sensors/room", std::string_view("not json"), 1));
+  // Beyond the 256 KiB a sensor message may have: refused whole, before parsing.
+  std::string huge = "[" + std::string(300 * 1024, ' ') + "]";
+  REQUIRE(sensor.publish("sensors/room", std::string_view(huge), 1));
   REQUIRE(waitFor([&] { return sys.count("gw1").count == 4; }, 30s));
   std::vector<std::string> expected{
       "room1:energy,1700000003000,1234.5", "room1:label,1700000000000,\"Hall, east\"",
@@ -231,9 +234,9 @@ TEST_CASE("gateway: text, boolean, data and sum values travel end to end") {
   // Acknowledged and gone from the spool before the gateway stops.
   REQUIRE(waitFor([&] { return spoolReadings(sys, "gw1") == 0; }, 30s));
   REQUIRE(gateway->stop() == 0);
-  // The final status (retained) counts the bad payload by its reason.
+  // The final status (retained) counts the bad payloads by their reasons.
   REQUIRE(waitFor([&] { return status.last().find("\"offline\"") != std::string::npos; }, 10s));
-  CHECK(status.last().find(R"("rejected":{"bad-json":1})") != std::string::npos);
+  CHECK(status.last().find(R"("rejected":{"bad-json":1,"oversize":1})") != std::string::npos);
   for (const char* field : {"\"received\":4", "\"acked\":4", "\"dropped\":0", "\"spool_bytes\":0",
                             "\"wire_bytes_per_reading\":", "\"reduced\":0"}) {
     INFO(status.last());

@@ -3,6 +3,7 @@
 // AddressSanitizer and UndefinedBehaviorSanitizer in CI).
 #include <doctest/doctest.h>
 
+#include <cstring>
 #include <memory>
 #include <random>
 #include <set>
@@ -72,6 +73,37 @@ TEST_CASE("robustness: damaged batches are rejected or self-consistent") {
     CHECK(out->readings.size() <= codec::kMaxReadingsPerBatch);
   }
   CHECK(rejected > 10000);
+}
+
+// Bad offsets and out-of-range vectors, systematically: every 32-bit word of a batch (root
+// offset, vtable offsets, table field offsets, vector lengths, string lengths) replaced in turn
+// by values that point outside the buffer, at the buffer's start, back at itself, or claim huge
+// lengths. Each result is rejected or decodes to something that re-encodes.
+TEST_CASE("robustness: every word of a batch replaced by a hostile offset or length") {
+  auto good = codec::encodeBatch(sampleBatch());
+  int tried = 0;
+  int rejected = 0;
+  for (std::size_t at = 0; at + 4 <= good.size(); at += 4) {
+    auto size = static_cast<std::uint32_t>(good.size());
+    for (std::uint32_t value : {0u, 1u, 4u, size - 4, size, size + 4, 0x7fffffffu, 0x80000000u,
+                                0xfffffff0u, 0xffffffffu, static_cast<std::uint32_t>(-at)}) {
+      auto bad = good;
+      std::memcpy(bad.data() + at, &value, 4);
+      auto out = codec::decodeBatch(bad);
+      ++tried;
+      if (!out) {
+        CAPTURE(out.error().describe());
+        CHECK((out.error().reason == "malformed" || out.error().reason == "version" ||
+               out.error().reason == "oversize"));
+        ++rejected;
+        continue;
+      }
+      CHECK(codec::decodeBatch(codec::encodeBatch(*out)).has_value());
+    }
+  }
+  CHECK(tried > 1000);
+  CHECK(rejected > tried / 4);
+  MESSAGE(tried, " hostile words tried, ", rejected, " rejected");
 }
 
 TEST_CASE("robustness: damaged envelopes never open") {
