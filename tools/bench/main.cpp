@@ -1,0 +1,102 @@
+// dots-bench: the measuring half of bench/run. Each subcommand measures one thing and prints
+// one JSON line.
+#include <CLI/CLI.hpp>
+#include <fstream>
+#include <iostream>
+
+#include "codec/batch_codec.h"
+#include "core/hex.h"
+#include "core/text.h"
+#include "measures.h"
+
+using namespace dots;
+
+namespace {
+std::vector<bench::Endpoint> readEndpoints(const std::string& path) {
+  std::vector<bench::Endpoint> out;
+  std::ifstream in(path);
+  std::string gateway;
+  std::string key_hex;
+  while (in >> gateway >> key_hex) {
+    auto key = fromHex(key_hex);
+    if (!key || key->size() != seal::kKeyBytes) throw std::runtime_error("bad key for " + gateway);
+    bench::Endpoint e{gateway, {}};
+    std::copy(key->begin(), key->end(), e.key.begin());
+    out.push_back(e);
+  }
+  if (out.empty()) throw std::runtime_error("no endpoints in " + path);
+  return out;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"dots-bench: one measurement per subcommand, one JSON line out"};
+  app.require_subcommand(1);
+  std::string broker;
+  int qos = 1;
+  std::string payload_kind = "single";
+  std::uint64_t count = 100000;
+  auto* drain = app.add_subcommand("drain", "the broker's drain rate for one message kind");
+  drain->add_option("--broker", broker)->required();
+  drain->add_option("--qos", qos)->check(CLI::Range(0, 1));
+  drain->add_option("--payload", payload_kind)->check(CLI::IsMember({"single", "batch"}));
+  drain->add_option("--count", count);
+
+  std::size_t readings = 100;
+  double seconds = 2;
+  auto* seal = app.add_subcommand("seal", "AES-GCM, seal and open rates for one batch size");
+  seal->add_option("--readings", readings);
+  seal->add_option("--seconds", seconds);
+
+  std::string data_dir;
+  auto* sqlite = app.add_subcommand("sqlite", "SQLite rows/s with the store's schema");
+  sqlite->add_option("--data", data_dir)->required();
+  sqlite->add_option("--rows", count);
+
+  std::string endpoints_file;
+  std::size_t sensors = 100;
+  auto* load = app.add_subcommand("load", "publish sealed batches for provisioned gateways");
+  load->add_option("--broker", broker)->required();
+  load->add_option("--endpoints", endpoints_file, "lines of '<gateway> <key hex>'")->required();
+  load->add_option("--batches", count);
+  load->add_option("--readings", readings);
+  load->add_option("--sensors", sensors, "distinct sensors per gateway");
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (*drain) {
+      std::vector<std::uint8_t> payload;
+      if (payload_kind == "single") {
+        std::string m = bench::singleReadingMessage();
+        payload.assign(m.begin(), m.end());
+      } else {
+        seal::AesGcm gcm(seal::randomKey());
+        payload = seal::sealEnvelope(gcm, {"gw-bench", 1, 1, 1},
+                                     codec::encodeBatch(bench::sampleBatch(100, 100, 1)), true);
+      }
+      auto r = bench::drain(broker, qos, payload, count);
+      std::cout << R"({"kind":")" << payload_kind << R"(","qos":)" << qos << R"(,"messages":)"
+                << r.messages << R"(,"bytes":)" << r.payload_bytes << R"(,"seconds":)"
+                << formatDouble(r.seconds) << R"(,"per_s":)" << formatDouble(r.perSecond())
+                << "}\n";
+    } else if (*seal) {
+      auto r = bench::sealRate(readings, seconds);
+      std::cout << R"({"readings":)" << readings << R"(,"plaintext_bytes":)" << r.plaintext_bytes
+                << R"(,"sealed_bytes":)" << r.sealed_bytes << R"(,"gcm_mb_per_s":)"
+                << formatDouble(r.gcm_mb_per_s) << R"(,"seal_per_s":)"
+                << formatDouble(r.seal_batches_per_s) << R"(,"open_per_s":)"
+                << formatDouble(r.open_batches_per_s) << "}\n";
+    } else if (*sqlite) {
+      double rate = bench::sqliteRowsPerSecond(data_dir, count);
+      std::cout << R"({"rows":)" << count << R"(,"per_s":)" << formatDouble(rate) << "}\n";
+    } else if (*load) {
+      auto r = bench::load(broker, readEndpoints(endpoints_file), count, readings, sensors);
+      std::cout << R"({"batches":)" << r.batches << R"(,"readings":)" << r.readings
+                << R"(,"seconds":)" << formatDouble(r.seconds) << "}\n";
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "dots-bench: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,210 @@
+#include "measures.h"
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <memory>
+#include <stdexcept>
+#include <thread>
+
+#include "codec/batch_codec.h"
+#include "compress/zstd_codec.h"
+#include "core/topics.h"
+#include "mqtt/client.h"
+#include "sqlite/database.h"
+#include "store/reading_store.h"
+
+namespace dots::bench {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+mqtt::ClientOptions clientOptions(const std::string& uri, const std::string& id) {
+  mqtt::ClientOptions o;
+  o.uri = uri;
+  o.client_id = id;
+  o.max_inflight = 65535;
+  o.max_buffered = 100000;
+  o.log_name = id;
+  return o;
+}
+
+// Publishes until the client takes it; "busy" is back-pressure.
+void publishBlocking(mqtt::Client& client, std::string_view topic,
+                     std::span<const std::uint8_t> payload, int qos) {
+  for (int spins = 0;; ++spins) {
+    auto r = client.publish(topic, payload, qos);
+    if (r) return;
+    if (r.error().reason != "busy") throw std::runtime_error(r.error().describe());
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+}
+}  // namespace
+
+std::string singleReadingMessage() {
+  return R"([{"n":"sensor-0001","u":"Cel","t":1795540341.743,"v":21.37}])";
+}
+
+Batch sampleBatch(std::size_t readings, std::size_t sensors, std::uint64_t seq) {
+  Batch b;
+  b.readings.reserve(readings);
+  std::int64_t t0 = 1'795'540'000'000 + static_cast<std::int64_t>(seq) * 1000;
+  for (std::size_t i = 0; i < readings; ++i) {
+    std::size_t s = (seq * readings + i) % sensors;
+    double v = 20.0 + 5.0 * std::sin(static_cast<double>(seq + s) * 0.01);
+    b.readings.push_back({"sensor-" + std::to_string(s),
+                          "Cel",
+                          t0 + static_cast<std::int64_t>(i / sensors),
+                          ValueKind::kNumber,
+                          std::round(v * 100) / 100,
+                          "",
+                          {}});
+  }
+  return b;
+}
+
+DrainResult drain(const std::string& uri, int qos, const std::vector<std::uint8_t>& payload,
+                  std::uint64_t count) {
+  std::string topic = "bench/drain/" + std::to_string(qos);
+  std::atomic<std::uint64_t> received{0};
+  mqtt::Client sub(clientOptions(uri, "bench-drain-sub"));
+  sub.subscribe(topic, qos);
+  sub.onMessage([&](std::string_view, std::span<const std::uint8_t>) { received.fetch_add(1); });
+  sub.start();
+  mqtt::Client pub(clientOptions(uri, "bench-drain-pub"));
+  pub.start();
+  if (!sub.waitConnected(std::chrono::seconds(10)) || !pub.waitConnected(std::chrono::seconds(10)))
+    throw std::runtime_error("drain: cannot connect to " + uri);
+  // Subscribed once a probe comes back.
+  auto probe_deadline = Clock::now() + std::chrono::seconds(10);
+  while (received.load() == 0 && Clock::now() < probe_deadline) {
+    (void)pub.publish(topic, std::string_view("probe"), qos);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::uint64_t base = received.load();
+  auto start = Clock::now();
+  for (std::uint64_t i = 0; i < count; ++i) publishBlocking(pub, topic, payload, qos);
+  auto deadline = Clock::now() + std::chrono::seconds(120);
+  while (received.load() < base + count && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  DrainResult r;
+  r.seconds = since(start);
+  r.messages = received.load() - base;
+  r.payload_bytes = payload.size();
+  pub.stop();
+  sub.stop();
+  return r;
+}
+
+SealResult sealRate(std::size_t readings, double seconds) {
+  SealResult r;
+  seal::AesGcm gcm(seal::randomKey());
+  Batch batch = sampleBatch(readings, readings, 1);
+  auto plain = codec::encodeBatch(batch);
+  r.plaintext_bytes = plain.size();
+  auto compressed = compress::compress(plain);
+  auto nonce = seal::nonceFor(1, 1);
+  std::vector<std::uint8_t> out;
+  std::uint64_t n = 0;
+  auto start = Clock::now();
+  do {
+    for (int i = 0; i < 1000; ++i, ++n) {
+      out.clear();
+      gcm.encrypt(nonce, {}, compressed, out);
+    }
+  } while (since(start) < seconds);
+  r.gcm_mb_per_s = static_cast<double>(n * compressed.size()) / since(start) / 1e6;
+
+  std::vector<std::uint8_t> sealed;
+  n = 0;
+  start = Clock::now();
+  do {
+    for (int i = 0; i < 100; ++i, ++n) {
+      sealed = seal::sealEnvelope(gcm, {"gw-bench", 1, 1, n}, codec::encodeBatch(batch), true);
+    }
+  } while (since(start) < seconds);
+  r.seal_batches_per_s = static_cast<double>(n) / since(start);
+  r.sealed_bytes = sealed.size();
+
+  sealed = seal::sealEnvelope(gcm, {"gw-bench", 1, 1, 7}, plain, true);
+  n = 0;
+  start = Clock::now();
+  do {
+    for (int i = 0; i < 100; ++i, ++n) {
+      auto view = seal::readEnvelope(sealed);
+      auto opened = seal::openEnvelope(gcm, *view);
+      auto decoded = codec::decodeBatch(*opened);
+      if (!decoded || decoded->readings.size() != readings) throw std::runtime_error("open");
+    }
+  } while (since(start) < seconds);
+  r.open_batches_per_s = static_cast<double>(n) / since(start);
+  return r;
+}
+
+double sqliteRowsPerSecond(const std::string& data_dir, std::uint64_t rows) {
+  // The store creates its schema and sets its pragmas; then rows go in as the store writes them.
+  { auto store = cloud::ReadingStore::open(data_dir); }
+  auto db = sqlite::Database::open(data_dir + "/store.db");
+  if (!db) throw std::runtime_error(db.error().describe());
+  (void)db->exec("PRAGMA journal_mode=WAL");
+  (void)db->exec("PRAGMA synchronous=NORMAL");
+  (void)db->exec("INSERT OR IGNORE INTO series(id, gateway, name, unit) VALUES(1,'gw','s','Cel')");
+  auto st = db->prepare(
+      "INSERT INTO readings(channel_id, series_id, time_ms, kind, value, text, sum, historical) "
+      "VALUES(1, ?1, ?2, 0, ?3, NULL, NULL, 0)");
+  if (!st) throw std::runtime_error(st.error().describe());
+  auto start = Clock::now();
+  for (std::uint64_t i = 0; i < rows; i += 100) {
+    (void)db->exec("BEGIN");
+    for (std::uint64_t j = i; j < i + 100 && j < rows; ++j) {
+      st->bind(1, static_cast<std::int64_t>(1 + j % 1000))
+          .bind(2, static_cast<std::int64_t>(1'795'540'000'000 + j))
+          .bind(3, static_cast<double>(j % 100) * 0.25);
+      (void)st->run();
+    }
+    (void)db->exec("COMMIT");
+  }
+  return static_cast<double>(rows) / since(start);
+}
+
+LoadResult load(const std::string& uri, const std::vector<Endpoint>& endpoints,
+                std::uint64_t batches, std::size_t readings, std::size_t sensors) {
+  // Sealed up front, so the loader's own cost does not slow the broker's intake.
+  std::vector<std::vector<std::uint8_t>> sealed;
+  std::vector<std::string> up_topics;
+  std::vector<std::unique_ptr<seal::AesGcm>> ciphers;
+  for (const auto& e : endpoints) {
+    ciphers.push_back(std::make_unique<seal::AesGcm>(e.key));
+    up_topics.push_back(topics::up(e.gateway));
+  }
+  std::uint32_t epoch = static_cast<std::uint32_t>(std::time(nullptr));
+  for (std::uint64_t i = 0; i < batches; ++i) {
+    std::size_t g = i % endpoints.size();
+    std::uint64_t seq = i / endpoints.size();
+    sealed.push_back(seal::sealEnvelope(*ciphers[g], {endpoints[g].gateway, 1, epoch, seq},
+                                        codec::encodeBatch(sampleBatch(readings, sensors, seq)),
+                                        true));
+  }
+  mqtt::Client pub(clientOptions(uri, "bench-loader"));
+  pub.start();
+  if (!pub.waitConnected(std::chrono::seconds(10))) throw std::runtime_error("load: no broker");
+  LoadResult r;
+  auto start = Clock::now();
+  for (std::uint64_t i = 0; i < batches; ++i) {
+    publishBlocking(pub, up_topics[i % endpoints.size()], sealed[i], 1);
+  }
+  (void)pub.waitInflightBelow(1, std::chrono::seconds(120));
+  r.seconds = since(start);
+  r.batches = batches;
+  r.readings = batches * readings;
+  pub.stop();
+  return r;
+}
+
+}  // namespace dots::bench

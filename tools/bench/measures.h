@@ -1,0 +1,54 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/reading.h"
+#include "seal/envelope.h"
+
+namespace dots::bench {
+
+// How fast the broker alone moves `count` copies of `payload` from one client to another.
+struct DrainResult {
+  std::uint64_t messages = 0;
+  std::size_t payload_bytes = 0;
+  double seconds = 0;
+  double perSecond() const { return seconds > 0 ? static_cast<double>(messages) / seconds : 0; }
+};
+DrainResult drain(const std::string& uri, int qos, const std::vector<std::uint8_t>& payload,
+                  std::uint64_t count);
+
+// A realistic batch: `readings` readings of `sensors` sensors, one per sensor per second.
+Batch sampleBatch(std::size_t readings, std::size_t sensors, std::uint64_t seq);
+// A single-reading SenML message as a sensor sends it.
+std::string singleReadingMessage();
+
+struct SealResult {
+  std::size_t plaintext_bytes = 0;  // the encoded batch, before compression
+  std::size_t sealed_bytes = 0;
+  double gcm_mb_per_s = 0;        // AES-256-GCM alone on the compressed batch
+  double seal_batches_per_s = 0;  // encode + compress + encrypt
+  double open_batches_per_s = 0;  // read + decrypt + decompress + decode
+};
+SealResult sealRate(std::size_t readings, double seconds);
+
+// Rows per second into SQLite with the store's schema and pragmas (one transaction per 100),
+// in <data_dir>/store.db.
+double sqliteRowsPerSecond(const std::string& data_dir, std::uint64_t rows);
+
+struct Endpoint {
+  std::string gateway;
+  seal::Key key{};
+};
+struct LoadResult {
+  std::uint64_t batches = 0;
+  std::uint64_t readings = 0;
+  double seconds = 0;
+};
+// Publishes `batches` sealed batches (QoS 1), round robin over the endpoints, as fast as the
+// broker takes them.
+LoadResult load(const std::string& uri, const std::vector<Endpoint>& endpoints,
+                std::uint64_t batches, std::size_t readings, std::size_t sensors);
+
+}  // namespace dots::bench
