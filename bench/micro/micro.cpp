@@ -1,0 +1,112 @@
+// Microbenchmarks (Google Benchmark) of the hot paths, one 100-reading batch at a time:
+// seal/open, encode/decode, SenML parse, spool append, store. Run by bench/run.
+#include <benchmark/benchmark.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
+#include "codec/batch_codec.h"
+#include "measures.h"
+#include "seal/envelope.h"
+#include "senml/payload_parser.h"
+#include "spool/spool.h"
+#include "store/reading_store.h"
+
+using namespace dots;
+
+namespace {
+constexpr std::size_t kReadings = 100;
+
+std::string scratchDir(const std::string& name) {
+  std::string dir = std::filesystem::temp_directory_path() /
+                    ("dots-micro-" + name + "-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+void BM_Encode(benchmark::State& state) {
+  Batch batch = bench::sampleBatch(kReadings, kReadings, 1);
+  for (auto _ : state) benchmark::DoNotOptimize(codec::encodeBatch(batch));
+  state.SetItemsProcessed(state.iterations() * kReadings);
+}
+
+void BM_Decode(benchmark::State& state) {
+  auto bytes = codec::encodeBatch(bench::sampleBatch(kReadings, kReadings, 1));
+  for (auto _ : state) benchmark::DoNotOptimize(codec::decodeBatch(bytes));
+  state.SetItemsProcessed(state.iterations() * kReadings);
+}
+
+void BM_Seal(benchmark::State& state) {
+  seal::AesGcm gcm(seal::randomKey());
+  auto plain = codec::encodeBatch(bench::sampleBatch(kReadings, kReadings, 1));
+  std::uint64_t seq = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(seal::sealEnvelope(gcm, {"gw", 1, 1, seq++}, plain, true));
+  }
+  state.SetItemsProcessed(state.iterations() * kReadings);
+}
+
+void BM_Open(benchmark::State& state) {
+  seal::AesGcm gcm(seal::randomKey());
+  auto sealed = seal::sealEnvelope(
+      gcm, {"gw", 1, 1, 1}, codec::encodeBatch(bench::sampleBatch(kReadings, kReadings, 1)), true);
+  for (auto _ : state) {
+    auto view = seal::readEnvelope(sealed);
+    benchmark::DoNotOptimize(seal::openEnvelope(gcm, *view));
+  }
+  state.SetItemsProcessed(state.iterations() * kReadings);
+}
+
+void BM_SenmlParse(benchmark::State& state) {
+  senml::PayloadParser parser;
+  std::string message = bench::singleReadingMessage();
+  std::vector<Reading> out;
+  for (auto _ : state) {
+    out.clear();
+    benchmark::DoNotOptimize(parser.parse(message, "sensors/a", 1'795'540'341'743, out));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_SpoolAppend(benchmark::State& state) {
+  std::string dir = scratchDir("spool");
+  gateway::SpoolOptions o;
+  o.path = dir + "/spool.db";
+  auto spool = gateway::Spool::open(o);
+  seal::AesGcm gcm(seal::randomKey());
+  auto sealed = seal::sealEnvelope(
+      gcm, {"gw", 1, 1, 1}, codec::encodeBatch(bench::sampleBatch(kReadings, kReadings, 1)), true);
+  std::uint64_t seq = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(spool->append(1, seq++, kReadings, sealed, 0));
+  }
+  state.SetItemsProcessed(state.iterations() * kReadings);
+  std::filesystem::remove_all(dir);
+}
+
+void BM_Store(benchmark::State& state) {
+  std::string dir = scratchDir("store");
+  auto store = cloud::ReadingStore::open(dir);
+  Batch batch = bench::sampleBatch(kReadings, kReadings, 1);
+  std::uint64_t seq = 0;
+  for (auto _ : state) {
+    (void)store->begin();
+    (void)store->recordBatch("gw", 1, seq++, kReadings, false);
+    (void)store->storeReadings(1, "gw", batch.readings, false);
+    (void)store->commit();
+  }
+  state.SetItemsProcessed(state.iterations() * kReadings);
+  std::filesystem::remove_all(dir);
+}
+}  // namespace
+
+BENCHMARK(BM_Encode);
+BENCHMARK(BM_Decode);
+BENCHMARK(BM_Seal);
+BENCHMARK(BM_Open);
+BENCHMARK(BM_SenmlParse);
+BENCHMARK(BM_SpoolAppend);
+BENCHMARK(BM_Store);
+BENCHMARK_MAIN();
