@@ -292,6 +292,8 @@ TEST_CASE("fault: the spool's disk fills up, the policy makes room, the books ba
     CHECK(c.distinct == c.count);
     CHECK(gateway->log().find("free disk space is down") != std::string::npos);
     CHECK(status.field("spool_errors") == 0);
-    CHECK(gateway->stop() == 0);
+    int stopped = gateway->stop();
+    INFO(gateway->log());
+    CHECK(stopped == 0);
   }
 }
