@@ -79,6 +79,10 @@ Result<void> Spool::prepare() {
   batches_ = static_cast<std::uint64_t>(st->int64(0));
   bytes_ = static_cast<std::uint64_t>(st->int64(1));
   readings_ = static_cast<std::uint64_t>(st->int64(2));
+  st->reset();
+  auto page_size = queryValue("PRAGMA page_size");
+  if (!page_size) return std::unexpected(page_size.error());
+  page_size_ = static_cast<std::uint64_t>(page_size->value_or(0));
   return {};
 }
 
@@ -281,10 +285,7 @@ std::uint64_t Spool::headroomCap() {
   std::uint64_t free_bytes = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
   // Pages SQLite freed inside the file are reused before the file grows.
   auto pages = queryValue("PRAGMA freelist_count");
-  auto page_size = queryValue("PRAGMA page_size");
-  std::uint64_t reusable = pages && *pages && page_size && *page_size
-                               ? static_cast<std::uint64_t>(**pages * **page_size)
-                               : 0;
+  std::uint64_t reusable = pages && *pages ? static_cast<std::uint64_t>(**pages) * page_size_ : 0;
   std::uint64_t room =
       free_bytes > options_.min_free_bytes ? free_bytes - options_.min_free_bytes : 0;
   std::uint64_t cap = bytes_ + room + reusable;

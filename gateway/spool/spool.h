@@ -100,6 +100,7 @@ class Spool {
   std::uint64_t bytes_ = 0;
   std::uint64_t batches_ = 0;
   std::uint64_t readings_ = 0;
+  std::uint64_t page_size_ = 0;  // SQLite's, fixed once the file exists
   // Set when the disk filled up before the cap: the spool is held at that size until it empties.
   std::uint64_t disk_cap_ = UINT64_MAX;
   bool low_disk_ = false;

@@ -125,6 +125,12 @@ Result<Batch> decodeBatch(std::span<const std::uint8_t> received) {
     return fail("malformed", "misaligned 8-byte vector");
   }
   std::size_t series_count = series ? series->size() : 0;
+  // Times stay within ±kMaxAbsTimeMs, which also keeps base + delta far from overflow.
+  auto within = [](std::int64_t v, std::int64_t limit) { return v >= -limit && v <= limit; };
+  const std::int64_t base = fb->base_time_ms();
+  if (n > 0 && !within(base, kMaxAbsTimeMs)) {
+    return fail("malformed", "reading time out of range");
+  }
 
   Batch out;
   out.historical = fb->historical();
@@ -138,12 +144,10 @@ Result<Batch> decodeBatch(std::span<const std::uint8_t> received) {
     r.name = sr->name()->str();
     if (sr->unit()) r.unit = sr->unit()->str();
     std::int64_t delta = deltas->Get(i);
-    auto within = [](std::int64_t v, std::int64_t limit) { return v >= -limit && v <= limit; };
-    if (!within(fb->base_time_ms(), kMaxAbsTimeMs) || !within(delta, 2 * kMaxAbsTimeMs) ||
-        !within(fb->base_time_ms() + delta, kMaxAbsTimeMs)) {
+    if (!within(delta, 2 * kMaxAbsTimeMs) || !within(base + delta, kMaxAbsTimeMs)) {
       return fail("malformed", "reading time out of range");
     }
-    r.time_ms = fb->base_time_ms() + delta;
+    r.time_ms = base + delta;
     r.value = values->Get(i);
     if (kinds) {
       auto k = static_cast<std::uint8_t>(kinds->Get(i));

@@ -38,10 +38,6 @@ std::uint64_t seed() {
   return static_cast<std::uint64_t>(envLong("DOTS_FAULT_SEED", 1));
 }
 
-long spoolReadings(const std::string& spool) {
-  return queryLong(spool, "SELECT coalesce(sum(readings),0) FROM batches");
-}
-
 long storedRows(System& sys) {
   return queryLong(sys.data() + "/store.db", "SELECT count(*) FROM readings");
 }

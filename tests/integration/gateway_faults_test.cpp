@@ -12,12 +12,6 @@
 using namespace dots;
 using namespace dots::itest;
 
-namespace {
-long spoolReadings(System& sys, const std::string& gw) {
-  return queryLong(sys.spoolPath(gw), "SELECT coalesce(sum(readings),0) FROM batches");
-}
-}  // namespace
-
 TEST_CASE("gateway: the uplink broker stopped mid-stream and restarted loses and doubles nothing") {
   System sys(/*separate_local=*/true);
   auto config = sys.provision("gw1", "ack_timeout_ms = 1000\nreconnect_max_ms = 500\n");
@@ -28,9 +22,9 @@ TEST_CASE("gateway: the uplink broker stopped mid-stream and restarted loses and
   REQUIRE(waitFor([&] { return sys.count("gw1").count >= 1500; }, 60s));
   sys.broker().kill9();
   // While the uplink is down the gateway keeps taking readings into its spool.
-  bool spooling = waitFor([&] { return spoolReadings(sys, "gw1") >= 3000; }, 60s);
+  bool spooling = waitFor([&] { return spoolReadings(sys.spoolPath("gw1")) >= 3000; }, 60s);
   INFO(gateway->log());
-  INFO("spool readings: ", spoolReadings(sys, "gw1"));
+  INFO("spool readings: ", spoolReadings(sys.spoolPath("gw1")));
   REQUIRE(spooling);
   REQUIRE(sim.running());
   sys.broker().start();
@@ -69,7 +63,7 @@ TEST_CASE("gateway: kill -9 repeatedly mid-stream loses only the documented wind
   REQUIRE(sent == 16000);
 
   // Nothing more will come once the spool is empty and the count stays put.
-  REQUIRE(waitFor([&] { return spoolReadings(sys, "gw1") == 0; }, 60s));
+  REQUIRE(waitFor([&] { return spoolReadings(sys.spoolPath("gw1")) == 0; }, 60s));
   REQUIRE(waitSettled([&] { return sys.count("gw1").count; }, 3s, 60s));
 
   Counts c = sys.count("gw1");
@@ -155,7 +149,7 @@ TEST_CASE("gateway: backfill keeps its pace and live readings arrive during it")
   Process sim(sys.simArgs("run", 24000, 40, 2000), sys.path("sim.log"));
   REQUIRE(waitFor([&] { return sys.count("gw1").count >= 1000; }, 60s));
   sys.broker().kill9();
-  REQUIRE(waitFor([&] { return spoolReadings(sys, "gw1") >= 8000; }, 60s));
+  REQUIRE(waitFor([&] { return spoolReadings(sys.spoolPath("gw1")) >= 8000; }, 60s));
   REQUIRE(sim.running());
   sys.broker().start();
   REQUIRE(sim.wait(120s) == 0);
@@ -232,7 +226,7 @@ TEST_CASE("gateway: text, boolean, data and sum values travel end to end") {
   CHECK(sys.stored("gw1") == expected);
   StatusWatcher status(sys.broker().uri(), "gw1");
   // Acknowledged and gone from the spool before the gateway stops.
-  REQUIRE(waitFor([&] { return spoolReadings(sys, "gw1") == 0; }, 30s));
+  REQUIRE(waitFor([&] { return spoolReadings(sys.spoolPath("gw1")) == 0; }, 30s));
   REQUIRE(gateway->stop() == 0);
   // The final status (retained) counts the bad payloads by their reasons.
   REQUIRE(waitFor([&] { return status.last().find("\"offline\"") != std::string::npos; }, 10s));
@@ -253,9 +247,9 @@ TEST_CASE("gateway: SIGTERM spools what is still batched and the next start deli
   CommandResult sim = run(sys.simArgs("run", 500, 5, 0), sys.path(""), 60s);
   REQUIRE(sim.code == 0);
   REQUIRE(waitFor([&] { return status.field("received") == 500; }, 30s));
-  CHECK(spoolReadings(sys, "gw1") == 0);  // all of it waits in the batcher
+  CHECK(spoolReadings(sys.spoolPath("gw1")) == 0);  // all of it waits in the batcher
   CHECK(gateway->stop() == 0);
-  CHECK(spoolReadings(sys, "gw1") == 500);
+  CHECK(spoolReadings(sys.spoolPath("gw1")) == 500);
   CHECK(status.last().find("\"state\":\"offline\"") != std::string::npos);
 
   auto ingest = sys.startIngest();

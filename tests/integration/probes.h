@@ -69,4 +69,9 @@ inline long queryLong(const std::string& path, const std::string& sql) {
   return static_cast<long>(st->int64(0));
 }
 
+// The readings a gateway's spool file holds (sealed, not yet acknowledged).
+inline long spoolReadings(const std::string& spool_path) {
+  return queryLong(spool_path, "SELECT coalesce(sum(readings),0) FROM batches");
+}
+
 }  // namespace dots::itest
