@@ -1,5 +1,11 @@
 #include "ctl/commands.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include "core/hex.h"
 #include "core/text.h"
 #include "pipeline/channel.h"
@@ -121,6 +127,40 @@ int endpointAdd(const Context& ctx, const std::string& account, const std::strin
       return report(ctx, route.error());
   }
   ctx.err << "\n";
+  return kOk;
+}
+
+int endpointFleet(const Context& ctx, const std::string& account, const std::string& prefix,
+                  std::size_t count, const std::string& channel, const std::string& keys_file) {
+  auto reg = cloud::Registry::open(ctx.data_dir);
+  if (!reg) return report(ctx, reg.error());
+  int fd = ::open(keys_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    ctx.err << "dotsctl: cannot write " << keys_file << ": " << std::strerror(errno) << "\n";
+    return kFailed;
+  }
+  std::string lines;
+  for (std::size_t i = 1; i <= count; ++i) {
+    std::string gateway = prefix + std::to_string(i);
+    auto ep = reg->addEndpoint(account, gateway);
+    if (!ep) {
+      ::close(fd);
+      return report(ctx, ep.error());
+    }
+    if (auto route = reg->addRoute(gateway, account, channel, "*"); !route) {
+      ::close(fd);
+      return report(ctx, route.error());
+    }
+    lines += gateway + " " + toHex(ep->keys.at(ep->active_key_id)) + "\n";
+  }
+  bool written = ::write(fd, lines.data(), lines.size()) == static_cast<ssize_t>(lines.size());
+  ::close(fd);
+  if (!written) {
+    ctx.err << "dotsctl: cannot write " << keys_file << "\n";
+    return kFailed;
+  }
+  ctx.err << count << " endpoints " << prefix << "1.." << prefix << count << " added to account "
+          << account << ", routed to channel " << channel << "; keys in " << keys_file << "\n";
   return kOk;
 }
 

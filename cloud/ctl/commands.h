@@ -30,6 +30,11 @@ struct EndpointSnippet {
 // Routes the endpoint to the account's "default" channel unless `route_default` is false.
 int endpointAdd(const Context& ctx, const std::string& account, const std::string& gateway,
                 const EndpointSnippet& snippet, bool route_default);
+// Provisions gateways <prefix>1 .. <prefix><count> of one account in one go, each routed to the
+// account's channel `channel`, and writes one line "<gateway> <key hex>" per gateway to
+// `keys_file` (created with mode 0600): for fleets and load tests.
+int endpointFleet(const Context& ctx, const std::string& account, const std::string& prefix,
+                  std::size_t count, const std::string& channel, const std::string& keys_file);
 // Adds a key and makes it active; prints the gateway's new config.
 int endpointRotateKey(const Context& ctx, const std::string& gateway,
                       const EndpointSnippet& snippet);

@@ -58,6 +58,23 @@ int main(int argc, char** argv) {
   ep_add->add_flag("--no-route", no_route, "do not route it to the account's default channel");
   ep_add->callback(
       [&] { rc = dots::ctl::endpointAdd(ctx(), account, gateway, snippet, !no_route); });
+  std::string prefix;
+  std::size_t fleet_count = 0;
+  std::string fleet_channel = "default";
+  std::string keys_file;
+  auto* ep_fleet = ep->add_subcommand(
+      "fleet", "provision gateways PREFIX1..PREFIXN at once; writes '<gateway> <key hex>' lines");
+  ep_fleet->add_option("--account", account, "owning account")->required();
+  ep_fleet->add_option("--prefix", prefix, "gateway id prefix")->required();
+  ep_fleet->add_option("--count", fleet_count, "how many")
+      ->required()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
+  ep_fleet->add_option("--channel", fleet_channel, "the account's channel to route them to")
+      ->capture_default_str();
+  ep_fleet->add_option("--keys", keys_file, "file for the keys (mode 0600)")->required();
+  ep_fleet->callback([&] {
+    rc = dots::ctl::endpointFleet(ctx(), account, prefix, fleet_count, fleet_channel, keys_file);
+  });
   auto* ep_rotate = ep->add_subcommand(
       "rotate-key", "add a new key and make it active; prints the gateway's new config");
   ep_rotate->add_option("--gateway", gateway, "gateway id")->required();

@@ -281,9 +281,13 @@ Result<IncomingBatch> Ingester::admit(const Message& message) {
 }
 
 Result<void> Ingester::runChannels(const std::string& gateway, Batch& batch) {
-  for (const RouteTarget& target : routes_[gateway]) {
+  const auto& targets = routes_[gateway];
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    const RouteTarget& target = targets[i];
     std::vector<Reading> selected;
-    if (target.sensors == "*") {
+    if (target.sensors == "*" && i + 1 == targets.size()) {
+      selected = std::move(batch.readings);  // the last channel may have the batch's readings
+    } else if (target.sensors == "*") {
       selected = batch.readings;
     } else {
       for (const Reading& r : batch.readings) {
@@ -348,17 +352,18 @@ void Ingester::process(std::vector<Message>& messages) {
   if (admitted.empty() && stream_messages.empty()) return;
 
   std::vector<bool> duplicate(admitted.size());
+  std::vector<std::size_t> sizes;  // the channels may take the readings out of their batch
+  for (const IncomingBatch& in : admitted) sizes.push_back(in.batch.readings.size());
   std::uint64_t readings = 0;
   auto commit = [&]() -> Result<void> {
     if (auto r = store_.begin(); !r) return r;
     for (std::size_t i = 0; i < admitted.size(); ++i) {
       IncomingBatch& in = admitted[i];
-      auto fresh = store_.recordBatch(in.gateway, in.epoch, in.seq, in.batch.readings.size(),
-                                      in.batch.historical);
+      auto fresh = store_.recordBatch(in.gateway, in.epoch, in.seq, sizes[i], in.batch.historical);
       if (!fresh) return std::unexpected(fresh.error());
       duplicate[i] = !*fresh;
       if (duplicate[i]) continue;
-      readings += in.batch.readings.size();
+      readings += sizes[i];
       if (auto r = runChannels(in.gateway, in.batch); !r) return r;
     }
     for (const Message* m : stream_messages) {
@@ -382,7 +387,7 @@ void Ingester::process(std::vector<Message>& messages) {
     if (!duplicate[i]) {
       auto& e = per_endpoint[admitted[i].gateway];
       e.first += 1;
-      e.second += admitted[i].batch.readings.size();
+      e.second += sizes[i];
       continue;
     }
     ++duplicates;

@@ -6,6 +6,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/error.h"
@@ -112,5 +113,30 @@ inline std::string sensorKey(std::string_view gateway, std::string_view sensor) 
   key += sensor;
   return key;
 }
+
+// Per-sensor handler state on the data path: the gateway's sensors are looked up once per batch,
+// then each sensor by name without building a key (no allocation once a sensor is known).
+template <typename V>
+class SensorStates {
+ public:
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  using Sensors = std::unordered_map<std::string, V, Hash, std::equal_to<>>;
+
+  Sensors& of(std::string_view gateway) { return findOrAdd(gateways_, gateway); }
+  static V& slot(Sensors& sensors, std::string_view name) { return findOrAdd(sensors, name); }
+
+ private:
+  template <typename T>
+  static T& findOrAdd(std::unordered_map<std::string, T, Hash, std::equal_to<>>& map,
+                      std::string_view key) {
+    auto it = map.find(key);
+    if (it == map.end()) it = map.emplace(std::string(key), T{}).first;
+    return it->second;
+  }
+  std::unordered_map<std::string, Sensors, Hash, std::equal_to<>> gateways_;
+};
 
 }  // namespace dots::cloud

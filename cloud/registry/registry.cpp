@@ -386,7 +386,7 @@ Result<Route> Registry::addRoute(const std::string& gateway, const std::string& 
     return fail("other-account", "gateway \"" + gateway + "\" belongs to account \"" +
                                      (*ep)->account + "\", the channel to \"" + account + "\"");
   }
-  auto existing = routes();
+  auto existing = routesWhere(" WHERE r.gateway = ?1", gateway);
   if (!existing) return std::unexpected(existing.error());
   auto chans = channels();
   if (!chans) return std::unexpected(chans.error());
@@ -410,11 +410,16 @@ Result<Route> Registry::addRoute(const std::string& gateway, const std::string& 
 }
 
 Result<std::vector<Route>> Registry::routes() {
+  return routesWhere("", "");
+}
+
+Result<std::vector<Route>> Registry::routesWhere(const std::string& where, const std::string& arg) {
   auto st = db_.prepare(
       "SELECT r.id, r.gateway, r.channel_id, a.name || '/' || c.name, r.sensors FROM routes r "
-      "JOIN channels c ON c.id = r.channel_id JOIN accounts a ON a.id = c.account_id "
-      "ORDER BY r.gateway, r.id");
+      "JOIN channels c ON c.id = r.channel_id JOIN accounts a ON a.id = c.account_id" +
+      where + " ORDER BY r.gateway, r.id");
   if (!st) return std::unexpected(st.error());
+  if (!arg.empty()) st->bind(1, arg);
   std::vector<Route> out;
   for (;;) {
     auto row = st->step();

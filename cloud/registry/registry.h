@@ -116,6 +116,8 @@ class Registry {
  private:
   explicit Registry(sqlite::Database db) : db_(std::move(db)) {}
   Result<std::vector<Endpoint>> query(const std::string& where, const std::string& arg);
+  // Routes matching `where` (empty: all), which may bind ?1 to `arg`.
+  Result<std::vector<Route>> routesWhere(const std::string& where, const std::string& arg);
   Result<std::int64_t> accountId(const std::string& name);
   Result<std::optional<Environment>> findEnvironment(const std::string& name);
   Result<std::optional<ChannelRecord>> findChannel(const std::string& account,

@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <tuple>
+#include <unordered_set>
 
+#include "codec/batch_codec.h"
 #include "core/clock.h"
 
 namespace dots::cloud {
@@ -15,16 +19,19 @@ CREATE TABLE IF NOT EXISTS series(
   name TEXT NOT NULL,
   unit TEXT NOT NULL,
   UNIQUE(gateway, name, unit));
-CREATE TABLE IF NOT EXISTS readings(
+-- Readings are kept in blocks: the readings one channel stored from one batch, encoded as a
+-- dots.wire.Batch FlatBuffer (schemas/batch.fbs), with their time span for block-level filters.
+CREATE TABLE IF NOT EXISTS reading_blocks(
+  id INTEGER PRIMARY KEY,
   channel_id INTEGER NOT NULL,
-  series_id INTEGER NOT NULL,
-  time_ms INTEGER NOT NULL,
-  kind INTEGER NOT NULL,
-  value REAL,
-  text TEXT,
-  sum REAL,
-  historical INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS readings_by_series_time ON readings(series_id, time_ms);
+  gateway TEXT NOT NULL,
+  first_ms INTEGER NOT NULL,
+  last_ms INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  historical INTEGER NOT NULL,
+  stored_ms INTEGER NOT NULL,
+  readings BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS reading_blocks_by_gateway ON reading_blocks(gateway, id);
 CREATE TABLE IF NOT EXISTS batches(
   gateway TEXT NOT NULL,
   epoch INTEGER NOT NULL,
@@ -95,7 +102,7 @@ void bindFilter(sqlite::Statement& st, const ReadingFilter& f) {
 
 struct ReadingStore::Statements {
   sqlite::Statement insert_batch;
-  sqlite::Statement insert_reading;
+  sqlite::Statement insert_block;
   sqlite::Statement find_series;
   sqlite::Statement insert_series;
   sqlite::Statement merge_aggregate;
@@ -118,9 +125,9 @@ Result<ReadingStore> ReadingStore::open(const std::string& data_dir) {
       "INSERT INTO batches(gateway, epoch, seq, readings, stored_ms, historical) "
       "VALUES(?1,?2,?3,?4,?5,?6) "
       "ON CONFLICT DO NOTHING");
-  auto insert_reading = db->prepare(
-      "INSERT INTO readings(series_id, time_ms, kind, value, text, sum, historical, channel_id) "
-      "VALUES(?1,?2,?3,?4,?5,?6,?7,?8)");
+  auto insert_block = db->prepare(
+      "INSERT INTO reading_blocks(channel_id, gateway, first_ms, last_ms, count, historical, "
+      "stored_ms, readings) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)");
   auto find_series = db->prepare("SELECT id FROM series WHERE gateway=?1 AND name=?2 AND unit=?3");
   auto insert_series = db->prepare("INSERT INTO series(gateway, name, unit) VALUES(?1,?2,?3)");
   auto merge_aggregate = db->prepare(
@@ -134,12 +141,12 @@ Result<ReadingStore> ReadingStore::open(const std::string& data_dir) {
       "time_ms, message, historical, created_ms) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)");
   auto insert_delivery = db->prepare(
       "INSERT INTO outbox(alert_id, target, address, payload, next_ms) VALUES(?1,?2,?3,?4,0)");
-  for (auto* st : {&insert_batch, &insert_reading, &find_series, &insert_series, &merge_aggregate,
+  for (auto* st : {&insert_batch, &insert_block, &find_series, &insert_series, &merge_aggregate,
                    &insert_alert, &insert_delivery}) {
     if (!*st) return std::unexpected(st->error());
   }
   auto statements = std::make_unique<Statements>(
-      Statements{std::move(*insert_batch), std::move(*insert_reading), std::move(*find_series),
+      Statements{std::move(*insert_batch), std::move(*insert_block), std::move(*find_series),
                  std::move(*insert_series), std::move(*merge_aggregate), std::move(*insert_alert),
                  std::move(*insert_delivery)});
   return ReadingStore(std::move(*db), std::move(statements));
@@ -177,6 +184,10 @@ Result<void> ReadingStore::begin() {
 }
 
 Result<void> ReadingStore::commit() {
+  if (auto r = flushAggregates(); !r) {
+    rollback();
+    return r;
+  }
   auto r = db_.exec("COMMIT");
   if (!r) rollback();
   return r;
@@ -185,6 +196,7 @@ Result<void> ReadingStore::commit() {
 void ReadingStore::rollback() {
   (void)db_.exec("ROLLBACK");
   series_cache_.clear();  // ids created in the transaction are gone
+  pending_aggregates_.clear();
 }
 
 Result<bool> ReadingStore::recordBatch(const std::string& gateway, std::uint32_t epoch,
@@ -202,36 +214,48 @@ Result<bool> ReadingStore::recordBatch(const std::string& gateway, std::uint32_t
 
 Result<void> ReadingStore::storeReadings(std::int64_t channel_id, std::string_view gateway,
                                          std::span<const Reading> readings, bool historical) {
-  auto& ir = st_->insert_reading;
-  for (const Reading& reading : readings) {
-    auto series = seriesId(gateway, reading.name, reading.unit);
-    if (!series) return std::unexpected(series.error());
-    ir.bind(1, *series).bind(2, reading.time_ms).bind(3, static_cast<std::int64_t>(reading.kind));
-    if (reading.kind == ValueKind::kText || reading.kind == ValueKind::kData) {
-      ir.bindNull(4).bind(5, reading.text);
-    } else {
-      ir.bind(4, reading.value).bindNull(5);
-    }
-    if (reading.sum)
-      ir.bind(6, *reading.sum);
-    else
-      ir.bindNull(6);
-    ir.bind(7, static_cast<std::int64_t>(historical ? 1 : 0)).bind(8, channel_id);
-    if (auto r = ir.run(); !r) return r;
-  }
-  return {};
+  if (readings.empty()) return {};
+  auto [first, last] = std::ranges::minmax(readings, {}, &Reading::time_ms);
+  auto block = codec::encodeReadings(readings, historical);
+  auto& st = st_->insert_block;
+  st.bind(1, channel_id)
+      .bind(2, gateway)
+      .bind(3, first.time_ms)
+      .bind(4, last.time_ms)
+      .bind(5, static_cast<std::int64_t>(readings.size()))
+      .bind(6, static_cast<std::int64_t>(historical ? 1 : 0))
+      .bind(7, wallMillis())
+      .bindBlob(8, block);
+  return st.run();
 }
 
 Result<void> ReadingStore::mergeAggregates(std::int64_t channel_id, std::string_view gateway,
                                            std::span<const AggregateDelta> deltas) {
-  auto& st = st_->merge_aggregate;
+  // Merged in memory and written once per window at commit: a group of batches touches each
+  // window row once however many of its batches carry readings of that sensor.
   for (const AggregateDelta& d : deltas) {
     auto series = seriesId(gateway, d.sensor, d.unit);
     if (!series) return std::unexpected(series.error());
-    st.bind(1, channel_id)
-        .bind(2, *series)
-        .bind(3, d.window_start_ms)
-        .bind(4, d.window_ms)
+    auto [it, fresh] = pending_aggregates_.try_emplace(
+        AggregateKey{channel_id, *series, d.window_ms, d.window_start_ms}, d);
+    if (fresh) continue;
+    AggregateDelta& p = it->second;
+    p.count += d.count;
+    p.sum += d.sum;
+    p.sum_squares += d.sum_squares;
+    p.min = std::min(p.min, d.min);
+    p.max = std::max(p.max, d.max);
+  }
+  return {};
+}
+
+Result<void> ReadingStore::flushAggregates() {
+  auto& st = st_->merge_aggregate;
+  for (const auto& [key, d] : pending_aggregates_) {
+    st.bind(1, key.channel_id)
+        .bind(2, key.series_id)
+        .bind(3, key.window_start_ms)
+        .bind(4, key.window_ms)
         .bind(5, static_cast<std::int64_t>(d.count))
         .bind(6, d.sum)
         .bind(7, d.sum_squares)
@@ -239,6 +263,7 @@ Result<void> ReadingStore::mergeAggregates(std::int64_t channel_id, std::string_
         .bind(9, d.max);
     if (auto r = st.run(); !r) return r;
   }
+  pending_aggregates_.clear();
   return {};
 }
 
@@ -370,88 +395,134 @@ Result<std::vector<StoredAlert>> ReadingStore::alerts(const ReadingFilter& filte
   return out;
 }
 
-Result<ReadingCounts> ReadingStore::count(const ReadingFilter& filter) {
-  auto st = db_.prepare(
-      "SELECT (SELECT count(*) FROM readings r JOIN series s ON s.id = r.series_id" +
-      whereFor(filter) +
-      "), (SELECT count(*) FROM (SELECT DISTINCT s.gateway, s.name, r.time_ms FROM readings r "
-      "JOIN series s ON s.id = r.series_id" +
-      whereFor(filter) + "))");
+// A stored block and its decoded readings.
+struct ReadingStore::Block {
+  std::string gateway;
+  std::int64_t stored_ms = 0;
+  Batch batch;
+};
+
+namespace {
+
+bool matches(const ReadingFilter& f, const Reading& r) {
+  return (!f.sensor || r.name == *f.sensor) && (!f.from_ms || r.time_ms >= *f.from_ms) &&
+         (!f.to_ms || r.time_ms < *f.to_ms);
+}
+}  // namespace
+
+// Visits the blocks that may hold readings matching `filter`, in `order` ("id", "id DESC" or
+// "gateway, id"); the visitor filters the readings themselves and returns false to stop.
+Result<void> ReadingStore::forEachBlock(const ReadingFilter& f, const char* order,
+                                        const std::function<bool(const Block&)>& visit) {
+  std::string where = " WHERE 1=1";
+  if (f.gateway) where += " AND gateway = ?1";
+  if (f.from_ms) where += " AND last_ms >= ?3";
+  if (f.to_ms) where += " AND first_ms < ?4";
+  if (f.channel_id) where += " AND channel_id = ?5";
+  auto st = db_.prepare("SELECT gateway, stored_ms, readings FROM reading_blocks" + where +
+                        " ORDER BY " + order);
   if (!st) return std::unexpected(st.error());
-  bindFilter(*st, filter);
-  auto row = st->step();
-  if (!row) return std::unexpected(row.error());
-  ReadingCounts counts{static_cast<std::uint64_t>(st->int64(0)),
-                       static_cast<std::uint64_t>(st->int64(1))};
-  st->reset();
+  bindFilter(*st, f);
+  Block block;
+  for (;;) {
+    auto row = st->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    auto batch = codec::decodeBatch(st->blob(2));
+    if (!batch) return fail("corrupt-block", "a stored block: " + batch.error().describe());
+    block.gateway = st->text(0);
+    block.stored_ms = st->int64(1);
+    block.batch = std::move(*batch);
+    if (!visit(block)) break;
+  }
+  return {};
+}
+
+Result<ReadingCounts> ReadingStore::count(const ReadingFilter& filter) {
+  ReadingCounts counts;
+  std::string gateway;
+  std::unordered_set<std::string> seen;  // (sensor, time) of one gateway
+  auto r = forEachBlock(filter, "gateway, id", [&](const Block& block) {
+    if (block.gateway != gateway) {
+      gateway = block.gateway;
+      seen.clear();
+    }
+    for (const Reading& reading : block.batch.readings) {
+      if (!matches(filter, reading)) continue;
+      ++counts.count;
+      std::string key = reading.name;
+      key += '\0';
+      key += std::to_string(reading.time_ms);
+      if (seen.insert(std::move(key)).second) ++counts.distinct;
+    }
+    return true;
+  });
+  if (!r) return std::unexpected(r.error());
   return counts;
 }
 
 Result<std::vector<SeriesStats>> ReadingStore::stats(const ReadingFilter& filter) {
-  auto st = db_.prepare(
-      "SELECT s.gateway, s.name, s.unit, count(*), min(r.time_ms), max(r.time_ms) "
-      "FROM readings r JOIN series s ON s.id = r.series_id" +
-      whereFor(filter) + " GROUP BY s.id ORDER BY s.gateway, s.name, s.unit");
-  if (!st) return std::unexpected(st.error());
-  bindFilter(*st, filter);
+  std::map<std::tuple<std::string, std::string, std::string>, SeriesStats> series;
+  auto r = forEachBlock(filter, "id", [&](const Block& block) {
+    for (const Reading& reading : block.batch.readings) {
+      if (!matches(filter, reading)) continue;
+      auto [it, fresh] = series.try_emplace({block.gateway, reading.name, reading.unit});
+      SeriesStats& s = it->second;
+      if (fresh) {
+        s = {block.gateway, reading.name, reading.unit, 0, reading.time_ms, reading.time_ms};
+      }
+      ++s.count;
+      s.first_ms = std::min(s.first_ms, reading.time_ms);
+      s.last_ms = std::max(s.last_ms, reading.time_ms);
+    }
+    return true;
+  });
+  if (!r) return std::unexpected(r.error());
   std::vector<SeriesStats> out;
-  for (;;) {
-    auto row = st->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    out.push_back({st->text(0), st->text(1), st->text(2), static_cast<std::uint64_t>(st->int64(3)),
-                   st->int64(4), st->int64(5)});
-  }
+  out.reserve(series.size());
+  for (auto& [key, s] : series) out.push_back(std::move(s));
   return out;
 }
-
-namespace {
-StoredReading readRow(const sqlite::Statement& st) {
-  StoredReading out;
-  out.gateway = st.text(0);
-  out.reading.name = st.text(1);
-  out.reading.unit = st.text(2);
-  out.reading.time_ms = st.int64(3);
-  out.reading.kind = static_cast<ValueKind>(st.int64(4));
-  if (!st.isNull(5)) out.reading.value = st.real(5);
-  if (!st.isNull(6)) out.reading.text = st.text(6);
-  if (!st.isNull(7)) out.reading.sum = st.real(7);
-  out.historical = st.int64(8) != 0;
-  return out;
-}
-constexpr const char* kSelectReadings =
-    "SELECT s.gateway, s.name, s.unit, r.time_ms, r.kind, r.value, r.text, r.sum, r.historical "
-    "FROM readings r JOIN series s ON s.id = r.series_id";
-}  // namespace
 
 Result<std::vector<StoredReading>> ReadingStore::recent(const ReadingFilter& filter,
                                                         std::size_t limit) {
-  auto st = db_.prepare(std::string(kSelectReadings) + whereFor(filter) +
-                        " ORDER BY r.rowid DESC LIMIT " + std::to_string(limit));
-  if (!st) return std::unexpected(st.error());
-  bindFilter(*st, filter);
   std::vector<StoredReading> out;
-  for (;;) {
-    auto row = st->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    out.push_back(readRow(*st));
-  }
+  if (limit == 0) return out;
+  auto r = forEachBlock(filter, "id DESC", [&](const Block& block) {
+    const auto& readings = block.batch.readings;
+    for (auto it = readings.rbegin(); it != readings.rend(); ++it) {
+      if (!matches(filter, *it)) continue;
+      out.push_back({block.gateway, *it, block.batch.historical, block.stored_ms});
+      if (out.size() == limit) return false;
+    }
+    return true;
+  });
+  if (!r) return std::unexpected(r.error());
   return out;
 }
 
 Result<void> ReadingStore::forEach(const ReadingFilter& filter,
                                    const std::function<void(const StoredReading&)>& visit) {
-  auto st = db_.prepare(std::string(kSelectReadings) + whereFor(filter) +
-                        " ORDER BY s.gateway, s.name, r.time_ms, r.rowid");
-  if (!st) return std::unexpected(st.error());
-  bindFilter(*st, filter);
-  for (;;) {
-    auto row = st->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    visit(readRow(*st));
-  }
+  // One gateway's readings at a time, sorted by sensor and time (stored order among equals).
+  std::vector<StoredReading> pending;
+  auto flush = [&] {
+    std::ranges::stable_sort(pending, [](const StoredReading& a, const StoredReading& b) {
+      return std::tie(a.reading.name, a.reading.time_ms) <
+             std::tie(b.reading.name, b.reading.time_ms);
+    });
+    for (const StoredReading& row : pending) visit(row);
+    pending.clear();
+  };
+  auto r = forEachBlock(filter, "gateway, id", [&](const Block& block) {
+    if (!pending.empty() && pending.front().gateway != block.gateway) flush();
+    for (const Reading& reading : block.batch.readings) {
+      if (!matches(filter, reading)) continue;
+      pending.push_back({block.gateway, reading, block.batch.historical, block.stored_ms});
+    }
+    return true;
+  });
+  if (!r) return std::unexpected(r.error());
+  flush();
   return {};
 }
 

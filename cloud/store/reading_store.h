@@ -80,12 +80,15 @@ struct StoredReading {
   std::string gateway;
   Reading reading;
   bool historical = false;
+  std::int64_t stored_ms = 0;  // when the ingester wrote it (wall clock, in its transaction)
 };
 
 // The ingester's store, one SQLite file (<data dir>/store.db): the idempotency ledger of
 // batches, readings, aggregates, alerts and the alert delivery outbox. A group of batches is
 // one transaction (begin, recordBatch + handler writes per batch, commit), so a batch's key and
-// everything its handlers wrote commit together: a resent batch is written once. Not
+// everything its handlers wrote commit together: a resent batch is written once. Readings are
+// stored in blocks (one per channel and batch); aggregate deltas are summed in memory and
+// written at commit. Not
 // thread-safe: one instance per thread.
 class ReadingStore final : public ChannelSink {
  public:
@@ -133,10 +136,32 @@ class ReadingStore final : public ChannelSink {
   ReadingStore(sqlite::Database db, std::unique_ptr<Statements> statements);
   Result<std::int64_t> seriesId(std::string_view gateway, const std::string& name,
                                 const std::string& unit);
+  Result<void> flushAggregates();
+  struct Block;
+  Result<void> forEachBlock(const ReadingFilter& filter, const char* order,
+                            const std::function<bool(const Block&)>& visit);
+
+  struct AggregateKey {
+    std::int64_t channel_id;
+    std::int64_t series_id;
+    std::int64_t window_ms;
+    std::int64_t window_start_ms;
+    bool operator==(const AggregateKey&) const = default;
+  };
+  struct AggregateKeyHash {
+    std::size_t operator()(const AggregateKey& k) const {
+      std::size_t h = std::hash<std::int64_t>()(k.series_id);
+      for (std::int64_t v : {k.channel_id, k.window_ms, k.window_start_ms})
+        h = h * 1000003u ^ std::hash<std::int64_t>()(v);
+      return h;
+    }
+  };
 
   sqlite::Database db_;
   std::unique_ptr<Statements> st_;
   std::unordered_map<std::string, std::int64_t> series_cache_;
+  // Aggregate deltas of the open transaction, written by commit().
+  std::unordered_map<AggregateKey, AggregateDelta, AggregateKeyHash> pending_aggregates_;
 };
 
 }  // namespace dots::cloud

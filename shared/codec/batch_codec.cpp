@@ -27,7 +27,10 @@ struct SeriesKeyHash {
 }  // namespace
 
 std::vector<std::uint8_t> encodeBatch(const Batch& batch) {
-  const auto& readings = batch.readings;
+  return encodeReadings(batch.readings, batch.historical);
+}
+
+std::vector<std::uint8_t> encodeReadings(std::span<const Reading> readings, bool historical) {
   flatbuffers::FlatBufferBuilder fbb(256 + readings.size() * 24);
 
   std::unordered_map<SeriesKey, std::uint32_t, SeriesKeyHash> index;
@@ -81,7 +84,7 @@ std::vector<std::uint8_t> encodeBatch(const Batch& batch) {
   flatbuffers::Offset<flatbuffers::Vector<double>> sum_vec;
   if (any_sum) sum_vec = fbb.CreateVector(sums);
 
-  auto root = wire::CreateBatch(fbb, kBatchVersion, batch.historical, base, series_vec, index_vec,
+  auto root = wire::CreateBatch(fbb, kBatchVersion, historical, base, series_vec, index_vec,
                                 delta_vec, value_vec, kind_vec, text_vec, sum_vec);
   wire::FinishBatchBuffer(fbb, root);
   return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};

@@ -16,6 +16,7 @@ inline constexpr std::size_t kMaxReadingsPerBatch = 1'000'000;
 
 // Encodes `batch` as a dots.wire.Batch FlatBuffer (schemas/batch.fbs).
 std::vector<std::uint8_t> encodeBatch(const Batch& batch);
+std::vector<std::uint8_t> encodeReadings(std::span<const Reading> readings, bool historical);
 
 // Verifies (flatbuffers::Verifier with depth/table/size limits) and decodes a Batch. Errors:
 // "malformed" (fails verification or its vectors disagree), "version" (unknown version).

@@ -39,7 +39,7 @@ std::uint64_t seed() {
 }
 
 long storedRows(System& sys) {
-  return queryLong(sys.data() + "/store.db", "SELECT count(*) FROM readings");
+  return queryLong(sys.data() + "/store.db", "SELECT coalesce(sum(count), 0) FROM reading_blocks");
 }
 
 // A random duration in [lo, hi] milliseconds.

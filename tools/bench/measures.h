@@ -33,9 +33,9 @@ struct SealResult {
 };
 SealResult sealRate(std::size_t readings, double seconds);
 
-// Rows per second into SQLite with the store's schema and pragmas (one transaction per 100),
-// in <data_dir>/store.db.
-double sqliteRowsPerSecond(const std::string& data_dir, std::uint64_t rows);
+// 100-reading batches per second that SQLite alone takes as the store writes them (ledger row +
+// block row) with its schema and pragmas, 100 batches per transaction, in <data_dir>/store.db.
+double sqliteBlocksPerSecond(const std::string& data_dir, std::uint64_t blocks);
 
 struct Endpoint {
   std::string gateway;

@@ -25,7 +25,7 @@ Result<void> AggregateHandler::process(std::vector<Reading>& readings, HandlerCo
   for (const Reading& r : readings) {
     if (r.kind != ValueKind::kNumber || !globMatch(sensors_, r.name)) continue;
     std::int64_t start = r.time_ms - ((r.time_ms % window_ms_) + window_ms_) % window_ms_;
-    auto [it, fresh] = deltas_.try_emplace({r.name, r.unit, start});
+    auto [it, fresh] = deltas_.try_emplace(Key{r.name, r.unit, start});
     AggregateDelta& d = it->second;
     if (fresh) {
       d = AggregateDelta{r.name, r.unit, start, window_ms_, 0, 0, 0, r.value, r.value};
@@ -37,15 +37,15 @@ Result<void> AggregateHandler::process(std::vector<Reading>& readings, HandlerCo
     d.max = std::max(d.max, r.value);
   }
   if (deltas_.empty()) return {};
-  std::vector<AggregateDelta> batch;
-  batch.reserve(deltas_.size());
-  for (auto& [key, d] : deltas_) batch.push_back(std::move(d));
-  auto r = ctx.sink.mergeAggregates(ctx.channel_id, ctx.gateway, batch);
+  batch_.clear();
+  for (auto& [key, d] : deltas_) batch_.push_back(std::move(d));
+  deltas_.clear();  // its keys view this batch's readings
+  auto r = ctx.sink.mergeAggregates(ctx.channel_id, ctx.gateway, batch_);
   if (!r) {
     counters_.errors.fetch_add(1);
     return r;
   }
-  counters_.out.fetch_add(batch.size());
+  counters_.out.fetch_add(batch_.size());
   return {};
 }
 

@@ -1,8 +1,9 @@
 #pragma once
 
-#include <map>
 #include <string>
-#include <tuple>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "pipeline/handler.h"
 #include "pipeline/handler_params.h"
@@ -22,7 +23,22 @@ class AggregateHandler final : public Handler {
  private:
   std::string sensors_ = "*";
   std::int64_t window_ms_ = 60000;
-  std::map<std::tuple<std::string, std::string, std::int64_t>, AggregateDelta> deltas_;
+  // One batch's deltas by (sensor, unit, window start); the views point into its readings.
+  struct Key {
+    std::string_view sensor;
+    std::string_view unit;
+    std::int64_t start;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const {
+      return (std::hash<std::string_view>()(k.sensor) * 31 +
+              std::hash<std::string_view>()(k.unit)) ^
+             std::hash<std::int64_t>()(k.start);
+    }
+  };
+  std::unordered_map<Key, AggregateDelta, KeyHash> deltas_;
+  std::vector<AggregateDelta> batch_;
 };
 
 }  // namespace dots::cloud

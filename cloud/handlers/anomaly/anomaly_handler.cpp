@@ -72,9 +72,10 @@ AnomalyHandler::Finding AnomalyHandler::observe(Detector& d, double value, doubl
 
 Result<void> AnomalyHandler::process(std::vector<Reading>& readings, HandlerContext& ctx) {
   counters_.in.fetch_add(readings.size());
+  auto& sensors = detectors_.of(ctx.gateway);
   for (const Reading& r : readings) {
     if (r.kind != ValueKind::kNumber || !globMatch(sensors_, r.name)) continue;
-    Detector& d = detectors_[sensorKey(ctx.gateway, r.name)];
+    Detector& d = detectors_.slot(sensors, r.name);
     double previous = d.last;
     double score = 0;
     Finding f = observe(d, r.value, score);

@@ -38,8 +38,8 @@ class AnomalyHandler final : public Handler {
   double sensitivity_ = 8;
   std::uint64_t warmup_ = 20;
   double alpha_ = 0.05;
-  std::uint64_t stuck_ = 0;                              // 0: off
-  std::unordered_map<std::string, Detector> detectors_;  // gateway '\0' sensor
+  std::uint64_t stuck_ = 0;  // 0: off
+  SensorStates<Detector> detectors_;
 };
 
 }  // namespace dots::cloud

@@ -48,9 +48,10 @@ Result<void> ThresholdHandler::raise(const Reading& r, bool raised, HandlerConte
 
 Result<void> ThresholdHandler::process(std::vector<Reading>& readings, HandlerContext& ctx) {
   counters_.in.fetch_add(readings.size());
+  auto& sensors = state_.of(ctx.gateway);
   for (const Reading& r : readings) {
     if (r.kind != ValueKind::kNumber || !globMatch(sensors_, r.name)) continue;
-    Sensor& s = state_[sensorKey(ctx.gateway, r.name)];
+    Sensor& s = state_.slot(sensors, r.name);
     bool violating = (above_ && r.value > *above_) || (below_ && r.value < *below_);
     bool clear = (!above_ || r.value <= *above_ - hysteresis_) &&
                  (!below_ || r.value >= *below_ + hysteresis_);

@@ -32,7 +32,7 @@ class ThresholdHandler final : public Handler {
   std::optional<double> below_;
   double hysteresis_ = 0;
   std::int64_t for_ms_ = 0;
-  std::map<std::string, Sensor> state_;  // gateway '\0' sensor
+  SensorStates<Sensor> state_;
 };
 
 }  // namespace dots::cloud

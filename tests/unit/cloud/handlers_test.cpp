@@ -1,8 +1,10 @@
 // Each handler alone, with a recording sink in place of the store.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
+#include <tuple>
 
 #include "anomaly/anomaly_handler.h"
 #include "pipeline/channel.h"
@@ -106,6 +108,8 @@ TEST_CASE("aggregate: one delta per sensor and window, with sums for mean and st
                   num("a", 2000, 2)},  // out of order: still window 0
                  "gw", false, sink));
   REQUIRE(sink.aggregates.size() == 3);
+  std::ranges::sort(sink.aggregates, {},
+                    [](const AggregateDelta& d) { return std::tie(d.sensor, d.window_start_ms); });
   const AggregateDelta& a0 = sink.aggregates[0];
   CHECK(a0.sensor == "a");
   CHECK(a0.window_start_ms == 0);

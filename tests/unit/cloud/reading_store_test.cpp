@@ -2,8 +2,11 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <tuple>
 
+#include "core/clock.h"
 #include "unit/temp_dir.h"
 
 using namespace dots;
@@ -126,6 +129,72 @@ TEST_CASE("store: aggregates merge across groups, in any order") {
   CHECK(a.max == 3.0);
   CHECK(a.mean == doctest::Approx(2.0));
   CHECK(a.stddev == doctest::Approx(std::sqrt(2.0 / 3.0)));  // of {1, 2, 3}
+}
+
+TEST_CASE("store: deltas of one group are summed before they are written; a rollback drops them") {
+  test::TempDir dir;
+  auto store = ReadingStore::open(dir.str());
+  REQUIRE(store.has_value());
+  std::vector<AggregateDelta> one{{"t", "Cel", 0, 60000, 1, 2.0, 4.0, 2.0, 2.0},
+                                  {"t", "Cel", 60000, 60000, 1, 7.0, 49.0, 7.0, 7.0}};
+  std::vector<AggregateDelta> two{{"t", "Cel", 0, 60000, 2, 10.0, 52.0, 4.0, 6.0}};
+  REQUIRE(store->begin());
+  REQUIRE(store->mergeAggregates(7, "gw", two));
+  store->rollback();
+  REQUIRE(store->begin());
+  REQUIRE(store->mergeAggregates(7, "gw", one));
+  REQUIRE(store->mergeAggregates(7, "gw", two));
+  REQUIRE(store->mergeAggregates(8, "gw", two));  // another channel: its own row
+  REQUIRE(store->commit());
+  auto rows = store->aggregates({}, 10);
+  REQUIRE(rows->size() == 3);
+  std::ranges::sort(*rows, {},
+                    [](const auto& a) { return std::tie(a.channel_id, a.window_start_ms); });
+  CHECK((*rows)[0].channel_id == 7);
+  CHECK((*rows)[0].count == 3);  // {2, 4, 6}: the rolled back delta is not there
+  CHECK((*rows)[0].min == 2.0);
+  CHECK((*rows)[0].max == 6.0);
+  CHECK((*rows)[0].mean == doctest::Approx(4.0));
+  CHECK((*rows)[1].count == 1);
+  CHECK((*rows)[2].channel_id == 8);
+  CHECK((*rows)[2].count == 2);
+}
+
+TEST_CASE("store: readings of many blocks come back in order, filtered per reading") {
+  test::TempDir dir;
+  auto store = ReadingStore::open(dir.str());
+  REQUIRE(store.has_value());
+  std::int64_t before = wallMillis();
+  // Blocks arrive out of time order, and one reading is stored twice (another seq).
+  commitGroup(*store, {batchOf("gw", 1, 0, 4, 5000), batchOf("gw", 1, 1, 4, 1000)});
+  commitGroup(*store, {batchOf("a-gw", 1, 0, 2, 3000), batchOf("gw", 1, 2, 1, 5000)});
+  std::vector<StoredReading> rows;
+  REQUIRE(store->forEach({}, [&](const StoredReading& r) { rows.push_back(r); }));
+  REQUIRE(rows.size() == 11);
+  std::vector<std::string> order;
+  for (const auto& r : rows)
+    order.push_back(r.gateway + "/" + r.reading.name + "@" + std::to_string(r.reading.time_ms));
+  CHECK(order == std::vector<std::string>{"a-gw/s0@3000", "a-gw/s1@3001", "gw/s0@1000",
+                                          "gw/s0@1002", "gw/s0@5000", "gw/s0@5000", "gw/s0@5002",
+                                          "gw/s1@1001", "gw/s1@1003", "gw/s1@5001", "gw/s1@5003"});
+  CHECK(rows.front().stored_ms >= before);
+  CHECK(rows.front().stored_ms <= wallMillis());
+  auto counts = store->count(filterOf("gw"));
+  CHECK(counts->count == 9);
+  CHECK(counts->distinct == 8);
+  // A range that cuts through blocks: [1002, 5001) holds 1002, 1003 and 5000 twice.
+  CHECK(store->count(filterOf("gw", {}, 1002, 5001))->count == 4);
+  auto recent = store->recent(filterOf("gw", "s1"), 3);
+  REQUIRE(recent->size() == 3);
+  CHECK(recent->at(0).reading.time_ms == 1003);  // newest stored first
+  CHECK(recent->at(1).reading.time_ms == 1001);
+  CHECK(recent->at(2).reading.time_ms == 5003);
+  auto stats = store->stats(filterOf("gw"));
+  REQUIRE(stats->size() == 2);
+  CHECK(stats->at(0).sensor == "s0");
+  CHECK(stats->at(0).count == 5);
+  CHECK(stats->at(0).first_ms == 1000);
+  CHECK(stats->at(0).last_ms == 5002);
 }
 
 TEST_CASE("store: alerts and the delivery outbox") {
