@@ -154,7 +154,8 @@ Result<ReadingStore> ReadingStore::open(const std::string& data_dir) {
 
 Result<std::int64_t> ReadingStore::seriesId(std::string_view gateway, const std::string& name,
                                             const std::string& unit) {
-  std::string key(gateway);
+  std::string& key = series_key_;  // reused: no allocation per lookup once it has grown
+  key.assign(gateway);
   key += '\0';
   key += name;
   key += '\0';
@@ -175,7 +176,7 @@ Result<std::int64_t> ReadingStore::seriesId(std::string_view gateway, const std:
     if (auto r = ins.run(); !r) return std::unexpected(r.error());
     id = db_.lastInsertRowid();
   }
-  series_cache_.emplace(std::move(key), id);
+  series_cache_.emplace(key, id);
   return id;
 }
 
@@ -250,8 +251,17 @@ Result<void> ReadingStore::mergeAggregates(std::int64_t channel_id, std::string_
 }
 
 Result<void> ReadingStore::flushAggregates() {
+  // In key order: neighbouring rows of the table's B-tree are written one after another.
+  std::vector<const std::pair<const AggregateKey, AggregateDelta>*> order;
+  order.reserve(pending_aggregates_.size());
+  for (const auto& entry : pending_aggregates_) order.push_back(&entry);
+  std::ranges::sort(order, {}, [](const auto* e) {
+    const AggregateKey& k = e->first;
+    return std::tie(k.channel_id, k.series_id, k.window_ms, k.window_start_ms);
+  });
   auto& st = st_->merge_aggregate;
-  for (const auto& [key, d] : pending_aggregates_) {
+  for (const auto* entry : order) {
+    const auto& [key, d] = *entry;
     st.bind(1, key.channel_id)
         .bind(2, key.series_id)
         .bind(3, key.window_start_ms)

@@ -160,6 +160,7 @@ class ReadingStore final : public ChannelSink {
   sqlite::Database db_;
   std::unique_ptr<Statements> st_;
   std::unordered_map<std::string, std::int64_t> series_cache_;
+  std::string series_key_;
   // Aggregate deltas of the open transaction, written by commit().
   std::unordered_map<AggregateKey, AggregateDelta, AggregateKeyHash> pending_aggregates_;
 };

@@ -62,6 +62,8 @@ int main(int argc, char** argv) {
   load->add_option("--batches", count);
   load->add_option("--readings", readings);
   load->add_option("--sensors", sensors, "distinct sensors per gateway");
+  std::size_t window = 100;
+  load->add_option("--window", window, "unacknowledged messages at most")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -91,7 +93,7 @@ int main(int argc, char** argv) {
       double rate = bench::sqliteBlocksPerSecond(data_dir, count);
       std::cout << R"({"batches":)" << count << R"(,"per_s":)" << formatDouble(rate) << "}\n";
     } else if (*load) {
-      auto r = bench::load(broker, readEndpoints(endpoints_file), count, readings, sensors);
+      auto r = bench::load(broker, readEndpoints(endpoints_file), count, readings, sensors, window);
       std::cout << R"({"batches":)" << r.batches << R"(,"readings":)" << r.readings
                 << R"(,"seconds":)" << formatDouble(r.seconds) << "}\n";
     }

@@ -179,7 +179,8 @@ double sqliteBlocksPerSecond(const std::string& data_dir, std::uint64_t blocks) 
 }
 
 LoadResult load(const std::string& uri, const std::vector<Endpoint>& endpoints,
-                std::uint64_t batches, std::size_t readings, std::size_t sensors) {
+                std::uint64_t batches, std::size_t readings, std::size_t sensors,
+                std::size_t window) {
   // Sealed up front, so the loader's own cost does not slow the broker's intake.
   std::vector<std::vector<std::uint8_t>> sealed;
   std::vector<std::string> up_topics;
@@ -202,6 +203,10 @@ LoadResult load(const std::string& uri, const std::vector<Endpoint>& endpoints,
   LoadResult r;
   auto start = Clock::now();
   for (std::uint64_t i = 0; i < batches; ++i) {
+    // A window of unacknowledged messages, as mosquitto_pub keeps: bursts of thousands make the
+    // broker queue for its subscribers, which is slower than passing messages straight on.
+    if (!pub.waitInflightBelow(window, std::chrono::seconds(30)))
+      throw std::runtime_error("load: no PUBACK for 30 s");
     publishBlocking(pub, up_topics[i % endpoints.size()], sealed[i], 1);
   }
   (void)pub.waitInflightBelow(1, std::chrono::seconds(120));

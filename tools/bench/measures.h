@@ -47,8 +47,9 @@ struct LoadResult {
   double seconds = 0;
 };
 // Publishes `batches` sealed batches (QoS 1), round robin over the endpoints, as fast as the
-// broker takes them.
+// broker takes them with at most `window` unacknowledged.
 LoadResult load(const std::string& uri, const std::vector<Endpoint>& endpoints,
-                std::uint64_t batches, std::size_t readings, std::size_t sensors);
+                std::uint64_t batches, std::size_t readings, std::size_t sensors,
+                std::size_t window);
 
 }  // namespace dots::bench
