@@ -1,7 +1,7 @@
 # Shared by the bench scripts (sourced): a scratch folder, processes ended on exit, waiting on
 # conditions, and Mosquitto brokers on free loopback ports.
 # After sourcing: WORK (scratch folder), PIDS (ended at exit); start_broker NAME sets PORT.
-WORK="$(mktemp -d "/tmp/dots-${BENCH_NAME:-bench}.XXXXXX")"
+WORK="$(mktemp -d "${DOTS_BENCH_TMP:-/tmp}/dots-${BENCH_NAME:-bench}.XXXXXX")"
 PIDS=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
@@ -21,7 +21,7 @@ start_broker() {
   while :; do
     PORT=$(( 20000 + RANDOM % 40000 ))
     port_busy "$PORT" && continue
-    printf 'listener %s 127.0.0.1\nallow_anonymous true\nmax_queued_messages %s\nmax_inflight_messages %s\n' \
+    printf 'listener %s 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\nmax_queued_messages %s\nmax_inflight_messages %s\n' \
       "$PORT" "${2:-0}" "${3:-0}" > "$WORK/$1.conf"
     mosquitto -c "$WORK/$1.conf" > "$WORK/$1.log" 2>&1 &
     local pid=$!

@@ -54,9 +54,11 @@ void Gateway::wake() {
 
 void Gateway::onReadings(std::vector<Reading>&& readings) {
   bool full = false;
+  bool started = false;  // a new batch: the loop must learn its deadline
   {
     std::lock_guard lock(mutex_);
     auto now = Batcher::Clock::now();
+    started = batcher_.size() == 0;
     if (reducer_.active()) {
       reduced_.clear();
       for (Reading& r : readings) reducer_.apply(std::move(r), reduced_);
@@ -65,8 +67,9 @@ void Gateway::onReadings(std::vector<Reading>&& readings) {
       for (Reading& r : readings) batcher_.add(std::move(r), now);
     }
     full = batcher_.full();
+    started = started && batcher_.size() > 0;
   }
-  if (full) wake();
+  if (full || started) wake();
 }
 
 void Gateway::loop() {
@@ -81,8 +84,9 @@ void Gateway::loop() {
       if (auto deadline = batcher_.deadline()) wake_at = std::min(wake_at, *deadline);
       wake_at = std::min(wake_at, next_status);
       cv_.wait_until(lock, wake_at, [&] {
+        auto deadline = batcher_.deadline();
         return stopping_ || batcher_.full() || uplink_->hasWork() ||
-               batcher_.due(SteadyClock::now());
+               batcher_.due(SteadyClock::now()) || (deadline && *deadline < wake_at);
       });
       now = SteadyClock::now();
       stopping = stopping_;

@@ -64,6 +64,9 @@ int main(int argc, char** argv) {
   load->add_option("--sensors", sensors, "distinct sensors per gateway");
   std::size_t window = 100;
   load->add_option("--window", window, "unacknowledged messages at most")->capture_default_str();
+  auto* latency = app.add_subcommand(
+      "latency", "sensor time -> written by the ingester, percentiles over a store's readings");
+  latency->add_option("--data", data_dir)->required();
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -92,6 +95,11 @@ int main(int argc, char** argv) {
     } else if (*sqlite) {
       double rate = bench::sqliteBlocksPerSecond(data_dir, count);
       std::cout << R"({"batches":)" << count << R"(,"per_s":)" << formatDouble(rate) << "}\n";
+    } else if (*latency) {
+      auto r = bench::latency(data_dir);
+      std::cout << R"({"readings":)" << r.readings << R"(,"p50_ms":)" << formatDouble(r.p50)
+                << R"(,"p99_ms":)" << formatDouble(r.p99) << R"(,"p999_ms":)"
+                << formatDouble(r.p999) << R"(,"max_ms":)" << formatDouble(r.max) << "}\n";
     } else if (*load) {
       auto r = bench::load(broker, readEndpoints(endpoints_file), count, readings, sensors, window);
       std::cout << R"({"batches":)" << r.batches << R"(,"readings":)" << r.readings

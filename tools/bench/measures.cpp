@@ -1,5 +1,6 @@
 #include "measures.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -215,6 +216,23 @@ LoadResult load(const std::string& uri, const std::vector<Endpoint>& endpoints,
   r.readings = batches * readings;
   pub.stop();
   return r;
+}
+
+LatencyResult latency(const std::string& data_dir) {
+  auto store = cloud::ReadingStore::open(data_dir);
+  if (!store) throw std::runtime_error(store.error().describe());
+  std::vector<std::int64_t> ms;
+  auto r = store->forEach({}, [&](const cloud::StoredReading& row) {
+    ms.push_back(row.stored_ms - row.reading.time_ms);
+  });
+  if (!r) throw std::runtime_error(r.error().describe());
+  if (ms.empty()) throw std::runtime_error("latency: no readings in " + data_dir);
+  std::ranges::sort(ms);
+  auto at = [&](double q) {
+    auto i = static_cast<std::size_t>(std::ceil(q * static_cast<double>(ms.size()))) - 1;
+    return static_cast<double>(ms[std::min(i, ms.size() - 1)]);
+  };
+  return {ms.size(), at(0.5), at(0.99), at(0.999), static_cast<double>(ms.back())};
 }
 
 }  // namespace dots::bench

@@ -52,4 +52,16 @@ LoadResult load(const std::string& uri, const std::vector<Endpoint>& endpoints,
                 std::uint64_t batches, std::size_t readings, std::size_t sensors,
                 std::size_t window);
 
+// Sensor time -> written by the ingester, over every reading in <data_dir>/store.db: the
+// readings' own times (the sensor's clock at publishing) against the time the ingester wrote
+// them, in milliseconds (both wall clocks of this machine).
+struct LatencyResult {
+  std::uint64_t readings = 0;
+  double p50 = 0;
+  double p99 = 0;
+  double p999 = 0;
+  double max = 0;
+};
+LatencyResult latency(const std::string& data_dir);
+
 }  // namespace dots::bench
