@@ -67,6 +67,18 @@ int main(int argc, char** argv) {
   auto* latency = app.add_subcommand(
       "latency", "sensor time -> written by the ingester, percentiles over a store's readings");
   latency->add_option("--data", data_dir)->required();
+  std::string spool_path;
+  std::string gateway_id;
+  std::string key_hex;
+  std::uint32_t key_id = 1;
+  std::uint64_t bytes = 1'000'000'000;
+  auto* fill = app.add_subcommand("spool-fill", "a gateway's spool holding a backlog of BYTES");
+  fill->add_option("--spool", spool_path)->required();
+  fill->add_option("--gateway", gateway_id)->required();
+  fill->add_option("--key", key_hex, "the gateway's key (hex)")->required();
+  fill->add_option("--key-id", key_id);
+  fill->add_option("--bytes", bytes)->capture_default_str();
+  fill->add_option("--readings", readings, "readings per batch");
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -95,6 +107,14 @@ int main(int argc, char** argv) {
     } else if (*sqlite) {
       double rate = bench::sqliteBlocksPerSecond(data_dir, count);
       std::cout << R"({"batches":)" << count << R"(,"per_s":)" << formatDouble(rate) << "}\n";
+    } else if (*fill) {
+      auto key = fromHex(key_hex);
+      if (!key || key->size() != seal::kKeyBytes) throw std::runtime_error("bad --key");
+      bench::Endpoint e{gateway_id, {}};
+      std::copy(key->begin(), key->end(), e.key.begin());
+      auto batches = bench::fillSpool(spool_path, e, key_id, bytes, readings);
+      std::cout << R"({"batches":)" << batches << R"(,"readings":)" << batches * readings
+                << R"(,"bytes":)" << bytes << "}\n";
     } else if (*latency) {
       auto r = bench::latency(data_dir);
       std::cout << R"({"readings":)" << r.readings << R"(,"p50_ms":)" << formatDouble(r.p50)

@@ -13,6 +13,7 @@
 #include "compress/zstd_codec.h"
 #include "core/topics.h"
 #include "mqtt/client.h"
+#include "spool/spool.h"
 #include "sqlite/database.h"
 #include "store/reading_store.h"
 
@@ -233,6 +234,36 @@ LatencyResult latency(const std::string& data_dir) {
     return static_cast<double>(ms[std::min(i, ms.size() - 1)]);
   };
   return {ms.size(), at(0.5), at(0.99), at(0.999), static_cast<double>(ms.back())};
+}
+
+std::uint64_t fillSpool(const std::string& spool_path, const Endpoint& gateway,
+                        std::uint32_t key_id, std::uint64_t bytes, std::size_t readings) {
+  gateway::SpoolOptions options;
+  options.path = spool_path;
+  options.max_bytes = bytes * 2;
+  auto spool = gateway::Spool::open(options);
+  if (!spool) throw std::runtime_error(spool.error().describe());
+  auto epoch = spool->reserveEpoch(1);
+  if (!epoch) throw std::runtime_error(epoch.error().describe());
+  seal::AesGcm gcm(gateway.key);
+  // A few distinct batches, encoded once and sealed under every seq; not compressed, so that a
+  // gigabyte of backlog is written in seconds (the ingester opens either kind).
+  std::vector<std::vector<std::uint8_t>> plaintexts;
+  for (std::uint64_t i = 0; i < 16; ++i) {
+    Batch batch = sampleBatch(readings, 100, i);
+    batch.historical = true;
+    plaintexts.push_back(codec::encodeBatch(batch));
+  }
+  std::int64_t created = static_cast<std::int64_t>(std::time(nullptr)) * 1000;
+  std::uint64_t seq = 0;
+  while (spool->bytes() < bytes) {
+    auto sealed = seal::sealEnvelope(gcm, {gateway.gateway, key_id, *epoch, seq},
+                                     plaintexts[seq % plaintexts.size()], false);
+    auto r = spool->append(*epoch, seq, static_cast<std::uint32_t>(readings), sealed, created);
+    if (!r || !r->stored) throw std::runtime_error("spool: cannot append");
+    ++seq;
+  }
+  return seq;
 }
 
 }  // namespace dots::bench

@@ -64,4 +64,10 @@ struct LatencyResult {
 };
 LatencyResult latency(const std::string& data_dir);
 
+// Fills a gateway's spool with sealed, uncompressed batches of `readings` readings each (with the
+// gateway's key, so the ingester accepts them) until it holds `bytes` of payload: a backlog as
+// a long outage leaves it. Returns the batches written.
+std::uint64_t fillSpool(const std::string& spool_path, const Endpoint& gateway,
+                        std::uint32_t key_id, std::uint64_t bytes, std::size_t readings);
+
 }  // namespace dots::bench
