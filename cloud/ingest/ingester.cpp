@@ -84,11 +84,17 @@ void Ingester::start() {
   if (http_) http_->start();
   notifier_.start();
   worker_ = std::thread([this] { work(); });
+  acker_ = std::thread([this] { sendAcks(); });
   client_.start();
+  std::size_t endpoints = 0;
+  {
+    std::lock_guard lock(admission_mutex_);
+    endpoints = admission_ ? admission_->endpoints.size() : 0;
+  }
   std::lock_guard lock(topology_mutex_);
   log::info("ingest", "environment ", options_.environment, ": taking batches from ",
-            options_.broker, ", data in ", options_.data_dir, ", ", endpoints_.size(),
-            " endpoints, ", channels_.size(), " channels, ", streams_.size(), " streams here");
+            options_.broker, ", data in ", options_.data_dir, ", ", endpoints, " endpoints, ",
+            channels_.size(), " channels, ", streams_.size(), " streams here");
 }
 
 void Ingester::stop() {
@@ -105,6 +111,12 @@ void Ingester::stop() {
   queue_cv_.notify_all();
   space_cv_.notify_all();
   worker_.join();
+  {
+    std::lock_guard lock(ack_mutex_);
+    ack_stopping_ = true;
+  }
+  ack_cv_.notify_all();
+  acker_.join();
   notifier_.stop();
   if (http_) http_->stop();
   logStats(true);
@@ -117,11 +129,18 @@ IngestStats Ingester::stats() const {
 
 void Ingester::onMessage(std::string_view topic, std::span<const std::uint8_t> payload,
                          std::int64_t stream_id) {
+  Message message;
+  message.topic = std::string(topic);
+  message.stream_id = stream_id;
+  message.payload.assign(payload.begin(), payload.end());
+  // A gateway batch is opened here, in parallel with the worker's commits; the worker admits
+  // it again if the registry changed meanwhile.
+  if (stream_id == 0) message.admitted = admit(topic, payload, message.admitted_with);
   std::unique_lock lock(queue_mutex_);
   // Back-pressure: hold the MQTT thread (and so the broker) while the worker catches up.
   space_cv_.wait(lock, [this] { return stopping_ || queue_.size() < options_.queue_limit; });
   if (stopping_) return;
-  queue_.push_back(Message{std::string(topic), {payload.begin(), payload.end()}, stream_id});
+  queue_.push_back(std::move(message));
   lock.unlock();
   queue_cv_.notify_one();
 }
@@ -157,6 +176,24 @@ void Ingester::work() {
   }
 }
 
+void Ingester::sendAcks() {
+  for (;;) {
+    std::deque<std::pair<std::string, std::vector<std::uint8_t>>> acks;
+    {
+      std::unique_lock lock(ack_mutex_);
+      ack_cv_.wait(lock, [this] { return ack_stopping_ || !ack_queue_.empty(); });
+      if (ack_queue_.empty()) return;  // stopping, nothing left
+      acks.swap(ack_queue_);
+    }
+    std::uint64_t sent = 0;
+    for (const auto& [topic, payload] : acks) {
+      if (client_.publish(topic, payload, 1)) ++sent;
+    }
+    std::lock_guard lock(stats_mutex_);
+    stats_.acks_sent += sent;
+  }
+}
+
 void Ingester::reloadRegistryIfChanged() {
   auto version = registry_.dataVersion();
   if (!version || *version == registry_version_) return;
@@ -174,9 +211,8 @@ void Ingester::reloadRegistryIfChanged() {
   }
   std::lock_guard lock(topology_mutex_);
   registry_version_ = *version;
-  endpoints_.clear();
-  ciphers_.clear();
-  for (Endpoint& ep : *endpoints) endpoints_.emplace(ep.gateway, std::move(ep));
+  auto admission = std::make_shared<Admission>();
+  for (Endpoint& ep : *endpoints) admission->endpoints.emplace(ep.gateway, std::move(ep));
 
   // Channels of this environment; an unchanged channel keeps its handlers and their state.
   std::map<std::int64_t, std::unique_ptr<Channel>> next;
@@ -200,11 +236,16 @@ void Ingester::reloadRegistryIfChanged() {
   channels_ = std::move(next);
 
   routes_.clear();
-  served_by_.clear();
   for (const Route& r : *routes) {
-    served_by_[r.gateway] = environment_of[r.channel_id];
+    admission->served_by[r.gateway] = environment_of[r.channel_id];
     auto ch = channels_.find(r.channel_id);
-    if (ch != channels_.end()) routes_[r.gateway].push_back({ch->second.get(), r.sensors});
+    if (ch == channels_.end()) continue;
+    routes_[r.gateway].push_back({ch->second.get(), r.sensors});
+    admission->routed.insert(r.gateway);
+  }
+  {
+    std::lock_guard admission_lock(admission_mutex_);
+    admission_ = std::move(admission);
   }
 
   // Streams of this environment: start new ones, stop removed ones.
@@ -225,7 +266,7 @@ void Ingester::reloadRegistryIfChanged() {
     next_streams[s.id] = std::move(source);
   }
   streams_ = std::move(next_streams);
-  log::debug("ingest", "registry loaded: ", endpoints_.size(), " endpoints, ", channels_.size(),
+  log::debug("ingest", "registry loaded: ", endpoints->size(), " endpoints, ", channels_.size(),
              " channels here");
 }
 
@@ -243,21 +284,33 @@ void Ingester::reject(const Error& error, std::string_view topic) {
   }
 }
 
-Result<IncomingBatch> Ingester::admit(const Message& message) {
-  auto gw = topics::gatewayOfUpTopic(message.topic);
+Result<IncomingBatch> Ingester::admit(std::string_view topic, std::span<const std::uint8_t> payload,
+                                      std::shared_ptr<const Admission>& used) {
+  {
+    std::lock_guard lock(admission_mutex_);
+    used = admission_;
+  }
+  const auto& table = used;
+  if (!table) return fail("unrouted", "the registry is not loaded yet");
+  std::lock_guard lock(cipher_mutex_);
+  if (ciphers_for_ != table) {  // keys may have changed
+    ciphers_.clear();
+    ciphers_for_ = table;
+  }
+  auto gw = topics::gatewayOfUpTopic(topic);
   if (!gw) return fail("bad-topic", "not dots/v1/<gateway>/up");
   std::string gateway(*gw);
-  auto ep = endpoints_.find(gateway);
-  if (ep == endpoints_.end()) {
+  auto ep = table->endpoints.find(gateway);
+  if (ep == table->endpoints.end()) {
     return fail("unknown-gateway", "no endpoint for \"" + gateway + "\"");
   }
-  auto served = served_by_.find(gateway);
-  std::string environment = served == served_by_.end() ? "default" : served->second;
+  auto served = table->served_by.find(gateway);
+  std::string environment = served == table->served_by.end() ? "default" : served->second;
   if (environment != options_.environment) return fail("other-environment", environment);
   if (!ep->second.enabled) {
     return fail("disabled-endpoint", "endpoint \"" + gateway + "\" is disabled");
   }
-  auto envelope = seal::readEnvelope(message.payload);
+  auto envelope = seal::readEnvelope(payload);
   if (!envelope) return std::unexpected(envelope.error());
   if (envelope->header.gateway != gateway) {
     return fail("gateway-mismatch", "envelope of \"" + envelope->header.gateway.substr(0, 64) +
@@ -273,7 +326,7 @@ Result<IncomingBatch> Ingester::admit(const Message& message) {
   if (!plain) return std::unexpected(plain.error());
   auto batch = codec::decodeBatch(*plain);
   if (!batch) return std::unexpected(batch.error());
-  if (!routes_.contains(gateway)) {
+  if (!table->routed.contains(gateway)) {
     // Not acknowledged: the gateway keeps it until a route exists.
     return fail("unrouted", "endpoint \"" + gateway + "\" has no route to a channel");
   }
@@ -328,12 +381,18 @@ void Ingester::process(std::vector<Message>& messages) {
   std::vector<const Message*> stream_messages;
   admitted.reserve(messages.size());
   std::uint64_t other_environment = 0;
-  for (const Message& m : messages) {
+  std::shared_ptr<const Admission> current;  // the registry as of now
+  {
+    std::lock_guard lock(admission_mutex_);
+    current = admission_;
+  }
+  for (Message& m : messages) {
     if (m.stream_id != 0) {
       stream_messages.push_back(&m);
       continue;
     }
-    auto batch = admit(m);
+    auto& batch = m.admitted;
+    if (current != m.admitted_with) batch = admit(m.topic, m.payload, m.admitted_with);
     if (!batch) {
       if (batch.error().reason == "other-environment") {
         ++other_environment;  // another environment's ingester serves it
@@ -398,16 +457,19 @@ void Ingester::process(std::vector<Message>& messages) {
                 suppressed ? log::concat(", ", suppressed, " more not logged") : "");
     }
   }
-  std::uint64_t sent = 0;
-  for (auto& [gw, ids] : acks) {
-    auto payload = codec::encodeAck(codec::toRanges(std::move(ids)));
-    if (client_.publish(topics::ack(gw), payload, 1)) ++sent;
+  {
+    // Published by the acker thread: Paho holds its client lock while its receive thread waits
+    // in onMessage for queue space, so the worker must never wait on a publish.
+    std::lock_guard lock(ack_mutex_);
+    for (auto& [gw, ids] : acks) {
+      ack_queue_.emplace_back(topics::ack(gw), codec::encodeAck(codec::toRanges(std::move(ids))));
+    }
   }
+  ack_cv_.notify_one();
   std::lock_guard lock(stats_mutex_);
   stats_.batches_stored += admitted.size() - duplicates;
   stats_.readings_stored += readings;
   stats_.duplicates += duplicates;
-  stats_.acks_sent += sent;
   for (const auto& [gw, counts] : per_endpoint) {
     stats_.endpoint_batches[gw] += counts.first;
     stats_.endpoint_readings[gw] += counts.second;

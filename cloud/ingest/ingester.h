@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/error.h"
@@ -34,8 +35,9 @@ struct IngestOptions {
   std::string username;
   std::string password;
   std::string ca_file;
-  std::size_t max_group = 512;      // batches committed in one transaction at most
-  std::size_t queue_limit = 20000;  // messages waiting; beyond it the MQTT thread waits
+  std::size_t max_group = 512;  // batches committed in one transaction at most
+  // Opened batches waiting (two groups); beyond it the MQTT thread waits, and so the broker.
+  std::size_t queue_limit = 1024;
   std::chrono::seconds stats_interval{10};
 };
 
@@ -76,10 +78,19 @@ class Ingester {
   int httpPort() const { return http_ ? http_->port() : 0; }
 
  private:
+  // What admitting a batch needs from the registry: rebuilt on the worker thread, read on the
+  // MQTT thread, which opens batches as they arrive (in parallel with the worker's commits).
+  struct Admission {
+    std::unordered_map<std::string, Endpoint> endpoints;
+    std::unordered_map<std::string, std::string> served_by;  // gateway -> environment
+    std::unordered_set<std::string> routed;                  // gateways with a route here
+  };
   struct Message {
     std::string topic;
     std::vector<std::uint8_t> payload;
-    std::int64_t stream_id = 0;  // 0: a gateway batch
+    std::int64_t stream_id = 0;                             // 0: a gateway batch
+    Result<IncomingBatch> admitted = fail("unopened", "");  // a gateway batch, opened
+    std::shared_ptr<const Admission> admitted_with;         // the registry it was checked against
   };
   struct RouteTarget {
     Channel* channel;
@@ -88,8 +99,12 @@ class Ingester {
   void onMessage(std::string_view topic, std::span<const std::uint8_t> payload,
                  std::int64_t stream_id);
   void work();
+  void sendAcks();
   void process(std::vector<Message>& messages);
-  Result<IncomingBatch> admit(const Message& message);
+  // Finds the endpoint, opens and decodes a batch (on the MQTT thread as it arrives); `used` is
+  // the admission table it was checked against.
+  Result<IncomingBatch> admit(std::string_view topic, std::span<const std::uint8_t> payload,
+                              std::shared_ptr<const Admission>& used);
   void reject(const Error& error, std::string_view topic);
   void reloadRegistryIfChanged();
   Result<void> runChannels(const std::string& gateway, Batch& batch);
@@ -109,16 +124,26 @@ class Ingester {
   std::deque<Message> queue_;
   bool stopping_ = false;
   std::thread worker_;
+  // Acks of committed batches, for the acker thread.
+  std::mutex ack_mutex_;
+  std::condition_variable ack_cv_;
+  std::deque<std::pair<std::string, std::vector<std::uint8_t>>> ack_queue_;
+  bool ack_stopping_ = false;
+  std::thread acker_;
 
   // Topology, rebuilt from the registry on the worker thread; topology_mutex_ guards it
   // against readers of metrics.
   mutable std::mutex topology_mutex_;
   std::int64_t registry_version_ = -1;
-  std::unordered_map<std::string, Endpoint> endpoints_;
   std::map<std::int64_t, std::unique_ptr<Channel>> channels_;         // this environment's
   std::unordered_map<std::string, std::vector<RouteTarget>> routes_;  // by gateway
-  std::unordered_map<std::string, std::string> served_by_;            // gateway -> environment
   std::map<std::int64_t, std::unique_ptr<StreamSource>> streams_;
+  // The admission table the MQTT thread reads (replaced whole on a registry change), and that
+  // thread's ciphers for it.
+  mutable std::mutex admission_mutex_;
+  std::shared_ptr<const Admission> admission_;
+  std::mutex cipher_mutex_;
+  std::shared_ptr<const Admission> ciphers_for_;
   std::map<std::pair<std::string, std::uint32_t>, std::unique_ptr<seal::AesGcm>> ciphers_;
   senml::PayloadParser stream_parser_;
   log::RateLimiter log_limiter_;
