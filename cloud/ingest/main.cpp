@@ -28,6 +28,10 @@ int main(int argc, char** argv) {
   app.add_option("--username", options.username, "broker user name");
   app.add_option("--password", options.password, "broker password");
   app.add_option("--ca-file", options.ca_file, "CA certificate for ssl:// brokers");
+  app.add_option("--queue-limit", options.queue_limit,
+                 "opened batches waiting for the store; beyond it the broker is held back")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
   app.add_option("--log-level", log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
   try {

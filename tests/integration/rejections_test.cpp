@@ -232,3 +232,44 @@ TEST_CASE("ingest: replays (a duplicate, an old sequence, a reused sequence) and
   }
   CHECK(ingest->log().find("oversize") != std::string::npos);
 }
+
+TEST_CASE("ingest: a full queue holds the broker back, and every batch is still stored and acked") {
+  System sys;
+  seal::Key key = keyOf(sys.provision("gw-a"));
+  // A queue of 2 opened batches: the MQTT thread waits for room nearly all the time, while the
+  // worker commits and acknowledges.
+  auto ingest = sys.startIngest("ingest.log", {"--queue-limit", "2"});
+  mqtt::ClientOptions o;
+  o.uri = sys.broker().uri();
+  o.client_id = "burst";
+  o.max_inflight = 1000;
+  mqtt::Client client(o);
+  std::mutex acked_mutex;
+  std::set<std::uint64_t> acked;
+  client.subscribe(topics::ack("gw-a"), 1);
+  client.onMessage([&](std::string_view, std::span<const std::uint8_t> payload) {
+    auto ranges = codec::decodeAck(payload);
+    if (!ranges) return;
+    std::lock_guard lock(acked_mutex);
+    for (const auto& r : *ranges) {
+      for (std::uint64_t q = r.first; q <= r.last; ++q) acked.insert(q);
+    }
+  });
+  client.start();
+  REQUIRE(client.waitConnected(10s));
+  constexpr std::uint64_t kBatches = 400;
+  for (std::uint64_t seq = 0; seq < kBatches; ++seq) {
+    REQUIRE(client.publish(topics::up("gw-a"), sealedBatch(key, "gw-a", 3, seq, 5), 1));
+  }
+  REQUIRE(waitFor([&] { return sys.count("gw-a").count == kBatches * 5; }, 60s));
+  REQUIRE(waitFor(
+      [&] {
+        std::lock_guard lock(acked_mutex);
+        return acked.size() == kBatches;
+      },
+      30s));
+  CHECK(sys.count("gw-a").distinct == kBatches * 5);
+  client.stop();
+  ingest->signal(SIGTERM);
+  CHECK(ingest->wait(20s) == 0);
+}

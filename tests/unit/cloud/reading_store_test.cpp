@@ -131,7 +131,8 @@ TEST_CASE("store: aggregates merge across groups, in any order") {
   CHECK(a.stddev == doctest::Approx(std::sqrt(2.0 / 3.0)));  // of {1, 2, 3}
 }
 
-TEST_CASE("store: deltas of one group are summed before they are written, and a rollback drops them") {
+TEST_CASE(
+    "store: deltas of one group are summed before they are written, and a rollback drops them") {
   test::TempDir dir;
   auto store = ReadingStore::open(dir.str());
   REQUIRE(store.has_value());
