@@ -119,7 +119,9 @@ int main(int argc, char** argv) {
       auto r = bench::latency(data_dir);
       std::cout << R"({"readings":)" << r.readings << R"(,"p50_ms":)" << formatDouble(r.p50)
                 << R"(,"p99_ms":)" << formatDouble(r.p99) << R"(,"p999_ms":)"
-                << formatDouble(r.p999) << R"(,"max_ms":)" << formatDouble(r.max) << "}\n";
+                << formatDouble(r.p999) << R"(,"max_ms":)" << formatDouble(r.max)
+                << R"(,"newest_p50_ms":)" << formatDouble(r.newest_p50) << R"(,"newest_p99_ms":)"
+                << formatDouble(r.newest_p99) << "}\n";
     } else if (*load) {
       auto r = bench::load(broker, readEndpoints(endpoints_file), count, readings, sensors, window);
       std::cout << R"({"batches":)" << r.batches << R"(,"readings":)" << r.readings

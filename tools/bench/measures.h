@@ -61,6 +61,9 @@ struct LatencyResult {
   double p99 = 0;
   double p999 = 0;
   double max = 0;
+  // Over the newest reading of each stored block: the path after the gateway's batcher.
+  double newest_p50 = 0;
+  double newest_p99 = 0;
 };
 LatencyResult latency(const std::string& data_dir);
 
