@@ -11,6 +11,7 @@ mqtt::ClientOptions clientOptions(const InputOptions& o) {
   c.uri = o.broker;
   c.client_id = o.client_id;
   c.clean_session = false;
+  c.no_delay = false;  // many small messages in, PUBACKs out: Nagle lets them travel together
   c.min_backoff = o.min_backoff;
   c.max_backoff = o.max_backoff;
   c.log_name = "input";

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include <cstdlib>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -30,13 +32,11 @@ std::chrono::milliseconds reconnectDelay(int attempt, std::chrono::milliseconds 
 }
 
 namespace {
-// Paho C leaves Nagle's algorithm on, so a small packet (a PUBACK, the end of a batch) written
-// while an earlier one is unacknowledged waits for the peer's delayed ACK, up to 40 ms on Linux.
-// Paho exposes no socket options; this turns TCP_NODELAY on for every TCP socket of the process
-// (harmless for the others), after each connect.
-void noDelayOnTcpSockets() {
+// The process's TCP sockets, by inode.
+std::set<ino_t> tcpSockets() {
+  std::set<ino_t> out;
   DIR* dir = ::opendir("/proc/self/fd");
-  if (!dir) return;
+  if (!dir) return out;
   while (dirent* entry = ::readdir(dir)) {
     char* end = nullptr;
     long fd = std::strtol(entry->d_name, &end, 10);
@@ -51,7 +51,28 @@ void noDelayOnTcpSockets() {
         (domain != AF_INET && domain != AF_INET6)) {
       continue;
     }
-    int on = 1;
+    struct stat st {};
+    if (::fstat(static_cast<int>(fd), &st) == 0) out.insert(st.st_ino);
+  }
+  ::closedir(dir);
+  return out;
+}
+
+// Paho C leaves Nagle's algorithm on and exposes no socket options: this turns TCP_NODELAY on
+// for the TCP sockets that appeared since `before` (the ones the connect opened).
+void noDelayOnNewSockets(const std::set<ino_t>& before) {
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (!dir) return;
+  while (dirent* entry = ::readdir(dir)) {
+    char* end = nullptr;
+    long fd = std::strtol(entry->d_name, &end, 10);
+    if (end == entry->d_name || *end != '\0' || fd == ::dirfd(dir)) continue;
+    struct stat st {};
+    if (::fstat(static_cast<int>(fd), &st) != 0 || !S_ISSOCK(st.st_mode) ||
+        before.contains(st.st_ino)) {
+      continue;
+    }
+    int on = 1;  // fails harmlessly on anything that is not TCP
     (void)::setsockopt(static_cast<int>(fd), IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
   }
   ::closedir(dir);
@@ -153,6 +174,8 @@ struct Client::Impl : public ::mqtt::callback {
   }
 
   bool tryConnect() {
+    std::set<ino_t> before;
+    if (options.no_delay) before = tcpSockets();
     try {
       client.connect(connectOptions())->wait();
       for (const auto& [filter, qos] : subscriptions) {
@@ -162,7 +185,7 @@ struct Client::Impl : public ::mqtt::callback {
       log::debug(options.log_name, "connect to ", options.uri, " failed: ", e.what());
       return false;
     }
-    noDelayOnTcpSockets();
+    if (options.no_delay) noDelayOnNewSockets(before);
     {
       std::lock_guard lock(mutex);
       connected = true;

@@ -40,6 +40,10 @@ struct ClientOptions {
   std::chrono::milliseconds min_backoff{200};
   std::chrono::milliseconds max_backoff{10000};
   std::string log_name = "mqtt";
+  // TCP_NODELAY on the connection: small packets leave at once instead of waiting (up to 40 ms)
+  // for the peer's delayed ACK. Off suits a client that mostly receives many small messages:
+  // its PUBACKs then travel together.
+  bool no_delay = true;
 };
 
 // The wait before reconnect attempt `attempt` (0-based): min * 2^attempt capped at max, then
