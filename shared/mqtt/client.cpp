@@ -32,35 +32,9 @@ std::chrono::milliseconds reconnectDelay(int attempt, std::chrono::milliseconds 
 }
 
 namespace {
-// The process's TCP sockets, by inode.
-std::set<ino_t> tcpSockets() {
-  std::set<ino_t> out;
-  DIR* dir = ::opendir("/proc/self/fd");
-  if (!dir) return out;
-  while (dirent* entry = ::readdir(dir)) {
-    char* end = nullptr;
-    long fd = std::strtol(entry->d_name, &end, 10);
-    if (end == entry->d_name || *end != '\0' || fd == ::dirfd(dir)) continue;
-    int type = 0;
-    int domain = 0;
-    socklen_t len = sizeof(type);
-    if (::getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_TYPE, &type, &len) != 0) continue;
-    len = sizeof(domain);
-    if (type != SOCK_STREAM ||
-        ::getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 ||
-        (domain != AF_INET && domain != AF_INET6)) {
-      continue;
-    }
-    struct stat st {};
-    if (::fstat(static_cast<int>(fd), &st) == 0) out.insert(st.st_ino);
-  }
-  ::closedir(dir);
-  return out;
-}
-
-// Paho C leaves Nagle's algorithm on and exposes no socket options: this turns TCP_NODELAY on
-// for the TCP sockets that appeared since `before` (the ones the connect opened).
-void noDelayOnNewSockets(const std::set<ino_t>& before) {
+// Calls visit(fd, inode) for every socket the process has open.
+template <typename Visit>
+void forEachSocket(Visit visit) {
   DIR* dir = ::opendir("/proc/self/fd");
   if (!dir) return;
   while (dirent* entry = ::readdir(dir)) {
@@ -68,14 +42,27 @@ void noDelayOnNewSockets(const std::set<ino_t>& before) {
     long fd = std::strtol(entry->d_name, &end, 10);
     if (end == entry->d_name || *end != '\0' || fd == ::dirfd(dir)) continue;
     struct stat st {};
-    if (::fstat(static_cast<int>(fd), &st) != 0 || !S_ISSOCK(st.st_mode) ||
-        before.contains(st.st_ino)) {
-      continue;
+    if (::fstat(static_cast<int>(fd), &st) == 0 && S_ISSOCK(st.st_mode)) {
+      visit(static_cast<int>(fd), st.st_ino);
     }
-    int on = 1;  // fails harmlessly on anything that is not TCP
-    (void)::setsockopt(static_cast<int>(fd), IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
   }
   ::closedir(dir);
+}
+
+std::set<ino_t> openSockets() {
+  std::set<ino_t> out;
+  forEachSocket([&](int, ino_t inode) { out.insert(inode); });
+  return out;
+}
+
+// Paho C leaves Nagle's algorithm on and exposes no socket options: this turns TCP_NODELAY on
+// for the sockets that appeared since `before` (the ones the connect opened).
+void noDelayOnNewSockets(const std::set<ino_t>& before) {
+  forEachSocket([&](int fd, ino_t inode) {
+    if (before.contains(inode)) return;
+    int on = 1;  // fails harmlessly on anything that is not TCP
+    (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+  });
 }
 }  // namespace
 
@@ -175,7 +162,7 @@ struct Client::Impl : public ::mqtt::callback {
 
   bool tryConnect() {
     std::set<ino_t> before;
-    if (options.no_delay) before = tcpSockets();
+    if (options.no_delay) before = openSockets();
     try {
       client.connect(connectOptions())->wait();
       for (const auto& [filter, qos] : subscriptions) {

@@ -46,6 +46,35 @@ std::vector<std::uint8_t> sealedBatch(const seal::Key& key, const std::string& g
   seal::AesGcm gcm(key);
   return seal::sealEnvelope(gcm, {gw, key_id, epoch, seq}, codec::encodeBatch(b), true);
 }
+// A client on the broker that collects the sequence numbers acknowledged to gw-a in `epoch`.
+struct AckWatcher {
+  AckWatcher(System& sys, std::uint32_t epoch) : client(options(sys)) {
+    client.subscribe(topics::ack("gw-a"), 1);
+    client.onMessage([this, epoch](std::string_view, std::span<const std::uint8_t> payload) {
+      auto ranges = codec::decodeAck(payload);
+      if (!ranges) return;
+      std::lock_guard lock(mutex);
+      for (const auto& r : *ranges) {
+        for (std::uint64_t q = r.first; q <= r.last && r.epoch == epoch; ++q) acked.insert(q);
+      }
+    });
+    client.start();
+  }
+  static mqtt::ClientOptions options(System& sys) {
+    mqtt::ClientOptions o;
+    o.uri = sys.broker().uri();
+    o.client_id = "probe";
+    o.max_inflight = 1000;
+    return o;
+  }
+  std::set<std::uint64_t> seqs() {
+    std::lock_guard lock(mutex);
+    return acked;
+  }
+  mqtt::Client client;
+  std::mutex mutex;
+  std::set<std::uint64_t> acked;
+};
 }  // namespace
 
 TEST_CASE("ingest: rejections are counted by reason, duplicates stored once, others served") {
@@ -57,22 +86,8 @@ TEST_CASE("ingest: rejections are counted by reason, duplicates stored once, oth
   auto ingest = sys.startIngest("ingest.log", {"--http", "127.0.0.1:0"});
   int api = httpPortOf(*ingest);
 
-  mqtt::ClientOptions o;
-  o.uri = sys.broker().uri();
-  o.client_id = "probe";
-  mqtt::Client client(o);
-  std::mutex acked_mutex;
-  std::set<std::uint64_t> acked_seqs;  // of epoch 5
-  client.subscribe(topics::ack("gw-a"), 1);
-  client.onMessage([&](std::string_view, std::span<const std::uint8_t> payload) {
-    auto ranges = codec::decodeAck(payload);
-    if (!ranges) return;
-    std::lock_guard lock(acked_mutex);
-    for (const auto& r : *ranges) {
-      for (std::uint64_t q = r.first; q <= r.last && r.epoch == 5; ++q) acked_seqs.insert(q);
-    }
-  });
-  client.start();
+  AckWatcher acks(sys, 5);
+  mqtt::Client& client = acks.client;
   REQUIRE(client.waitConnected(10s));
 
   auto good = sealedBatch(key_a, "gw-a", 5, 1, 10);
@@ -127,14 +142,11 @@ TEST_CASE("ingest: rejections are counted by reason, duplicates stored once, oth
   // Acknowledged: the good batch (and again its duplicate) and seq 6; nothing rejected.
   REQUIRE(waitFor(
       [&] {
-        std::lock_guard lock(acked_mutex);
-        return acked_seqs.count(1) == 1 && acked_seqs.count(6) == 1;
+        auto seqs = acks.seqs();
+        return seqs.count(1) == 1 && seqs.count(6) == 1;
       },
       20s));
-  {
-    std::lock_guard lock(acked_mutex);
-    CHECK(acked_seqs == std::set<std::uint64_t>{1, 6});
-  }
+  CHECK(acks.seqs() == std::set<std::uint64_t>{1, 6});
   CHECK(sys.count("gw-a").distinct == 14);
   CHECK(sys.count("gw-b").count == 0);
   CHECK(sys.count("gw-zz").count == 0);
@@ -239,35 +251,15 @@ TEST_CASE("ingest: a full queue holds the broker back, and every batch is still 
   // A queue of 2 opened batches: the MQTT thread waits for room nearly all the time, while the
   // worker commits and acknowledges.
   auto ingest = sys.startIngest("ingest.log", {"--queue-limit", "2"});
-  mqtt::ClientOptions o;
-  o.uri = sys.broker().uri();
-  o.client_id = "burst";
-  o.max_inflight = 1000;
-  mqtt::Client client(o);
-  std::mutex acked_mutex;
-  std::set<std::uint64_t> acked;
-  client.subscribe(topics::ack("gw-a"), 1);
-  client.onMessage([&](std::string_view, std::span<const std::uint8_t> payload) {
-    auto ranges = codec::decodeAck(payload);
-    if (!ranges) return;
-    std::lock_guard lock(acked_mutex);
-    for (const auto& r : *ranges) {
-      for (std::uint64_t q = r.first; q <= r.last; ++q) acked.insert(q);
-    }
-  });
-  client.start();
+  AckWatcher acks(sys, 3);
+  mqtt::Client& client = acks.client;
   REQUIRE(client.waitConnected(10s));
   constexpr std::uint64_t kBatches = 400;
   for (std::uint64_t seq = 0; seq < kBatches; ++seq) {
     REQUIRE(client.publish(topics::up("gw-a"), sealedBatch(key, "gw-a", 3, seq, 5), 1));
   }
   REQUIRE(waitFor([&] { return sys.count("gw-a").count == kBatches * 5; }, 60s));
-  REQUIRE(waitFor(
-      [&] {
-        std::lock_guard lock(acked_mutex);
-        return acked.size() == kBatches;
-      },
-      30s));
+  REQUIRE(waitFor([&] { return acks.seqs().size() == kBatches; }, 30s));
   CHECK(sys.count("gw-a").distinct == kBatches * 5);
   client.stop();
   ingest->signal(SIGTERM);
