@@ -5,6 +5,7 @@
 
 #include "core/clock.h"
 #include "core/text.h"
+#include "core/thread_name.h"
 
 namespace dots::gateway {
 
@@ -38,7 +39,10 @@ Gateway::~Gateway() {
 
 void Gateway::start() {
   uplink_->start();
-  loop_thread_ = std::thread([this] { loop(); });
+  loop_thread_ = std::thread([this] {
+    nameThisThread("gateway-loop");
+    loop();
+  });
   input_->start();
   started_ = true;
   log::info("gateway", "gateway ", config_.id, " started: sensors from ", config_.local_broker,

@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "core/glob.h"
 #include "core/text.h"
+#include "core/thread_name.h"
 #include "core/topics.h"
 #include "senml/topic_name.h"
 
@@ -83,8 +84,14 @@ Ingester::~Ingester() {
 void Ingester::start() {
   if (http_) http_->start();
   notifier_.start();
-  worker_ = std::thread([this] { work(); });
-  acker_ = std::thread([this] { sendAcks(); });
+  worker_ = std::thread([this] {
+    nameThisThread("ingest-worker");
+    work();
+  });
+  acker_ = std::thread([this] {
+    nameThisThread("ingest-acker");
+    sendAcks();
+  });
   client_.start();
   std::size_t endpoints = 0;
   {

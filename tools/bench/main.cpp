@@ -34,13 +34,16 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   std::string broker;
   int qos = 1;
-  std::string payload_kind = "single";
   std::uint64_t count = 100000;
-  auto* drain = app.add_subcommand("drain", "the broker's drain rate for one message kind");
-  drain->add_option("--broker", broker)->required();
-  drain->add_option("--qos", qos)->check(CLI::Range(0, 1));
-  drain->add_option("--payload", payload_kind)->check(CLI::IsMember({"single", "batch"}));
-  drain->add_option("--count", count);
+  std::string topic;
+  int timeout_s = 120;
+  auto* receive = app.add_subcommand(
+      "receive", "a bare subscriber: rate and CPU per message; prints 'subscribed' on stderr");
+  receive->add_option("--broker", broker)->required();
+  receive->add_option("--topic", topic)->required();
+  receive->add_option("--qos", qos)->check(CLI::Range(0, 1));
+  receive->add_option("--count", count);
+  receive->add_option("--timeout", timeout_s, "seconds");
 
   std::size_t readings = 100;
   double seconds = 2;
@@ -82,21 +85,17 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   try {
-    if (*drain) {
-      std::vector<std::uint8_t> payload;
-      if (payload_kind == "single") {
-        std::string m = bench::singleReadingMessage();
-        payload.assign(m.begin(), m.end());
-      } else {
-        seal::AesGcm gcm(seal::randomKey());
-        payload = seal::sealEnvelope(gcm, {"gw-bench", 1, 1, 1},
-                                     codec::encodeBatch(bench::sampleBatch(100, 100, 1)), true);
+    if (*receive) {
+      auto r = bench::receive(broker, topic, qos, count, std::chrono::seconds(timeout_s),
+                              [] { std::cerr << "subscribed" << std::endl; });
+      if (r.messages < count) {
+        std::cerr << "dots-bench: receive: " << r.messages << " of " << count << " arrived\n";
+        return 1;
       }
-      auto r = bench::drain(broker, qos, payload, count);
-      std::cout << R"({"kind":")" << payload_kind << R"(","qos":)" << qos << R"(,"messages":)"
-                << r.messages << R"(,"bytes":)" << r.payload_bytes << R"(,"seconds":)"
-                << formatDouble(r.seconds) << R"(,"per_s":)" << formatDouble(r.perSecond())
-                << "}\n";
+      std::cout << R"({"qos":)" << qos << R"(,"messages":)" << r.messages << R"(,"seconds":)"
+                << formatDouble(r.seconds) << R"(,"per_s":)"
+                << formatDouble(static_cast<double>(r.messages) / r.seconds) << R"(,"cpu_us":)"
+                << formatDouble(r.cpu_seconds * 1e6 / static_cast<double>(r.messages)) << "}\n";
     } else if (*seal) {
       auto r = bench::sealRate(readings, seconds);
       std::cout << R"({"readings":)" << readings << R"(,"plaintext_bytes":)" << r.plaintext_bytes

@@ -1,12 +1,16 @@
 #include "measures.h"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <ctime>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 
@@ -24,6 +28,15 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+double processCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return seconds(u.ru_utime) + seconds(u.ru_stime);
 }
 
 mqtt::ClientOptions clientOptions(const std::string& uri, const std::string& id) {
@@ -70,37 +83,46 @@ Batch sampleBatch(std::size_t readings, std::size_t sensors, std::uint64_t seq) 
   return b;
 }
 
-DrainResult drain(const std::string& uri, int qos, const std::vector<std::uint8_t>& payload,
-                  std::uint64_t count) {
-  std::string topic = "bench/drain/" + std::to_string(qos);
-  std::atomic<std::uint64_t> received{0};
-  mqtt::Client sub(clientOptions(uri, "bench-drain-sub"));
+ReceiveResult receive(const std::string& uri, const std::string& topic, int qos,
+                      std::uint64_t count, std::chrono::seconds timeout,
+                      const std::function<void()>& ready) {
+  auto options = clientOptions(uri, "bench-receive");
+  options.no_delay = false;  // as the gateway's sensor input
+  mqtt::Client sub(options);
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::uint64_t received = 0;
+  Clock::time_point first;
+  Clock::time_point last;
+  bool subscribed = false;
   sub.subscribe(topic, qos);
-  sub.onMessage([&](std::string_view, std::span<const std::uint8_t>) { received.fetch_add(1); });
+  sub.onMessage([&](std::string_view, std::span<const std::uint8_t>) {
+    std::lock_guard lock(mutex);
+    if (received == 0) first = Clock::now();
+    if (++received >= count) {
+      last = Clock::now();
+      cv.notify_all();
+    }
+  });
+  sub.onConnected([&] {
+    std::lock_guard lock(mutex);
+    subscribed = true;
+    cv.notify_all();
+  });
   sub.start();
-  mqtt::Client pub(clientOptions(uri, "bench-drain-pub"));
-  pub.start();
-  if (!sub.waitConnected(std::chrono::seconds(10)) || !pub.waitConnected(std::chrono::seconds(10)))
-    throw std::runtime_error("drain: cannot connect to " + uri);
-  // Subscribed once a probe comes back.
-  auto probe_deadline = Clock::now() + std::chrono::seconds(10);
-  while (received.load() == 0 && Clock::now() < probe_deadline) {
-    (void)pub.publish(topic, std::string_view("probe"), qos);
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::unique_lock lock(mutex);
+  if (!cv.wait_for(lock, std::chrono::seconds(10), [&] { return subscribed; }))
+    throw std::runtime_error("receive: cannot subscribe at " + uri);
+  double cpu0 = processCpuSeconds();
+  ready();
+  cv.wait_for(lock, timeout, [&] { return received >= count; });
+  ReceiveResult r;
+  r.messages = received;
+  if (received >= count) {
+    r.seconds = std::chrono::duration<double>(last - first).count();
+    r.cpu_seconds = processCpuSeconds() - cpu0;
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  std::uint64_t base = received.load();
-  auto start = Clock::now();
-  for (std::uint64_t i = 0; i < count; ++i) publishBlocking(pub, topic, payload, qos);
-  auto deadline = Clock::now() + std::chrono::seconds(120);
-  while (received.load() < base + count && Clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
-  }
-  DrainResult r;
-  r.seconds = since(start);
-  r.messages = received.load() - base;
-  r.payload_bytes = payload.size();
-  pub.stop();
+  lock.unlock();
   sub.stop();
   return r;
 }

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -9,15 +11,19 @@
 
 namespace dots::bench {
 
-// How fast the broker alone moves `count` copies of `payload` from one client to another.
-struct DrainResult {
+// A subscriber that does nothing but count, on the same MQTT adapter the daemons use (the
+// gateway's sensor-input options): the client library's own cost per received message. Ready
+// once `ready` has been called (connected and subscribed); returns after `count` messages or
+// `timeout`. The time runs from the first message to the last, the CPU (the whole process)
+// from ready to the last.
+struct ReceiveResult {
   std::uint64_t messages = 0;
-  std::size_t payload_bytes = 0;
   double seconds = 0;
-  double perSecond() const { return seconds > 0 ? static_cast<double>(messages) / seconds : 0; }
+  double cpu_seconds = 0;
 };
-DrainResult drain(const std::string& uri, int qos, const std::vector<std::uint8_t>& payload,
-                  std::uint64_t count);
+ReceiveResult receive(const std::string& uri, const std::string& topic, int qos,
+                      std::uint64_t count, std::chrono::seconds timeout,
+                      const std::function<void()>& ready);
 
 // A realistic batch: `readings` readings of `sensors` sensors, one per sensor per second.
 Batch sampleBatch(std::size_t readings, std::size_t sensors, std::uint64_t seq);
