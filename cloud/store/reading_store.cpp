@@ -1,9 +1,12 @@
 #include "store/reading_store.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <tuple>
+#include <type_traits>
 #include <unordered_set>
 
 #include "codec/batch_codec.h"
@@ -51,6 +54,11 @@ CREATE TABLE IF NOT EXISTS aggregates(
   min REAL NOT NULL,
   max REAL NOT NULL,
   PRIMARY KEY(channel_id, series_id, window_ms, window_start_ms)) WITHOUT ROWID;
+-- Aggregate deltas not yet folded into aggregates: one row per committing transaction, an array
+-- of LoggedDelta records (see below), little-endian.
+CREATE TABLE IF NOT EXISTS aggregate_log(
+  id INTEGER PRIMARY KEY,
+  deltas BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS alerts(
   id INTEGER PRIMARY KEY,
   channel_id INTEGER NOT NULL,
@@ -91,6 +99,10 @@ std::string whereFor(const ReadingFilter& f, const char* time_column = "r.time_m
   return where;
 }
 
+static_assert(std::endian::native == std::endian::little, "aggregate_log rows are little-endian");
+constexpr std::int64_t kFoldIntervalMs = 2000;
+constexpr std::uint64_t kFoldMaxDeltas = 1'000'000;
+
 void bindFilter(sqlite::Statement& st, const ReadingFilter& f) {
   if (f.gateway) st.bind(1, *f.gateway);
   if (f.sensor) st.bind(2, *f.sensor);
@@ -106,6 +118,9 @@ struct ReadingStore::Statements {
   sqlite::Statement find_series;
   sqlite::Statement insert_series;
   sqlite::Statement merge_aggregate;
+  sqlite::Statement log_aggregates;
+  sqlite::Statement read_aggregate_log;
+  sqlite::Statement clear_aggregate_log;
   sqlite::Statement insert_alert;
   sqlite::Statement insert_delivery;
 };
@@ -136,19 +151,24 @@ Result<ReadingStore> ReadingStore::open(const std::string& data_dir) {
       "ON CONFLICT DO UPDATE SET count = count + excluded.count, sum = sum + excluded.sum, "
       "sum_squares = sum_squares + excluded.sum_squares, min = min(min, excluded.min), "
       "max = max(max, excluded.max)");
+  auto log_aggregates = db->prepare("INSERT INTO aggregate_log(deltas) VALUES(?1)");
+  auto read_aggregate_log = db->prepare("SELECT deltas FROM aggregate_log ORDER BY id");
+  auto clear_aggregate_log = db->prepare("DELETE FROM aggregate_log");
   auto insert_alert = db->prepare(
       "INSERT INTO alerts(channel_id, account, channel, gateway, sensor, kind, state, value, "
       "time_ms, message, historical, created_ms) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)");
   auto insert_delivery = db->prepare(
       "INSERT INTO outbox(alert_id, target, address, payload, next_ms) VALUES(?1,?2,?3,?4,0)");
   for (auto* st : {&insert_batch, &insert_block, &find_series, &insert_series, &merge_aggregate,
-                   &insert_alert, &insert_delivery}) {
+                   &log_aggregates, &read_aggregate_log, &clear_aggregate_log, &insert_alert,
+                   &insert_delivery}) {
     if (!*st) return std::unexpected(st->error());
   }
   auto statements = std::make_unique<Statements>(
       Statements{std::move(*insert_batch), std::move(*insert_block), std::move(*find_series),
-                 std::move(*insert_series), std::move(*merge_aggregate), std::move(*insert_alert),
-                 std::move(*insert_delivery)});
+                 std::move(*insert_series), std::move(*merge_aggregate), std::move(*log_aggregates),
+                 std::move(*read_aggregate_log), std::move(*clear_aggregate_log),
+                 std::move(*insert_alert), std::move(*insert_delivery)});
   return ReadingStore(std::move(*db), std::move(statements));
 }
 
@@ -185,11 +205,10 @@ Result<void> ReadingStore::begin() {
 }
 
 Result<void> ReadingStore::commit() {
-  if (auto r = flushAggregates(); !r) {
-    rollback();
-    return r;
-  }
-  auto r = db_.exec("COMMIT");
+  auto r = logAggregates();
+  if (r && (wallMillis() - last_fold_ms_ >= kFoldIntervalMs || logged_deltas_ >= kFoldMaxDeltas))
+    r = foldAggregateLog();
+  if (r) r = db_.exec("COMMIT");
   if (!r) rollback();
   return r;
 }
@@ -198,6 +217,8 @@ void ReadingStore::rollback() {
   (void)db_.exec("ROLLBACK");
   series_cache_.clear();  // ids created in the transaction are gone
   pending_aggregates_.clear();
+  last_fold_ms_ = 0;  // what this store logged or folded may be gone: count afresh
+  logged_deltas_ = 0;
 }
 
 Result<bool> ReadingStore::recordBatch(const std::string& gateway, std::uint32_t epoch,
@@ -237,35 +258,77 @@ Result<void> ReadingStore::mergeAggregates(std::int64_t channel_id, std::string_
   for (const AggregateDelta& d : deltas) {
     auto series = seriesId(gateway, d.sensor, d.unit);
     if (!series) return std::unexpected(series.error());
-    auto [it, fresh] = pending_aggregates_.try_emplace(
-        AggregateKey{channel_id, *series, d.window_ms, d.window_start_ms}, d);
-    if (fresh) continue;
-    AggregateDelta& p = it->second;
-    p.count += d.count;
-    p.sum += d.sum;
-    p.sum_squares += d.sum_squares;
-    p.min = std::min(p.min, d.min);
-    p.max = std::max(p.max, d.max);
+    pending_aggregates_.push_back({channel_id, *series, d.window_ms, d.window_start_ms, d.count,
+                                   d.sum, d.sum_squares, d.min, d.max});
   }
   return {};
 }
 
-Result<void> ReadingStore::flushAggregates() {
+void ReadingStore::coalesce(std::vector<LoggedDelta>& deltas) {
+  auto key = [](const LoggedDelta& d) {
+    return std::tie(d.channel_id, d.series_id, d.window_ms, d.window_start_ms);
+  };
+  std::ranges::sort(deltas, {}, key);
+  std::size_t out = 0;
+  for (std::size_t i = 0; i < deltas.size(); ++i) {
+    if (out > 0 && key(deltas[out - 1]) == key(deltas[i])) {
+      LoggedDelta& p = deltas[out - 1];
+      const LoggedDelta& d = deltas[i];
+      p.count += d.count;
+      p.sum += d.sum;
+      p.sum_squares += d.sum_squares;
+      p.min = std::min(p.min, d.min);
+      p.max = std::max(p.max, d.max);
+    } else {
+      deltas[out++] = deltas[i];
+    }
+  }
+  deltas.resize(out);
+}
+
+Result<void> ReadingStore::logAggregates() {
+  static_assert(sizeof(LoggedDelta) == 72 && std::is_trivially_copyable_v<LoggedDelta>);
+  if (pending_aggregates_.empty()) return {};
+  coalesce(pending_aggregates_);
+  auto& st = st_->log_aggregates;
+  st.bindBlob(1, std::span(reinterpret_cast<const std::uint8_t*>(pending_aggregates_.data()),
+                           pending_aggregates_.size() * sizeof(LoggedDelta)));
+  if (auto r = st.run(); !r) return r;
+  logged_deltas_ += pending_aggregates_.size();
+  pending_aggregates_.clear();
+  return {};
+}
+
+Result<void> ReadingStore::foldAggregateLog() {
+  std::vector<LoggedDelta> deltas;
+  deltas.reserve(logged_deltas_);
+  auto& read = st_->read_aggregate_log;
+  for (;;) {
+    auto row = read.step();
+    if (!row) {
+      read.reset();
+      return std::unexpected(row.error());
+    }
+    if (!*row) break;
+    auto blob = read.blob(0);
+    if (blob.size() % sizeof(LoggedDelta) != 0) {
+      read.reset();
+      return std::unexpected(Error{
+          "store-corrupt", "an aggregate_log row of " + std::to_string(blob.size()) + " bytes"});
+    }
+    std::size_t at = deltas.size();
+    deltas.resize(at + blob.size() / sizeof(LoggedDelta));
+    std::memcpy(deltas.data() + at, blob.data(), blob.size());
+  }
+  read.reset();
   // In key order: neighbouring rows of the table's B-tree are written one after another.
-  std::vector<const std::pair<const AggregateKey, AggregateDelta>*> order;
-  order.reserve(pending_aggregates_.size());
-  for (const auto& entry : pending_aggregates_) order.push_back(&entry);
-  std::ranges::sort(order, {}, [](const auto* e) {
-    const AggregateKey& k = e->first;
-    return std::tie(k.channel_id, k.series_id, k.window_ms, k.window_start_ms);
-  });
+  coalesce(deltas);
   auto& st = st_->merge_aggregate;
-  for (const auto* entry : order) {
-    const auto& [key, d] = *entry;
-    st.bind(1, key.channel_id)
-        .bind(2, key.series_id)
-        .bind(3, key.window_start_ms)
-        .bind(4, key.window_ms)
+  for (const LoggedDelta& d : deltas) {
+    st.bind(1, d.channel_id)
+        .bind(2, d.series_id)
+        .bind(3, d.window_start_ms)
+        .bind(4, d.window_ms)
         .bind(5, static_cast<std::int64_t>(d.count))
         .bind(6, d.sum)
         .bind(7, d.sum_squares)
@@ -273,8 +336,18 @@ Result<void> ReadingStore::flushAggregates() {
         .bind(9, d.max);
     if (auto r = st.run(); !r) return r;
   }
-  pending_aggregates_.clear();
+  if (auto r = st_->clear_aggregate_log.run(); !r) return r;
+  last_fold_ms_ = wallMillis();
+  logged_deltas_ = 0;
   return {};
+}
+
+Result<void> ReadingStore::foldAggregates() {
+  if (auto r = begin(); !r) return r;
+  auto r = foldAggregateLog();
+  if (r) r = db_.exec("COMMIT");
+  if (!r) rollback();
+  return r;
 }
 
 Result<std::int64_t> ReadingStore::recordAlert(std::int64_t channel_id, std::string_view account,
@@ -340,6 +413,7 @@ Result<void> ReadingStore::markAttempt(std::int64_t id, int attempts, std::int64
 
 Result<std::vector<StoredAggregate>> ReadingStore::aggregates(const ReadingFilter& filter,
                                                               std::size_t limit) {
+  if (auto r = foldAggregates(); !r) return std::unexpected(r.error());
   auto st = db_.prepare(
       "SELECT g.channel_id, s.gateway, s.name, s.unit, g.window_start_ms, g.window_ms, g.count, "
       "g.min, g.max, g.sum, g.sum_squares FROM aggregates g JOIN series s ON s.id = g.series_id" +

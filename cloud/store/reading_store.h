@@ -128,7 +128,12 @@ class ReadingStore final : public ChannelSink {
   // Every matching reading in (gateway, sensor, time) order.
   Result<void> forEach(const ReadingFilter& filter,
                        const std::function<void(const StoredReading&)>& visit);
+  // Aggregates are written as a log of per-transaction deltas (one row per commit, whatever
+  // the number of sensors) and folded into one row per sensor and window every few seconds,
+  // and before every aggregate query, so queries see every committed reading.
   Result<std::vector<StoredAggregate>> aggregates(const ReadingFilter& filter, std::size_t limit);
+  // Folds the aggregate log now, in a transaction of its own.
+  Result<void> foldAggregates();
   Result<std::vector<StoredAlert>> alerts(const ReadingFilter& filter, std::size_t limit);
 
  private:
@@ -136,33 +141,39 @@ class ReadingStore final : public ChannelSink {
   ReadingStore(sqlite::Database db, std::unique_ptr<Statements> statements);
   Result<std::int64_t> seriesId(std::string_view gateway, const std::string& name,
                                 const std::string& unit);
-  Result<void> flushAggregates();
+  // The open transaction's aggregate deltas as one aggregate_log row.
+  Result<void> logAggregates();
+  // Sums every aggregate_log row into the aggregates table, one upsert per window, and empties
+  // the log; inside the caller's transaction.
+  Result<void> foldAggregateLog();
   struct Block;
   Result<void> forEachBlock(const ReadingFilter& filter, const char* order,
                             const std::function<bool(const Block&)>& visit);
-
-  struct AggregateKey {
-    std::int64_t channel_id;
-    std::int64_t series_id;
-    std::int64_t window_ms;
-    std::int64_t window_start_ms;
-    bool operator==(const AggregateKey&) const = default;
-  };
-  struct AggregateKeyHash {
-    std::size_t operator()(const AggregateKey& k) const {
-      std::size_t h = std::hash<std::int64_t>()(k.series_id);
-      for (std::int64_t v : {k.channel_id, k.window_ms, k.window_start_ms})
-        h = h * 1000003u ^ std::hash<std::int64_t>()(v);
-      return h;
-    }
-  };
 
   sqlite::Database db_;
   std::unique_ptr<Statements> st_;
   std::unordered_map<std::string, std::int64_t> series_cache_;
   std::string series_key_;
-  // Aggregate deltas of the open transaction, written by commit().
-  std::unordered_map<AggregateKey, AggregateDelta, AggregateKeyHash> pending_aggregates_;
+  // One aggregate delta: a window of one series in one channel.
+  struct LoggedDelta {
+    std::int64_t channel_id;
+    std::int64_t series_id;
+    std::int64_t window_ms;
+    std::int64_t window_start_ms;
+    std::uint64_t count;
+    double sum;
+    double sum_squares;
+    double min;
+    double max;
+  };
+  // Sorts deltas by window and sums those of the same window: one per window remains.
+  static void coalesce(std::vector<LoggedDelta>& deltas);
+  // Aggregate deltas of the open transaction, logged by commit().
+  std::vector<LoggedDelta> pending_aggregates_;
+  // Folding: the log is folded into the table at most this often by commits (and before every
+  // aggregate query), or sooner once it holds this many deltas.
+  std::int64_t last_fold_ms_ = 0;
+  std::uint64_t logged_deltas_ = 0;
 };
 
 }  // namespace dots::cloud
