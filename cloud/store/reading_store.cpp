@@ -172,15 +172,12 @@ Result<ReadingStore> ReadingStore::open(const std::string& data_dir) {
   return ReadingStore(std::move(*db), std::move(statements));
 }
 
-Result<std::int64_t> ReadingStore::seriesId(std::string_view gateway, const std::string& name,
-                                            const std::string& unit) {
-  std::string& key = series_key_;  // reused: no allocation per lookup once it has grown
-  key.assign(gateway);
-  key += '\0';
-  key += name;
-  key += '\0';
-  key += unit;
-  if (auto it = series_cache_.find(key); it != series_cache_.end()) return it->second;
+Result<std::int64_t> ReadingStore::seriesId(std::string_view gateway, SeriesCache::Sensors& sensors,
+                                            const std::string& name, const std::string& unit) {
+  auto& ids = SeriesCache::slot(sensors, name).by_unit;
+  for (const auto& [u, id] : ids) {
+    if (u == unit) return id;
+  }
   auto& find = st_->find_series;
   find.bind(1, gateway).bind(2, name).bind(3, unit);
   auto row = find.step();
@@ -196,7 +193,7 @@ Result<std::int64_t> ReadingStore::seriesId(std::string_view gateway, const std:
     if (auto r = ins.run(); !r) return std::unexpected(r.error());
     id = db_.lastInsertRowid();
   }
-  series_cache_.emplace(key, id);
+  ids.emplace_back(unit, id);
   return id;
 }
 
@@ -215,7 +212,7 @@ Result<void> ReadingStore::commit() {
 
 void ReadingStore::rollback() {
   (void)db_.exec("ROLLBACK");
-  series_cache_.clear();  // ids created in the transaction are gone
+  series_cache_ = {};  // ids created in the transaction are gone
   pending_aggregates_.clear();
   last_fold_ms_ = 0;  // what this store logged or folded may be gone: count afresh
   logged_deltas_ = 0;
@@ -253,10 +250,10 @@ Result<void> ReadingStore::storeReadings(std::int64_t channel_id, std::string_vi
 
 Result<void> ReadingStore::mergeAggregates(std::int64_t channel_id, std::string_view gateway,
                                            std::span<const AggregateDelta> deltas) {
-  // Merged in memory and written once per window at commit: a group of batches touches each
-  // window row once however many of its batches carry readings of that sensor.
+  // Summed per window at commit and logged as one row (see logAggregates).
+  auto& sensors = series_cache_.of(gateway);
   for (const AggregateDelta& d : deltas) {
-    auto series = seriesId(gateway, d.sensor, d.unit);
+    auto series = seriesId(gateway, sensors, d.sensor, d.unit);
     if (!series) return std::unexpected(series.error());
     pending_aggregates_.push_back({channel_id, *series, d.window_ms, d.window_start_ms, d.count,
                                    d.sum, d.sum_squares, d.min, d.max});

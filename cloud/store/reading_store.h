@@ -139,8 +139,13 @@ class ReadingStore final : public ChannelSink {
  private:
   struct Statements;
   ReadingStore(sqlite::Database db, std::unique_ptr<Statements> statements);
-  Result<std::int64_t> seriesId(std::string_view gateway, const std::string& name,
-                                const std::string& unit);
+  // Series ids by gateway, then sensor name, then unit (a sensor has one unit, seldom more).
+  struct SeriesIds {
+    std::vector<std::pair<std::string, std::int64_t>> by_unit;
+  };
+  using SeriesCache = SensorStates<SeriesIds>;
+  Result<std::int64_t> seriesId(std::string_view gateway, SeriesCache::Sensors& sensors,
+                                const std::string& name, const std::string& unit);
   // The open transaction's aggregate deltas as one aggregate_log row.
   Result<void> logAggregates();
   // Sums every aggregate_log row into the aggregates table, one upsert per window, and empties
@@ -152,8 +157,7 @@ class ReadingStore final : public ChannelSink {
 
   sqlite::Database db_;
   std::unique_ptr<Statements> st_;
-  std::unordered_map<std::string, std::int64_t> series_cache_;
-  std::string series_key_;
+  SeriesCache series_cache_;
   // One aggregate delta: a window of one series in one channel.
   struct LoggedDelta {
     std::int64_t channel_id;
