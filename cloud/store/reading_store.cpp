@@ -144,7 +144,8 @@ Result<ReadingStore> ReadingStore::open(const std::string& data_dir) {
       "INSERT INTO reading_blocks(channel_id, gateway, first_ms, last_ms, count, historical, "
       "stored_ms, readings) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)");
   auto find_series = db->prepare("SELECT id FROM series WHERE gateway=?1 AND name=?2 AND unit=?3");
-  auto insert_series = db->prepare("INSERT INTO series(gateway, name, unit) VALUES(?1,?2,?3)");
+  auto insert_series = db->prepare(
+      "INSERT INTO series(gateway, name, unit) VALUES(?1,?2,?3) ON CONFLICT DO NOTHING");
   auto merge_aggregate = db->prepare(
       "INSERT INTO aggregates(channel_id, series_id, window_start_ms, window_ms, count, sum, "
       "sum_squares, min, max) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9) "
@@ -178,20 +179,22 @@ Result<std::int64_t> ReadingStore::seriesId(std::string_view gateway, SeriesCach
   for (const auto& [u, id] : ids) {
     if (u == unit) return id;
   }
-  auto& find = st_->find_series;
-  find.bind(1, gateway).bind(2, name).bind(3, unit);
-  auto row = find.step();
-  if (!row) return std::unexpected(row.error());
-  std::int64_t id = 0;
-  if (*row) {
+  // A sensor not in the cache is most often new: insert first, look up only when it exists.
+  auto& ins = st_->insert_series;
+  ins.bind(1, gateway).bind(2, name).bind(3, unit);
+  if (auto r = ins.run(); !r) return std::unexpected(r.error());
+  std::int64_t id = db_.lastInsertRowid();
+  if (db_.changes() == 0) {
+    auto& find = st_->find_series;
+    find.bind(1, gateway).bind(2, name).bind(3, unit);
+    auto row = find.step();
+    if (!row || !*row) {
+      find.reset();
+      if (!row) return std::unexpected(row.error());
+      return std::unexpected(Error{"store", "series of " + name + " neither inserted nor found"});
+    }
     id = find.int64(0);
     find.reset();
-  } else {
-    find.reset();
-    auto& ins = st_->insert_series;
-    ins.bind(1, gateway).bind(2, name).bind(3, unit);
-    if (auto r = ins.run(); !r) return std::unexpected(r.error());
-    id = db_.lastInsertRowid();
   }
   ids.emplace_back(unit, id);
   return id;

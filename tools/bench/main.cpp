@@ -67,6 +67,9 @@ int main(int argc, char** argv) {
   load->add_option("--sensors", sensors, "distinct sensors per gateway");
   std::size_t window = 100;
   load->add_option("--window", window, "unacknowledged messages at most")->capture_default_str();
+  std::uint64_t first_seq = 0;
+  load->add_option("--first-seq", first_seq, "each gateway's first sequence number")
+      ->capture_default_str();
   auto* latency = app.add_subcommand(
       "latency", "sensor time -> written by the ingester, percentiles over a store's readings");
   latency->add_option("--data", data_dir)->required();
@@ -122,7 +125,8 @@ int main(int argc, char** argv) {
                 << R"(,"newest_p50_ms":)" << formatDouble(r.newest_p50) << R"(,"newest_p99_ms":)"
                 << formatDouble(r.newest_p99) << "}\n";
     } else if (*load) {
-      auto r = bench::load(broker, readEndpoints(endpoints_file), count, readings, sensors, window);
+      auto r = bench::load(broker, readEndpoints(endpoints_file), count, readings, sensors, window,
+                           first_seq);
       std::cout << R"({"batches":)" << r.batches << R"(,"readings":)" << r.readings
                 << R"(,"seconds":)" << formatDouble(r.seconds) << "}\n";
     }

@@ -205,7 +205,7 @@ double sqliteBlocksPerSecond(const std::string& data_dir, std::uint64_t blocks) 
 
 LoadResult load(const std::string& uri, const std::vector<Endpoint>& endpoints,
                 std::uint64_t batches, std::size_t readings, std::size_t sensors,
-                std::size_t window) {
+                std::size_t window, std::uint64_t first_seq) {
   // Sealed up front, so the loader's own cost does not slow the broker's intake.
   std::vector<std::vector<std::uint8_t>> sealed;
   std::vector<std::string> up_topics;
@@ -217,7 +217,7 @@ LoadResult load(const std::string& uri, const std::vector<Endpoint>& endpoints,
   std::uint32_t epoch = static_cast<std::uint32_t>(std::time(nullptr));
   for (std::uint64_t i = 0; i < batches; ++i) {
     std::size_t g = i % endpoints.size();
-    std::uint64_t seq = i / endpoints.size();
+    std::uint64_t seq = first_seq + i / endpoints.size();
     sealed.push_back(seal::sealEnvelope(*ciphers[g], {endpoints[g].gateway, 1, epoch, seq},
                                         codec::encodeBatch(sampleBatch(readings, sensors, seq)),
                                         true));

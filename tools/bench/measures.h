@@ -53,10 +53,11 @@ struct LoadResult {
   double seconds = 0;
 };
 // Publishes `batches` sealed batches (QoS 1), round robin over the endpoints, as fast as the
-// broker takes them with at most `window` unacknowledged.
+// broker takes them with at most `window` unacknowledged; each gateway's sequence numbers (and
+// the readings' times, a second per sequence number) start at `first_seq`.
 LoadResult load(const std::string& uri, const std::vector<Endpoint>& endpoints,
                 std::uint64_t batches, std::size_t readings, std::size_t sensors,
-                std::size_t window);
+                std::size_t window, std::uint64_t first_seq = 0);
 
 // Sensor time -> written by the ingester, over every reading in <data_dir>/store.db: the
 // readings' own times (the sensor's clock at publishing) against the time the ingester wrote

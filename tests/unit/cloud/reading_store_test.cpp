@@ -203,6 +203,14 @@ TEST_CASE("store: aggregate deltas logged by commits and not yet folded survive 
     CHECK(rows->back().count == 1);
     CHECK(aggregateLogRows(dir.str()) == 0);
   }
+  // The reopened store finds the existing series (its cache starts empty): same row.
+  REQUIRE(store->begin());
+  REQUIRE(store->mergeAggregates(7, "gw", d1));
+  REQUIRE(store->commit());
+  auto rows = store->aggregates({}, 10);
+  REQUIRE(rows.has_value());
+  REQUIRE(rows->size() == 2);
+  CHECK(rows->front().count == 5);
 }
 
 TEST_CASE("store: a damaged aggregate log row is reported, not folded") {
