@@ -1,6 +1,7 @@
 # Shared by the bench scripts (sourced): a scratch folder, processes ended on exit, waiting on
 # conditions, and Mosquitto brokers on free loopback ports.
-# After sourcing: WORK (scratch folder), PIDS (ended at exit); start_broker NAME sets PORT.
+# After sourcing: WORK (scratch folder), PIDS (ended at exit); start_broker NAME sets PORT;
+# TICK, cpu_ticks PID and cpu_seconds PID measure CPU.
 WORK="$(mktemp -d "${DOTS_BENCH_TMP:-/tmp}/dots-${BENCH_NAME:-bench}.XXXXXX")"
 PIDS=()
 cleanup() {
@@ -15,6 +16,10 @@ wait_for() {  # wait_for SECONDS COMMAND...: polls until COMMAND succeeds or tim
   until "$@"; do [ "$(date +%s)" -lt "$deadline" ] || return 1; sleep 0.05; done
 }
 log_has() { grep -q "$2" "$1" 2>/dev/null; }
+# CPU a process has used so far (utime + stime): in clock ticks (TICK per second), or seconds.
+TICK=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+cpu_seconds() { awk -v hz="$TICK" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
 # start_broker NAME [MAX_QUEUED] [MAX_INFLIGHT]: anonymous, loopback, in-memory; 0 = unlimited
 # (both unlimited by default; Mosquitto's own inflight default is 20).
 start_broker() {

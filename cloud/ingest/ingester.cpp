@@ -93,11 +93,8 @@ void Ingester::start() {
     sendAcks();
   });
   client_.start();
-  std::size_t endpoints = 0;
-  {
-    std::lock_guard lock(admission_mutex_);
-    endpoints = admission_ ? admission_->endpoints.size() : 0;
-  }
+  auto admission = currentAdmission();
+  std::size_t endpoints = admission ? admission->endpoints.size() : 0;
   std::lock_guard lock(topology_mutex_);
   log::info("ingest", "environment ", options_.environment, ": taking batches from ",
             options_.broker, ", data in ", options_.data_dir, ", ", endpoints, " endpoints, ",
@@ -189,7 +186,7 @@ constexpr std::size_t kAckWindow = 32;
 
 void Ingester::sendAcks() {
   for (;;) {
-    std::deque<std::pair<std::string, std::vector<std::uint8_t>>> acks;
+    decltype(ack_queue_) acks;
     {
       std::unique_lock lock(ack_mutex_);
       ack_cv_.wait(lock, [this] { return ack_stopping_ || !ack_queue_.empty(); });
@@ -298,12 +295,14 @@ void Ingester::reject(const Error& error, std::string_view topic) {
   }
 }
 
+std::shared_ptr<const Ingester::Admission> Ingester::currentAdmission() const {
+  std::lock_guard lock(admission_mutex_);
+  return admission_;
+}
+
 Result<IncomingBatch> Ingester::admit(std::string_view topic, std::span<const std::uint8_t> payload,
                                       std::shared_ptr<const Admission>& used) {
-  {
-    std::lock_guard lock(admission_mutex_);
-    used = admission_;
-  }
+  used = currentAdmission();
   const auto& table = used;
   if (!table) return fail("unrouted", "the registry is not loaded yet");
   std::lock_guard lock(cipher_mutex_);
@@ -395,11 +394,7 @@ void Ingester::process(std::vector<Message>& messages) {
   std::vector<const Message*> stream_messages;
   admitted.reserve(messages.size());
   std::uint64_t other_environment = 0;
-  std::shared_ptr<const Admission> current;  // the registry as of now
-  {
-    std::lock_guard lock(admission_mutex_);
-    current = admission_;
-  }
+  auto current = currentAdmission();  // the registry as of now
   for (Message& m : messages) {
     if (m.stream_id != 0) {
       stream_messages.push_back(&m);

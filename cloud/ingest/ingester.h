@@ -106,6 +106,7 @@ class Ingester {
   Result<IncomingBatch> admit(std::string_view topic, std::span<const std::uint8_t> payload,
                               std::shared_ptr<const Admission>& used);
   void reject(const Error& error, std::string_view topic);
+  std::shared_ptr<const Admission> currentAdmission() const;
   void reloadRegistryIfChanged();
   Result<void> runChannels(const std::string& gateway, Batch& batch);
   Result<void> runStream(const Message& message);

@@ -205,9 +205,13 @@ Result<void> ReadingStore::begin() {
 }
 
 Result<void> ReadingStore::commit() {
+  return finish(wallMillis() - last_fold_ms_ >= kFoldIntervalMs ||
+                logged_deltas_ >= kFoldMaxDeltas);
+}
+
+Result<void> ReadingStore::finish(bool fold) {
   auto r = logAggregates();
-  if (r && (wallMillis() - last_fold_ms_ >= kFoldIntervalMs || logged_deltas_ >= kFoldMaxDeltas))
-    r = foldAggregateLog();
+  if (r && fold) r = foldAggregateLog();
   if (r) r = db_.exec("COMMIT");
   if (!r) rollback();
   return r;
@@ -344,10 +348,7 @@ Result<void> ReadingStore::foldAggregateLog() {
 
 Result<void> ReadingStore::foldAggregates() {
   if (auto r = begin(); !r) return r;
-  auto r = foldAggregateLog();
-  if (r) r = db_.exec("COMMIT");
-  if (!r) rollback();
-  return r;
+  return finish(true);
 }
 
 Result<std::int64_t> ReadingStore::recordAlert(std::int64_t channel_id, std::string_view account,

@@ -5,7 +5,6 @@
 #include <optional>
 #include <span>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "core/error.h"
@@ -146,6 +145,9 @@ class ReadingStore final : public ChannelSink {
   using SeriesCache = SensorStates<SeriesIds>;
   Result<std::int64_t> seriesId(std::string_view gateway, SeriesCache::Sensors& sensors,
                                 const std::string& name, const std::string& unit);
+  // Logs the open transaction's aggregate deltas, folds the log when `fold`, and commits; rolls
+  // back on failure.
+  Result<void> finish(bool fold);
   // The open transaction's aggregate deltas as one aggregate_log row.
   Result<void> logAggregates();
   // Sums every aggregate_log row into the aggregates table, one upsert per window, and empties

@@ -4,7 +4,6 @@
 #include <fstream>
 #include <iostream>
 
-#include "codec/batch_codec.h"
 #include "core/hex.h"
 #include "core/text.h"
 #include "measures.h"

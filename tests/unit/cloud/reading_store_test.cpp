@@ -48,6 +48,13 @@ std::vector<bool> commitGroup(ReadingStore& store, const std::vector<IncomingBat
   REQUIRE(store.commit().has_value());
   return duplicate;
 }
+
+// One group transaction that only merges aggregate deltas for channel 7 of "gw".
+void commitDeltas(ReadingStore& store, const std::vector<AggregateDelta>& deltas) {
+  REQUIRE(store.begin());
+  REQUIRE(store.mergeAggregates(7, "gw", deltas));
+  REQUIRE(store.commit());
+}
 }  // namespace
 
 TEST_CASE("store: a batch is stored once, however often it is committed") {
@@ -115,12 +122,8 @@ TEST_CASE("store: aggregates merge across groups, in any order") {
   REQUIRE(store.has_value());
   std::vector<AggregateDelta> first{{"t", "Cel", 60000, 60000, 2, 3.0, 5.0, 1.0, 2.0}};
   std::vector<AggregateDelta> late{{"t", "Cel", 60000, 60000, 1, 3.0, 9.0, 3.0, 3.0}};
-  REQUIRE(store->begin());
-  REQUIRE(store->mergeAggregates(7, "gw", first));
-  REQUIRE(store->commit());
-  REQUIRE(store->begin());
-  REQUIRE(store->mergeAggregates(7, "gw", late));
-  REQUIRE(store->commit());
+  commitDeltas(*store, first);
+  commitDeltas(*store, late);
   auto rows = store->aggregates({}, 10);
   REQUIRE(rows.has_value());
   REQUIRE(rows->size() == 1);
@@ -181,11 +184,8 @@ TEST_CASE("store: aggregate deltas logged by commits and not yet folded survive 
   {
     auto store = ReadingStore::open(dir.str());
     REQUIRE(store.has_value());
-    for (const auto* d : {&d1, &d2}) {
-      REQUIRE(store->begin());
-      REQUIRE(store->mergeAggregates(7, "gw", *d));
-      REQUIRE(store->commit());
-    }
+    commitDeltas(*store, d1);
+    commitDeltas(*store, d2);
     // The first commit folds (nothing folded yet); the second, right after, only logs.
     CHECK(aggregateLogRows(dir.str()) == 1);
   }  // ended without folding, as by kill -9
@@ -204,9 +204,7 @@ TEST_CASE("store: aggregate deltas logged by commits and not yet folded survive 
     CHECK(aggregateLogRows(dir.str()) == 0);
   }
   // The reopened store finds the existing series (its cache starts empty): same row.
-  REQUIRE(store->begin());
-  REQUIRE(store->mergeAggregates(7, "gw", d1));
-  REQUIRE(store->commit());
+  commitDeltas(*store, d1);
   auto rows = store->aggregates({}, 10);
   REQUIRE(rows.has_value());
   REQUIRE(rows->size() == 2);
