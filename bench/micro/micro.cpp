@@ -11,7 +11,7 @@
 #include "seal/envelope.h"
 #include "senml/payload_parser.h"
 #include "spool/spool.h"
-#include "store/reading_store.h"
+#include "store/sqlite/sqlite_writer.h"
 
 using namespace dots;
 
@@ -88,14 +88,14 @@ void BM_SpoolAppend(benchmark::State& state) {
 
 void BM_Store(benchmark::State& state) {
   std::string dir = scratchDir("store");
-  auto store = cloud::ReadingStore::open(dir);
+  auto store = cloud::sqlite_store::SqliteWriter::open(dir);
   Batch batch = bench::sampleBatch(kReadings, kReadings, 1);
   std::uint64_t seq = 0;
   for (auto _ : state) {
-    (void)store->begin();
-    (void)store->recordBatch("gw", 1, seq++, kReadings, false);
-    (void)store->storeReadings(1, "gw", batch.readings, false);
-    (void)store->commit();
+    (void)(*store)->begin();
+    (void)(*store)->recordBatch("gw", 1, seq++, kReadings, false);
+    (void)(*store)->storeReadings(1, "gw", batch.readings, false);
+    (void)(*store)->commit();
   }
   state.SetItemsProcessed(state.iterations() * kReadings);
   std::filesystem::remove_all(dir);

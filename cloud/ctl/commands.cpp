@@ -10,7 +10,7 @@
 #include "core/text.h"
 #include "pipeline/channel.h"
 #include "registry/registry.h"
-#include "store/reading_store.h"
+#include "store/sqlite/sqlite_queries.h"
 
 namespace dots::ctl {
 
@@ -358,9 +358,9 @@ int endpointEnable(const Context& ctx, const std::string& gateway, bool enabled)
 int readingsCount(const Context& ctx, const ReadingQuery& q, bool json) {
   auto filter = filterOf(ctx, q);
   if (!filter) return report(ctx, filter.error());
-  auto store = cloud::ReadingStore::open(ctx.data_dir);
+  auto store = cloud::sqlite_store::SqliteQueries::open(ctx.data_dir);
   if (!store) return report(ctx, store.error());
-  auto counts = store->count(*filter);
+  auto counts = (*store)->count(*filter);
   if (!counts) return report(ctx, counts.error());
   if (json) {
     ctx.out << R"({"count": )" << counts->count << R"(, "distinct": )" << counts->distinct << "}\n";
@@ -374,9 +374,9 @@ int readingsCount(const Context& ctx, const ReadingQuery& q, bool json) {
 int readingsStats(const Context& ctx, const ReadingQuery& q, bool json) {
   auto filter = filterOf(ctx, q);
   if (!filter) return report(ctx, filter.error());
-  auto store = cloud::ReadingStore::open(ctx.data_dir);
+  auto store = cloud::sqlite_store::SqliteQueries::open(ctx.data_dir);
   if (!store) return report(ctx, store.error());
-  auto stats = store->stats(*filter);
+  auto stats = (*store)->stats(*filter);
   if (!stats) return report(ctx, stats.error());
   if (json)
     ctx.out << "[";
@@ -400,9 +400,9 @@ int readingsStats(const Context& ctx, const ReadingQuery& q, bool json) {
 int readingsRecent(const Context& ctx, const ReadingQuery& q, std::size_t limit, bool json) {
   auto filter = filterOf(ctx, q);
   if (!filter) return report(ctx, filter.error());
-  auto store = cloud::ReadingStore::open(ctx.data_dir);
+  auto store = cloud::sqlite_store::SqliteQueries::open(ctx.data_dir);
   if (!store) return report(ctx, store.error());
-  auto rows = store->recent(*filter, limit);
+  auto rows = (*store)->recent(*filter, limit);
   if (!rows) return report(ctx, rows.error());
   if (json) ctx.out << "[";
   for (std::size_t i = 0; i < rows->size(); ++i) {
@@ -425,10 +425,10 @@ int readingsRecent(const Context& ctx, const ReadingQuery& q, std::size_t limit,
 int readingsExportCsv(const Context& ctx, const ReadingQuery& q) {
   auto filter = filterOf(ctx, q);
   if (!filter) return report(ctx, filter.error());
-  auto store = cloud::ReadingStore::open(ctx.data_dir);
+  auto store = cloud::sqlite_store::SqliteQueries::open(ctx.data_dir);
   if (!store) return report(ctx, store.error());
   ctx.out << "gateway,sensor,time_ms,value\n";
-  auto r = store->forEach(*filter, [&](const cloud::StoredReading& row) {
+  auto r = (*store)->forEach(*filter, [&](const cloud::StoredReading& row) {
     ctx.out << csvField(row.gateway) << "," << csvField(row.reading.name) << ","
             << row.reading.time_ms << "," << valueText(row.reading, false) << "\n";
   });

@@ -6,12 +6,12 @@
 
 #include "core/clock.h"
 #include "log/log.h"
-#include "store/reading_store.h"
+#include "store/outbox.h"
 
 namespace dots::cloud {
 
-Notifier::Notifier(std::string data_dir, mqtt::Client& mqtt, int max_attempts)
-    : data_dir_(std::move(data_dir)), mqtt_(mqtt), max_attempts_(max_attempts) {}
+Notifier::Notifier(std::unique_ptr<Outbox> outbox, mqtt::Client& mqtt, int max_attempts)
+    : outbox_(std::move(outbox)), mqtt_(mqtt), max_attempts_(max_attempts) {}
 
 Notifier::~Notifier() {
   stop();
@@ -60,11 +60,7 @@ bool Notifier::postWebhook(const std::string& url, const std::string& body, std:
 }
 
 void Notifier::run() {
-  auto store = ReadingStore::open(data_dir_);
-  if (!store) {
-    log::error("notify", "cannot open the store: ", store.error().describe());
-    return;
-  }
+  Outbox* store = outbox_.get();
   for (;;) {
     {
       std::unique_lock lock(mutex_);

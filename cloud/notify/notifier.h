@@ -3,11 +3,13 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 
 #include "mqtt/client.h"
+#include "store/outbox.h"
 
 namespace dots::cloud {
 
@@ -21,10 +23,10 @@ struct NotifierCounters {
 // Delivers queued alerts from the store's outbox after their batch committed: MQTT publishes
 // (QoS 1) through the ingester's client, webhooks as HTTP POSTs of the alert JSON. A failed
 // delivery is retried with exponential backoff (0.5 s doubling to 60 s) up to `max_attempts`,
-// then marked failed and counted. Runs on its own thread with its own store connection.
+// then marked failed and counted. Runs on its own thread, which alone uses `outbox`.
 class Notifier {
  public:
-  Notifier(std::string data_dir, mqtt::Client& mqtt, int max_attempts = 8);
+  Notifier(std::unique_ptr<Outbox> outbox, mqtt::Client& mqtt, int max_attempts = 8);
   ~Notifier();
   void start();
   void stop();
@@ -36,7 +38,7 @@ class Notifier {
   void run();
   bool postWebhook(const std::string& url, const std::string& body, std::string& error);
 
-  std::string data_dir_;
+  std::unique_ptr<Outbox> outbox_;
   mqtt::Client& mqtt_;
   int max_attempts_;
   NotifierCounters counters_;

@@ -1,28 +1,8 @@
 #include "pipeline/channel.h"
 
-#include "aggregate/aggregate_handler.h"
-#include "anomaly/anomaly_handler.h"
-#include "filter/filter_handler.h"
-#include "notify/notify_handler.h"
-#include "pipeline/handler_params.h"
-#include "store/store_handler.h"
-#include "threshold/threshold_handler.h"
+#include "handlers/handler_table.h"
 
 namespace dots::cloud {
-
-Result<std::unique_ptr<Handler>> makeHandler(std::string_view spec) {
-  auto params = HandlerParams::parse(spec);
-  if (!params) return std::unexpected(params.error());
-  const std::string& type = params->type();
-  if (type == "filter") return FilterHandler::create(*params);
-  if (type == "store") return StoreHandler::create(*params);
-  if (type == "aggregate") return AggregateHandler::create(*params);
-  if (type == "threshold") return ThresholdHandler::create(*params);
-  if (type == "anomaly") return AnomalyHandler::create(*params);
-  if (type == "notify") return NotifyHandler::create(*params);
-  return fail("bad-handler", "unknown handler type \"" + type +
-                                 "\" (filter, store, aggregate, threshold, anomaly, notify)");
-}
 
 Result<std::unique_ptr<Channel>> Channel::create(std::int64_t id, std::string account,
                                                  std::string name, std::string environment,
@@ -52,6 +32,14 @@ Result<void> Channel::run(std::vector<Reading> readings, std::string_view gatewa
     if (auto r = handler->process(readings, ctx); !r) return r;
   }
   return {};
+}
+
+void Channel::commit() {
+  for (auto& handler : handlers_) handler->commit();
+}
+
+void Channel::abort() {
+  for (auto& handler : handlers_) handler->abort();
 }
 
 }  // namespace dots::cloud

@@ -8,11 +8,6 @@
 
 namespace dots::cloud {
 
-// Builds a handler from its spec "type[:key=value,...]"; every parameter is validated here,
-// at start-up or when the registry changes, never on the data path. Error reason
-// "bad-handler", naming the type and key.
-Result<std::unique_ptr<Handler>> makeHandler(std::string_view spec);
-
 // A channel at runtime: its handlers in order. Not thread-safe (worker thread); counters may be
 // read from any thread.
 class Channel {
@@ -22,9 +17,13 @@ class Channel {
                                                  std::string name, std::string environment,
                                                  const std::vector<std::string>& specs);
 
-  // Runs `readings` through the handlers in order.
+  // Runs `readings` through the handlers in order; what they write goes to `sink`, in the
+  // batch group's transaction.
   Result<void> run(std::vector<Reading> readings, std::string_view gateway, bool historical,
                    ChannelSink& sink);
+  // The group's transaction committed (keep every handler's state) or rolled back (undo it).
+  void commit();
+  void abort();
 
   std::int64_t id() const { return id_; }
   const std::string& account() const { return account_; }

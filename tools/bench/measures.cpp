@@ -19,7 +19,8 @@
 #include "mqtt/client.h"
 #include "spool/spool.h"
 #include "sqlite/database.h"
-#include "store/reading_store.h"
+#include "store/sqlite/sqlite_queries.h"
+#include "store/sqlite/sqlite_writer.h"
 
 namespace dots::bench {
 
@@ -175,7 +176,7 @@ double sqliteBlocksPerSecond(const std::string& data_dir, std::uint64_t blocks) 
   // SQLite alone: what the store writes per 100-reading batch (a ledger row and a block row,
   // the block encoded once up front), with the store's schema and pragmas, 100 batches per
   // transaction.
-  { auto store = cloud::ReadingStore::open(data_dir); }
+  { auto store = cloud::sqlite_store::SqliteWriter::open(data_dir); }
   auto db = sqlite::Database::open(data_dir + "/store.db");
   if (!db) throw std::runtime_error(db.error().describe());
   (void)db->exec("PRAGMA journal_mode=WAL");
@@ -242,11 +243,11 @@ LoadResult load(const std::string& uri, const std::vector<Endpoint>& endpoints,
 }
 
 LatencyResult latency(const std::string& data_dir) {
-  auto store = cloud::ReadingStore::open(data_dir);
+  auto store = cloud::sqlite_store::SqliteQueries::open(data_dir);
   if (!store) throw std::runtime_error(store.error().describe());
   std::vector<std::int64_t> ms;
   std::map<std::int64_t, std::int64_t> newest;  // per stored time: the newest reading's time
-  auto r = store->forEach({}, [&](const cloud::StoredReading& row) {
+  auto r = (*store)->forEach({}, [&](const cloud::StoredReading& row) {
     ms.push_back(row.stored_ms - row.reading.time_ms);
     auto [it, fresh] = newest.try_emplace(row.stored_ms, row.reading.time_ms);
     if (!fresh) it->second = std::max(it->second, row.reading.time_ms);

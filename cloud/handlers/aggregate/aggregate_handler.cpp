@@ -1,4 +1,4 @@
-#include "aggregate/aggregate_handler.h"
+#include "handlers/aggregate/aggregate_handler.h"
 
 #include <algorithm>
 #include <vector>

@@ -1,4 +1,4 @@
-#include "anomaly/anomaly_handler.h"
+#include "handlers/anomaly/anomaly_handler.h"
 
 #include <cmath>
 

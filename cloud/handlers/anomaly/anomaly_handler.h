@@ -5,6 +5,7 @@
 
 #include "pipeline/handler.h"
 #include "pipeline/handler_params.h"
+#include "pipeline/sensor_map.h"
 
 namespace dots::cloud {
 
@@ -19,6 +20,8 @@ class AnomalyHandler final : public Handler {
   static Result<std::unique_ptr<Handler>> create(HandlerParams& params);
   std::string_view kind() const override { return "anomaly"; }
   Result<void> process(std::vector<Reading>& readings, HandlerContext& ctx) override;
+  void commit() override { detectors_.commit(); }
+  void abort() override { detectors_.abort(); }
 
   // The per-sensor detector; exposed for tests.
   struct Detector {
@@ -39,7 +42,7 @@ class AnomalyHandler final : public Handler {
   std::uint64_t warmup_ = 20;
   double alpha_ = 0.05;
   std::uint64_t stuck_ = 0;  // 0: off
-  SensorStates<Detector> detectors_;
+  StagedSensorStates<Detector> detectors_;
 };
 
 }  // namespace dots::cloud

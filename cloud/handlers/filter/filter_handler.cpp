@@ -1,4 +1,4 @@
-#include "filter/filter_handler.h"
+#include "handlers/filter/filter_handler.h"
 
 #include <cmath>
 
@@ -35,6 +35,7 @@ Result<std::unique_ptr<Handler>> FilterHandler::create(HandlerParams& params) {
 Result<void> FilterHandler::process(std::vector<Reading>& readings, HandlerContext& ctx) {
   counters_.in.fetch_add(readings.size());
   std::size_t kept = 0;
+  auto& sensors = last_.of(ctx.gateway);
   for (Reading& r : readings) {
     bool keep = globMatch(sensors_, r.name) && !(drop_ && globMatch(*drop_, r.name));
     bool numeric = r.kind == ValueKind::kNumber;
@@ -42,17 +43,17 @@ Result<void> FilterHandler::process(std::vector<Reading>& readings, HandlerConte
       keep = (!min_ || r.value >= *min_) && (!max_ || r.value <= *max_);
     }
     if (keep && (deadband_ || rate_)) {
-      std::string key = sensorKey(ctx.gateway, r.name);
-      auto it = last_.find(key);
-      if (it != last_.end()) {
-        if (deadband_ && numeric && std::fabs(r.value - it->second.value) < *deadband_)
-          keep = false;
-        if (rate_ && static_cast<double>(r.time_ms - it->second.time_ms) < 1000.0 / *rate_)
-          keep = false;
+      Last& last = last_.slot(sensors, r.name);
+      if (last.seen) {
+        if (deadband_ && numeric && std::fabs(r.value - last.value) < *deadband_) keep = false;
+        if (rate_ && static_cast<double>(r.time_ms - last.time_ms) < 1000.0 / *rate_) keep = false;
       }
-      if (keep) last_[key] = Last{r.value, r.time_ms};
+      if (keep) last = Last{true, r.value, r.time_ms};
     }
-    if (keep) readings[kept++] = std::move(r);
+    if (!keep) continue;
+    // Never moved onto itself: a self-moved string may come out empty.
+    if (&readings[kept] != &r) readings[kept] = std::move(r);
+    ++kept;
   }
   counters_.suppressed.fetch_add(readings.size() - kept);
   readings.resize(kept);

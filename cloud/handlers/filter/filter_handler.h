@@ -6,6 +6,7 @@
 
 #include "pipeline/handler.h"
 #include "pipeline/handler_params.h"
+#include "pipeline/sensor_map.h"
 
 namespace dots::cloud {
 
@@ -18,9 +19,12 @@ class FilterHandler final : public Handler {
   static Result<std::unique_ptr<Handler>> create(HandlerParams& params);
   std::string_view kind() const override { return "filter"; }
   Result<void> process(std::vector<Reading>& readings, HandlerContext& ctx) override;
+  void commit() override { last_.commit(); }
+  void abort() override { last_.abort(); }
 
  private:
   struct Last {
+    bool seen = false;  // a reading of this sensor was kept before
     double value = 0;
     std::int64_t time_ms = 0;
   };
@@ -30,7 +34,7 @@ class FilterHandler final : public Handler {
   std::optional<double> max_;
   std::optional<double> deadband_;
   std::optional<double> rate_;
-  std::map<std::string, Last> last_;  // gateway '\0' sensor -> last kept
+  StagedSensorStates<Last> last_;  // the last reading kept, per sensor
 };
 
 }  // namespace dots::cloud

@@ -1,24 +1,11 @@
-#include "notify/notify_handler.h"
+#include "handlers/notify/notify_handler.h"
 
 #include <algorithm>
-#include <sstream>
 
 #include "core/clock.h"
 #include "core/text.h"
 
 namespace dots::cloud {
-
-std::string alertJson(std::int64_t id, std::string_view account, std::string_view channel,
-                      const Alert& a) {
-  std::ostringstream out;
-  out << R"({"id":)" << id << R"(,"account":)" << jsonQuote(account) << R"(,"channel":)"
-      << jsonQuote(channel) << R"(,"gateway":)" << jsonQuote(a.gateway) << R"(,"sensor":)"
-      << jsonQuote(a.sensor) << R"(,"kind":)" << jsonQuote(a.kind) << R"(,"state":)"
-      << jsonQuote(a.state) << R"(,"value":)" << formatDouble(a.value) << R"(,"time_ms":)"
-      << a.time_ms << R"(,"historical":)" << (a.historical ? "true" : "false") << R"(,"message":)"
-      << jsonQuote(a.message) << "}";
-  return out.str();
-}
 
 Result<std::unique_ptr<Handler>> NotifyHandler::create(HandlerParams& params) {
   auto h = std::make_unique<NotifyHandler>();
@@ -56,9 +43,8 @@ Result<void> NotifyHandler::process(std::vector<Reading>& readings, HandlerConte
       counters_.suppressed.fetch_add(1);
       continue;
     }
-    auto [it, fresh] =
-        buckets_.try_emplace(sensorKey(alert.gateway, alert.sensor), Bucket{rate_per_min_, now});
-    Bucket& b = it->second;
+    Bucket& b = buckets_.slot(buckets_.of(alert.gateway), alert.sensor);
+    if (!b.seen) b = Bucket{true, rate_per_min_, now};
     b.tokens = std::min(rate_per_min_,
                         b.tokens + rate_per_min_ * static_cast<double>(now - b.at_ms) / 60000.0);
     b.at_ms = now;

@@ -5,6 +5,7 @@
 
 #include "pipeline/handler.h"
 #include "pipeline/handler_params.h"
+#include "pipeline/sensor_map.h"
 
 namespace dots::cloud {
 
@@ -19,9 +20,12 @@ class NotifyHandler final : public Handler {
   static Result<std::unique_ptr<Handler>> create(HandlerParams& params);
   std::string_view kind() const override { return "notify"; }
   Result<void> process(std::vector<Reading>& readings, HandlerContext& ctx) override;
+  void commit() override { buckets_.commit(); }
+  void abort() override { buckets_.abort(); }
 
  private:
   struct Bucket {
+    bool seen = false;
     double tokens = 0;
     std::int64_t at_ms = 0;
   };
@@ -29,11 +33,7 @@ class NotifyHandler final : public Handler {
   std::string webhook_;
   double rate_per_min_ = 6;
   bool historical_ = false;
-  std::map<std::string, Bucket> buckets_;  // gateway '\0' sensor
+  StagedSensorStates<Bucket> buckets_;
 };
-
-// The JSON an alert is sent as.
-std::string alertJson(std::int64_t id, std::string_view account, std::string_view channel,
-                      const Alert& alert);
 
 }  // namespace dots::cloud

@@ -1,4 +1,4 @@
-#include "store/store_handler.h"
+#include "handlers/store/store_handler.h"
 
 #include "core/glob.h"
 

@@ -1,4 +1,4 @@
-#include "threshold/threshold_handler.h"
+#include "handlers/threshold/threshold_handler.h"
 
 #include "core/glob.h"
 #include "core/text.h"

@@ -6,6 +6,7 @@
 
 #include "pipeline/handler.h"
 #include "pipeline/handler_params.h"
+#include "pipeline/sensor_map.h"
 
 namespace dots::cloud {
 
@@ -18,6 +19,8 @@ class ThresholdHandler final : public Handler {
   static Result<std::unique_ptr<Handler>> create(HandlerParams& params);
   std::string_view kind() const override { return "threshold"; }
   Result<void> process(std::vector<Reading>& readings, HandlerContext& ctx) override;
+  void commit() override { state_.commit(); }
+  void abort() override { state_.abort(); }
 
  private:
   enum class State { kNormal, kPending, kRaised };
@@ -32,7 +35,7 @@ class ThresholdHandler final : public Handler {
   std::optional<double> below_;
   double hysteresis_ = 0;
   std::int64_t for_ms_ = 0;
-  SensorStates<Sensor> state_;
+  StagedSensorStates<Sensor> state_;
 };
 
 }  // namespace dots::cloud

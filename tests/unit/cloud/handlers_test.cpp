@@ -6,7 +6,8 @@
 #include <random>
 #include <tuple>
 
-#include "anomaly/anomaly_handler.h"
+#include "handlers/anomaly/anomaly_handler.h"
+#include "handlers/handler_table.h"
 #include "pipeline/channel.h"
 #include "pipeline/handler_params.h"
 
@@ -223,4 +224,34 @@ TEST_CASE("anomaly: clean random walks raise nothing, spike, shift and stuck are
   auto stuck = walk(2000, 0.05, 5);
   for (std::size_t i = 1000; i < stuck.size(); ++i) stuck[i] = stuck[999];
   CHECK(alertsFor(stuck, spec) == 1);
+}
+
+TEST_CASE("filter: the readings it keeps keep their names, units and texts") {
+  RecordingSink sink;
+  // Long names: a string moved onto itself may come out empty (heap-held or not).
+  const std::string name(40, 'n');
+  auto ch = channel({"filter:deadband=0.5", "store"});
+  std::vector<Reading> in{num(name, 1, 1.0), num(name, 2, 1.1), num(name + "x", 3, 2.0),
+                          num("s", 4, 3.0)};
+  REQUIRE(ch->run(in, "gw", false, sink));
+  REQUIRE(sink.stored.size() == 3);
+  CHECK(sink.stored[0].name == name);
+  CHECK(sink.stored[0].unit == "Cel");
+  CHECK(sink.stored[1].name == name + "x");
+  CHECK(sink.stored[2].name == "s");
+}
+
+TEST_CASE("handler state follows the transaction: abort undoes it, commit keeps it") {
+  RecordingSink sink;
+  auto ch = channel({"filter:deadband=0.5", "threshold:above=50", "store"});
+  REQUIRE(ch->run({num("t", 1, 60)}, "gw", false, sink));
+  ch->abort();  // the group rolled back: the raise and the kept value never happened
+  REQUIRE(ch->run({num("t", 1, 60)}, "gw", false, sink));
+  ch->commit();
+  CHECK(sink.alerts.size() == 2);  // raised again after the abort
+  CHECK(sink.stored.size() == 2);  // the deadband did not drop the resent reading
+  REQUIRE(ch->run({num("t", 2, 60.1)}, "gw", false, sink));
+  ch->commit();
+  CHECK(sink.alerts.size() == 2);  // committed: still raised, no second alert
+  CHECK(sink.stored.size() == 2);  // committed: 60.1 is inside the deadband of 60
 }

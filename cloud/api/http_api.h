@@ -4,23 +4,24 @@
 #include <memory>
 #include <string>
 
+#include "api/ingest_view.h"
+#include "store/reading_queries.h"
+
 namespace dots::cloud {
 
-// The ingester's HTTP side (the only place that sees cpp-httplib):
+// The ingester's HTTP side (the notifier's webhook client is the other user of cpp-httplib):
 //   GET /healthz          200 {"status":"ok",...} or 503 when the broker link is down
 //   GET /metrics          Prometheus text format
 //   GET /api/readings     ?gateway=&sensor=&from=&to=&limit=   (times in ms since the epoch)
 //   GET /api/aggregates   same parameters; windows by start time
 //   GET /api/alerts       same parameters
-// Query endpoints read the store with their own SQLite connection per request.
+// Query endpoints share one query connection (`queries`, thread-safe: SerialQueries); the
+// health and metrics endpoints render a view of the ingester that never waits for a commit.
 class HttpApi {
  public:
-  struct Hooks {
-    std::function<bool(std::string& body)> health;  // true when healthy; body is JSON
-    std::function<std::string()> metrics;
-  };
-  // `address` is HOST:PORT; port 0 picks a free one (see port()).
-  HttpApi(std::string address, std::string data_dir, Hooks hooks);
+  // `address` is HOST:PORT; port 0 picks a free one (see port()). `queries` and `view` must
+  // outlive the server.
+  HttpApi(std::string address, ReadingQueries& queries, std::function<IngestView()> view);
   ~HttpApi();
 
   // Binds and starts serving on a background thread; throws std::runtime_error on failure.

@@ -1,4 +1,4 @@
-#include "http/http_api.h"
+#include "api/http_api.h"
 
 #include <httplib.h>
 
@@ -10,15 +10,14 @@
 
 #include "core/text.h"
 #include "log/log.h"
-#include "store/reading_store.h"
 
 namespace dots::cloud {
 
 struct HttpApi::Impl {
   std::string host;
   int port = 0;
-  std::string data_dir;
-  Hooks hooks;
+  ReadingQueries* queries = nullptr;
+  std::function<IngestView()> view;
   httplib::Server server;
   std::thread thread;
 };
@@ -67,16 +66,14 @@ std::string valueJson(const Reading& r) {
   return "null";
 }
 
-// Runs a query handler with a fresh store connection; maps errors to HTTP statuses.
-void query(const std::string& data_dir, const httplib::Request& req, httplib::Response& res,
-           const std::function<Result<std::string>(ReadingStore&, const ReadingFilter&,
+// Runs a query handler on the shared query connection; maps errors to HTTP statuses.
+void query(ReadingQueries& queries, const httplib::Request& req, httplib::Response& res,
+           const std::function<Result<std::string>(ReadingQueries&, const ReadingFilter&,
                                                    std::size_t)>& body) {
   try {
     ReadingFilter filter = filterOf(req);
     std::size_t limit = limitOf(req);
-    auto store = ReadingStore::open(data_dir);
-    if (!store) return sendError(res, 503, store.error().describe());
-    auto json = body(*store, filter, limit);
+    auto json = body(queries, filter, limit);
     if (!json) return sendError(res, 500, json.error().describe());
     res.set_content(*json, "application/json");
   } catch (const std::invalid_argument& e) {
@@ -86,7 +83,7 @@ void query(const std::string& data_dir, const httplib::Request& req, httplib::Re
 
 }  // namespace
 
-HttpApi::HttpApi(std::string address, std::string data_dir, Hooks hooks)
+HttpApi::HttpApi(std::string address, ReadingQueries& queries, std::function<IngestView()> view)
     : impl_(std::make_unique<Impl>()) {
   std::size_t colon = address.rfind(':');
   if (colon == std::string::npos) throw std::runtime_error("--http must be HOST:PORT");
@@ -97,83 +94,75 @@ HttpApi::HttpApi(std::string address, std::string data_dir, Hooks hooks)
       impl_->port > 65535) {
     throw std::runtime_error("--http must be HOST:PORT (got \"" + address + "\")");
   }
-  impl_->data_dir = std::move(data_dir);
-  impl_->hooks = std::move(hooks);
+  impl_->queries = &queries;
+  impl_->view = std::move(view);
 
   auto& s = impl_->server;
   Impl* impl = impl_.get();
   s.Get("/healthz", [impl](const httplib::Request&, httplib::Response& res) {
-    std::string body;
-    bool ok = impl->hooks.health(body);
-    res.status = ok ? 200 : 503;
-    res.set_content(body + "\n", "application/json");
+    IngestView now = impl->view();
+    res.status = now.broker_connected ? 200 : 503;
+    res.set_content(renderHealth(now) + "\n", "application/json");
   });
   s.Get("/metrics", [impl](const httplib::Request&, httplib::Response& res) {
-    res.set_content(impl->hooks.metrics(), "text/plain; version=0.0.4");
+    res.set_content(renderMetrics(impl->view()), "text/plain; version=0.0.4");
   });
   s.Get("/api/readings", [impl](const httplib::Request& req, httplib::Response& res) {
-    query(
-        impl->data_dir, req, res,
-        [](ReadingStore& store, const ReadingFilter& f, std::size_t limit) -> Result<std::string> {
-          std::ostringstream out;
-          out << "[";
-          std::size_t n = 0;
-          auto r = store.forEach(f, [&](const StoredReading& row) {
-            if (n >= limit) return;
-            out << (n++ ? "," : "") << R"({"gateway":)" << jsonQuote(row.gateway) << R"(,"sensor":)"
-                << jsonQuote(row.reading.name) << R"(,"unit":)" << jsonQuote(row.reading.unit)
-                << R"(,"time_ms":)" << row.reading.time_ms << R"(,"value":)"
-                << valueJson(row.reading) << R"(,"historical":)"
-                << (row.historical ? "true" : "false") << "}";
+    query(*impl->queries, req, res,
+          [](ReadingQueries& store, const ReadingFilter& f,
+             std::size_t limit) -> Result<std::string> {
+            std::ostringstream out;
+            out << "[";
+            std::size_t n = 0;
+            auto r = store.forEach(f, [&](const StoredReading& row) {
+              if (n >= limit) return;
+              out << (n++ ? "," : "") << R"({"gateway":)" << jsonQuote(row.gateway)
+                  << R"(,"sensor":)" << jsonQuote(row.reading.name) << R"(,"unit":)"
+                  << jsonQuote(row.reading.unit) << R"(,"time_ms":)" << row.reading.time_ms
+                  << R"(,"value":)" << valueJson(row.reading) << R"(,"historical":)"
+                  << (row.historical ? "true" : "false") << "}";
+            });
+            if (!r) return std::unexpected(r.error());
+            out << "]\n";
+            return out.str();
           });
-          if (!r) return std::unexpected(r.error());
-          out << "]\n";
-          return out.str();
-        });
   });
   s.Get("/api/aggregates", [impl](const httplib::Request& req, httplib::Response& res) {
-    query(
-        impl->data_dir, req, res,
-        [](ReadingStore& store, const ReadingFilter& f, std::size_t limit) -> Result<std::string> {
-          auto rows = store.aggregates(f, limit);
-          if (!rows) return std::unexpected(rows.error());
-          std::ostringstream out;
-          out << "[";
-          for (std::size_t i = 0; i < rows->size(); ++i) {
-            const auto& a = (*rows)[i];
-            out << (i ? "," : "") << R"({"channel_id":)" << a.channel_id << R"(,"gateway":)"
-                << jsonQuote(a.gateway) << R"(,"sensor":)" << jsonQuote(a.sensor) << R"(,"unit":)"
-                << jsonQuote(a.unit) << R"(,"window_start_ms":)" << a.window_start_ms
-                << R"(,"window_ms":)" << a.window_ms << R"(,"count":)" << a.count << R"(,"min":)"
-                << formatDouble(a.min) << R"(,"max":)" << formatDouble(a.max) << R"(,"mean":)"
-                << formatDouble(a.mean) << R"(,"stddev":)" << formatDouble(a.stddev) << "}";
-          }
-          out << "]\n";
-          return out.str();
-        });
+    query(*impl->queries, req, res,
+          [](ReadingQueries& store, const ReadingFilter& f,
+             std::size_t limit) -> Result<std::string> {
+            auto rows = store.aggregates(f, limit);
+            if (!rows) return std::unexpected(rows.error());
+            std::ostringstream out;
+            out << "[";
+            for (std::size_t i = 0; i < rows->size(); ++i) {
+              const auto& a = (*rows)[i];
+              out << (i ? "," : "") << R"({"channel_id":)" << a.channel_id << R"(,"gateway":)"
+                  << jsonQuote(a.gateway) << R"(,"sensor":)" << jsonQuote(a.sensor) << R"(,"unit":)"
+                  << jsonQuote(a.unit) << R"(,"window_start_ms":)" << a.window_start_ms
+                  << R"(,"window_ms":)" << a.window_ms << R"(,"count":)" << a.count << R"(,"min":)"
+                  << formatDouble(a.min) << R"(,"max":)" << formatDouble(a.max) << R"(,"mean":)"
+                  << formatDouble(a.mean) << R"(,"stddev":)" << formatDouble(a.stddev) << "}";
+            }
+            out << "]\n";
+            return out.str();
+          });
   });
   s.Get("/api/alerts", [impl](const httplib::Request& req, httplib::Response& res) {
-    query(
-        impl->data_dir, req, res,
-        [](ReadingStore& store, const ReadingFilter& f, std::size_t limit) -> Result<std::string> {
-          auto rows = store.alerts(f, limit);
-          if (!rows) return std::unexpected(rows.error());
-          std::ostringstream out;
-          out << "[";
-          for (std::size_t i = 0; i < rows->size(); ++i) {
-            const auto& a = (*rows)[i];
-            out << (i ? "," : "") << R"({"id":)" << a.id << R"(,"account":)" << jsonQuote(a.account)
-                << R"(,"channel":)" << jsonQuote(a.channel) << R"(,"gateway":)"
-                << jsonQuote(a.alert.gateway) << R"(,"sensor":)" << jsonQuote(a.alert.sensor)
-                << R"(,"kind":)" << jsonQuote(a.alert.kind) << R"(,"state":)"
-                << jsonQuote(a.alert.state) << R"(,"value":)" << formatDouble(a.alert.value)
-                << R"(,"time_ms":)" << a.alert.time_ms << R"(,"historical":)"
-                << (a.alert.historical ? "true" : "false") << R"(,"message":)"
-                << jsonQuote(a.alert.message) << "}";
-          }
-          out << "]\n";
-          return out.str();
-        });
+    query(*impl->queries, req, res,
+          [](ReadingQueries& store, const ReadingFilter& f,
+             std::size_t limit) -> Result<std::string> {
+            auto rows = store.alerts(f, limit);
+            if (!rows) return std::unexpected(rows.error());
+            std::ostringstream out;
+            out << "[";
+            for (std::size_t i = 0; i < rows->size(); ++i) {
+              const auto& a = (*rows)[i];
+              out << (i ? "," : "") << alertJson(a.id, a.account, a.channel, a.alert);
+            }
+            out << "]\n";
+            return out.str();
+          });
   });
 }
 

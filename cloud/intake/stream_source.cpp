@@ -1,4 +1,4 @@
-#include "stream/stream_source.h"
+#include "intake/stream_source.h"
 
 #include <unistd.h>
 

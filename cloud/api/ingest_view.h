@@ -1,0 +1,44 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ingest/ingest_stats.h"
+
+namespace dots::cloud {
+
+// One handler's counters, as /metrics shows them.
+struct HandlerView {
+  std::string channel;  // account/name
+  std::string handler;  // position:kind, e.g. "2:threshold"
+  std::uint64_t in = 0;
+  std::uint64_t out = 0;
+  std::uint64_t errors = 0;
+  std::uint64_t alerts = 0;
+  std::uint64_t suppressed = 0;
+};
+
+struct NotifyView {
+  std::uint64_t mqtt_delivered = 0;
+  std::uint64_t webhook_delivered = 0;
+  std::uint64_t retries = 0;
+  std::uint64_t failed = 0;
+};
+
+// What the HTTP side shows of the running ingester: a plain copy, taken without waiting for a
+// commit.
+struct IngestView {
+  std::string environment;
+  bool broker_connected = false;
+  IngestStats stats;
+  NotifyView notify;
+  std::vector<HandlerView> handlers;
+};
+
+// Prometheus text format.
+std::string renderMetrics(const IngestView& view);
+// /healthz's JSON body (no trailing newline).
+std::string renderHealth(const IngestView& view);
+
+}  // namespace dots::cloud

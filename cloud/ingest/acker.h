@@ -1,0 +1,48 @@
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "codec/ack_codec.h"
+#include "ingest/ingest_stats.h"
+#include "mqtt/client.h"
+
+namespace dots::cloud {
+
+// Publishes commit acks on dots/v1/<gw>/ack from a thread of its own: Paho holds its client
+// lock while its receive thread waits in the uplink intake for queue space, so the commit
+// worker must never wait on a publish. At most kWindow acks are unacknowledged by the broker at
+// a time: the client library searches its lists of queued and in-flight messages on every
+// publish, so long lists cost per ack.
+class Acker {
+ public:
+  static constexpr std::size_t kWindow = 32;
+
+  Acker(mqtt::Client& client, StatsBoard& stats) : client_(client), stats_(stats) {}
+  ~Acker() { stop(); }
+
+  void start();
+  // Publishes what is queued, then returns.
+  void stop();
+  // Queues one ack per gateway for the batches just committed (any thread).
+  void enqueue(std::vector<std::pair<std::string, std::vector<codec::BatchId>>> committed);
+
+ private:
+  void run();
+
+  mqtt::Client& client_;
+  StatsBoard& stats_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<std::pair<std::string, std::vector<std::uint8_t>>> queue_;  // topic, ack
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace dots::cloud

@@ -1,0 +1,65 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ingest/acker.h"
+#include "ingest/admitter.h"
+#include "ingest/ingest_stats.h"
+#include "ingest/routing.h"
+#include "intake/intake_queue.h"
+#include "senml/payload_parser.h"
+#include "store/batch_writer.h"
+
+namespace dots::cloud {
+
+// The parts the commit worker drives; all outlive it.
+struct CommitParts {
+  IntakeQueue& queue;
+  Topology& topology;
+  Admitter& admitter;
+  BatchWriter& writer;
+  Acker& acker;
+  StatsBoard& stats;
+  // After the registry changed (e.g. to start or stop streams); worker thread.
+  std::function<void(const RoutingSnapshot&)> on_topology;
+  // After every commit (e.g. to wake the notifier).
+  std::function<void()> on_commit;
+};
+
+// Takes groups of messages from the intake queue and commits each group as one transaction:
+// per gateway batch its idempotency key (a duplicate is acknowledged again, not run) and what
+// the channels it is routed to write; per stream message what its channel writes. On commit the
+// handlers keep their state changes and the batches are acknowledged; on failure everything —
+// store and handler state — is rolled back and nothing is acknowledged, so the gateways send
+// the batches again. One thread.
+class CommitWorker {
+ public:
+  CommitWorker(CommitParts parts, std::size_t max_group, std::chrono::seconds stats_interval)
+      : parts_(std::move(parts)), max_group_(max_group), stats_interval_(stats_interval) {}
+  ~CommitWorker() { join(); }
+
+  void start();
+  // Returns once the queue is closed and drained.
+  void join();
+  // One group, on the caller's thread (what the worker does for each; tests call it directly).
+  void process(std::vector<IncomingMessage>& group);
+
+ private:
+  void run();
+  Result<void> runChannels(const RoutingSnapshot& routing, const std::string& gateway,
+                           Batch& batch);
+  Result<void> runStream(const RoutingSnapshot& routing, const StreamMessage& message);
+
+  CommitParts parts_;
+  std::size_t max_group_;
+  std::chrono::seconds stats_interval_;
+  senml::PayloadParser stream_parser_;
+  std::thread thread_;
+};
+
+}  // namespace dots::cloud

@@ -1,0 +1,54 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "core/error.h"
+#include "log/log.h"
+
+namespace dots::cloud {
+
+// Counts of what the ingester did, by outcome; a snapshot is a plain copy.
+struct IngestStats {
+  std::uint64_t messages = 0;
+  std::uint64_t batches_stored = 0;
+  std::uint64_t readings_stored = 0;  // readings of new batches, before channels
+  std::uint64_t duplicates = 0;
+  std::uint64_t acks_sent = 0;
+  std::uint64_t other_environment = 0;
+  std::map<std::string, std::uint64_t> rejected;          // by reason
+  std::map<std::string, std::uint64_t> endpoint_batches;  // by gateway
+  std::map<std::string, std::uint64_t> endpoint_readings;
+  std::map<std::string, std::uint64_t> stream_messages;  // by stream
+};
+
+// The ingester's counters, shared by its parts; every member is thread-safe. Rejections are
+// counted by reason and logged, rate-limited per reason.
+class StatsBoard {
+ public:
+  IngestStats snapshot() const {
+    std::lock_guard lock(mutex_);
+    return stats_;
+  }
+  template <typename F>
+  void update(F&& change) {
+    std::lock_guard lock(mutex_);
+    change(stats_);
+  }
+  void reject(const Error& error, std::string_view topic);
+  // Logs a duplicate batch (acknowledged again), rate-limited.
+  void logDuplicate(const std::string& gateway, std::uint32_t epoch, std::uint64_t seq);
+  // The periodic summary line (and the final one at shutdown); quiet when nothing happened.
+  void logSummary(bool final);
+
+ private:
+  mutable std::mutex mutex_;
+  IngestStats stats_;
+  IngestStats logged_;
+  log::RateLimiter log_limiter_;
+};
+
+}  // namespace dots::cloud

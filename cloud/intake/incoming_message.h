@@ -1,0 +1,35 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/error.h"
+#include "ingest/admitter.h"
+
+namespace dots::cloud {
+
+struct RoutingSnapshot;
+
+// A sealed batch from a gateway (dots/v1/<gw>/up), admitted as it arrived.
+struct GatewayMessage {
+  std::string topic;
+  std::vector<std::uint8_t> payload;
+  Result<IncomingBatch> admitted = fail("unopened", "");
+  // The snapshot it was admitted against: the worker admits it again if the registry changed.
+  std::shared_ptr<const RoutingSnapshot> admitted_with;
+};
+
+// A message pulled from another system by a stream (SenML JSON, a JSON object or a number).
+struct StreamMessage {
+  std::int64_t stream_id = 0;
+  std::string topic;
+  std::vector<std::uint8_t> payload;
+};
+
+// What every intake hands the commit worker.
+using IncomingMessage = std::variant<GatewayMessage, StreamMessage>;
+
+}  // namespace dots::cloud

@@ -1,0 +1,38 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <mutex>
+#include <vector>
+
+#include "intake/incoming_message.h"
+
+namespace dots::cloud {
+
+// The bounded queue between the intakes (MQTT callback threads) and the commit worker.
+// Back-pressure: push() holds its caller — and so the broker — while the queue is full.
+class IntakeQueue {
+ public:
+  explicit IntakeQueue(std::size_t limit) : limit_(limit) {}
+
+  // Waits for space; false (message dropped, not acknowledged) once closed.
+  bool push(IncomingMessage message);
+  // Waits up to `wait` for messages and moves up to `max` of them into `group`; false when
+  // closed and empty.
+  bool popGroup(std::vector<IncomingMessage>& group, std::size_t max,
+                std::chrono::milliseconds wait);
+  // Wakes every waiter; push() refuses from now on, popGroup() drains what is left.
+  void close();
+
+ private:
+  std::size_t limit_;
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::condition_variable space_;
+  std::deque<IncomingMessage> queue_;
+  bool closed_ = false;
+};
+
+}  // namespace dots::cloud

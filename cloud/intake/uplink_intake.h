@@ -1,0 +1,22 @@
+#pragma once
+
+#include <string>
+
+#include "ingest/admitter.h"
+#include "ingest/routing.h"
+#include "intake/intake_queue.h"
+#include "mqtt/client.h"
+
+namespace dots::cloud {
+
+// The gateways' uplink: subscribes to $share/<environment>/dots/v1/+/up (so replicas of one
+// environment split the load) and admits each sealed batch on the MQTT thread as it arrives,
+// in parallel with the worker's commits, before queueing it.
+class UplinkIntake {
+ public:
+  // Registers the subscription and the handler on `client`; call before client.start().
+  UplinkIntake(mqtt::Client& client, const std::string& environment, Admitter& admitter,
+               const Topology& topology, IntakeQueue& queue);
+};
+
+}  // namespace dots::cloud

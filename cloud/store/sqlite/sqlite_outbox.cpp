@@ -1,0 +1,48 @@
+#include "store/sqlite/sqlite_outbox.h"
+
+#include "store/sqlite/store_schema.h"
+
+namespace dots::cloud::sqlite_store {
+
+Result<std::unique_ptr<SqliteOutbox>> SqliteOutbox::open(const std::string& data_dir) {
+  auto db = openStoreDatabase(data_dir, sqlite::Database::Mode::kReadWriteCreate);
+  if (!db) return std::unexpected(db.error());
+  return std::unique_ptr<SqliteOutbox>(new SqliteOutbox(std::move(*db)));
+}
+
+Result<std::vector<Delivery>> SqliteOutbox::dueDeliveries(std::int64_t now_ms, std::size_t limit) {
+  auto st = db_.prepare(
+      "SELECT id, alert_id, target, address, payload, attempts FROM outbox "
+      "WHERE state = 'pending' AND next_ms <= ?1 ORDER BY id LIMIT ?2");
+  if (!st) return std::unexpected(st.error());
+  st->bind(1, now_ms).bind(2, static_cast<std::int64_t>(limit));
+  std::vector<Delivery> out;
+  for (;;) {
+    auto row = st->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    out.push_back({st->int64(0), st->int64(1), st->text(2), st->text(3), st->text(4),
+                   static_cast<int>(st->int64(5))});
+  }
+  return out;
+}
+
+Result<void> SqliteOutbox::markDelivered(std::int64_t id) {
+  auto st =
+      db_.prepare("UPDATE outbox SET state = 'delivered', attempts = attempts + 1 WHERE id = ?1");
+  if (!st) return std::unexpected(st.error());
+  st->bind(1, id);
+  return st->run();
+}
+
+Result<void> SqliteOutbox::markAttempt(std::int64_t id, int attempts, std::int64_t next_ms,
+                                       const std::string& error) {
+  auto st = db_.prepare(
+      "UPDATE outbox SET attempts = ?2, next_ms = ?3, last_error = ?4, "
+      "state = CASE WHEN ?3 < 0 THEN 'failed' ELSE 'pending' END WHERE id = ?1");
+  if (!st) return std::unexpected(st.error());
+  st->bind(1, id).bind(2, static_cast<std::int64_t>(attempts)).bind(3, next_ms).bind(4, error);
+  return st->run();
+}
+
+}  // namespace dots::cloud::sqlite_store

@@ -1,0 +1,320 @@
+#include "store/sqlite/sqlite_queries.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <tuple>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "codec/batch_codec.h"
+#include "store/sqlite/aggregate_log.h"
+#include "store/sqlite/store_schema.h"
+
+namespace dots::cloud::sqlite_store {
+
+namespace {
+
+// WHERE clause over series s and a time column for a filter; binds ?1 (gateway), ?2 (sensor),
+// ?3 (from) and ?4 (to) when given.
+std::string whereFor(const ReadingFilter& f, const char* time_column) {
+  std::string where = " WHERE 1=1";
+  if (f.gateway) where += " AND s.gateway = ?1";
+  if (f.sensor) where += " AND s.name = ?2";
+  if (f.from_ms) where += std::string(" AND ") + time_column + " >= ?3";
+  if (f.to_ms) where += std::string(" AND ") + time_column + " < ?4";
+  if (f.channel_id) where += " AND g.channel_id = ?5";
+  return where;
+}
+
+void bindFilter(sqlite::Statement& st, const ReadingFilter& f) {
+  if (f.gateway) st.bind(1, *f.gateway);
+  if (f.sensor) st.bind(2, *f.sensor);
+  if (f.from_ms) st.bind(3, *f.from_ms);
+  if (f.to_ms) st.bind(4, *f.to_ms);
+  if (f.channel_id) st.bind(5, *f.channel_id);
+}
+
+bool matches(const ReadingFilter& f, const Reading& r) {
+  return (!f.sensor || r.name == *f.sensor) && (!f.from_ms || r.time_ms >= *f.from_ms) &&
+         (!f.to_ms || r.time_ms < *f.to_ms);
+}
+
+// An aggregate row before its mean and spread are worked out (so rows can still be merged).
+struct Window {
+  StoredAggregate a;
+  double sum = 0;
+  double sum_squares = 0;
+};
+
+void finishWindow(Window& w) {
+  double n = static_cast<double>(w.a.count);
+  w.a.mean = w.sum / n;
+  w.a.stddev = std::sqrt(std::max(0.0, w.sum_squares / n - w.a.mean * w.a.mean));
+}
+
+auto windowKey(const StoredAggregate& a) {
+  return std::tie(a.gateway, a.sensor, a.window_start_ms, a.channel_id, a.unit, a.window_ms);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteQueries>> SqliteQueries::open(const std::string& data_dir) {
+  auto db = openStoreDatabase(data_dir, sqlite::Database::Mode::kReadOnly);
+  if (!db) return std::unexpected(db.error());
+  return std::unique_ptr<SqliteQueries>(new SqliteQueries(std::move(*db)));
+}
+
+Result<std::vector<StoredAggregate>> SqliteQueries::aggregates(const ReadingFilter& filter,
+                                                               std::size_t limit) {
+  // The writer's deltas not folded yet: one read transaction sees the table and the log alike.
+  if (auto r = db_.exec("BEGIN"); !r) return std::unexpected(r.error());
+  struct EndRead {
+    sqlite::Database& db;
+    ~EndRead() { (void)db.exec("COMMIT"); }
+  } end_read{db_};
+  std::vector<LoggedDelta> pending;
+  {
+    auto log = db_.prepare("SELECT deltas FROM aggregate_log ORDER BY id");
+    if (!log) return std::unexpected(log.error());
+    for (;;) {
+      auto row = log->step();
+      if (!row) return std::unexpected(row.error());
+      if (!*row) break;
+      if (auto r = appendLogRow(log->blob(0), pending); !r) return std::unexpected(r.error());
+    }
+  }
+  auto st = db_.prepare(
+      "SELECT g.channel_id, s.gateway, s.name, s.unit, g.window_start_ms, g.window_ms, g.count, "
+      "g.min, g.max, g.sum, g.sum_squares FROM aggregates g JOIN series s ON s.id = g.series_id" +
+      whereFor(filter, "g.window_start_ms") + " ORDER BY s.gateway, s.name, g.window_start_ms" +
+      (pending.empty() ? " LIMIT " + std::to_string(limit) : std::string()));
+  if (!st) return std::unexpected(st.error());
+  bindFilter(*st, filter);
+  std::vector<Window> rows;
+  for (;;) {
+    auto row = st->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    Window w;
+    w.a.channel_id = st->int64(0);
+    w.a.gateway = st->text(1);
+    w.a.sensor = st->text(2);
+    w.a.unit = st->text(3);
+    w.a.window_start_ms = st->int64(4);
+    w.a.window_ms = st->int64(5);
+    w.a.count = static_cast<std::uint64_t>(st->int64(6));
+    w.a.min = st->real(7);
+    w.a.max = st->real(8);
+    w.sum = st->real(9);
+    w.sum_squares = st->real(10);
+    rows.push_back(std::move(w));
+  }
+  if (!pending.empty()) {
+    coalesce(pending);
+    // The series the filter selects, for the pending deltas.
+    auto series = db_.prepare("SELECT s.id, s.gateway, s.name, s.unit FROM series s" +
+                              whereFor({filter.gateway, filter.sensor, {}, {}, {}}, ""));
+    if (!series) return std::unexpected(series.error());
+    bindFilter(*series, {filter.gateway, filter.sensor, {}, {}, {}});
+    std::unordered_map<std::int64_t, std::tuple<std::string, std::string, std::string>> names;
+    for (;;) {
+      auto row = series->step();
+      if (!row) return std::unexpected(row.error());
+      if (!*row) break;
+      names.emplace(series->int64(0),
+                    std::tuple{series->text(1), series->text(2), series->text(3)});
+    }
+    std::map<
+        std::tuple<std::string, std::string, std::int64_t, std::int64_t, std::string, std::int64_t>,
+        std::size_t>
+        index;
+    for (std::size_t i = 0; i < rows.size(); ++i) index.emplace(windowKey(rows[i].a), i);
+    for (const LoggedDelta& d : pending) {
+      auto name = names.find(d.series_id);
+      if (name == names.end() || (filter.channel_id && d.channel_id != *filter.channel_id) ||
+          (filter.from_ms && d.window_start_ms < *filter.from_ms) ||
+          (filter.to_ms && d.window_start_ms >= *filter.to_ms)) {
+        continue;
+      }
+      Window w;
+      w.a.channel_id = d.channel_id;
+      std::tie(w.a.gateway, w.a.sensor, w.a.unit) = name->second;
+      w.a.window_start_ms = d.window_start_ms;
+      w.a.window_ms = d.window_ms;
+      auto [it, fresh] = index.emplace(windowKey(w.a), rows.size());
+      if (fresh) {
+        w.a.min = d.min;
+        w.a.max = d.max;
+        rows.push_back(std::move(w));
+      }
+      Window& into = rows[it->second];
+      into.a.count += d.count;
+      into.sum += d.sum;
+      into.sum_squares += d.sum_squares;
+      into.a.min = std::min(into.a.min, d.min);
+      into.a.max = std::max(into.a.max, d.max);
+    }
+    std::ranges::sort(
+        rows, [](const Window& x, const Window& y) { return windowKey(x.a) < windowKey(y.a); });
+  }
+  std::vector<StoredAggregate> out;
+  for (Window& w : rows) {
+    if (out.size() == limit) break;
+    finishWindow(w);
+    out.push_back(std::move(w.a));
+  }
+  return out;
+}
+
+Result<std::vector<StoredAlert>> SqliteQueries::alerts(const ReadingFilter& filter,
+                                                       std::size_t limit) {
+  std::string where = " WHERE 1=1";
+  if (filter.gateway) where += " AND gateway = ?1";
+  if (filter.sensor) where += " AND sensor = ?2";
+  if (filter.from_ms) where += " AND time_ms >= ?3";
+  if (filter.to_ms) where += " AND time_ms < ?4";
+  if (filter.channel_id) where += " AND channel_id = ?5";
+  auto st = db_.prepare(
+      "SELECT id, account, channel, gateway, sensor, kind, state, value, time_ms, message, "
+      "historical FROM alerts" +
+      where + " ORDER BY id LIMIT " + std::to_string(limit));
+  if (!st) return std::unexpected(st.error());
+  bindFilter(*st, filter);
+  std::vector<StoredAlert> out;
+  for (;;) {
+    auto row = st->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    StoredAlert a;
+    a.id = st->int64(0);
+    a.account = st->text(1);
+    a.channel = st->text(2);
+    a.alert.gateway = st->text(3);
+    a.alert.sensor = st->text(4);
+    a.alert.kind = st->text(5);
+    a.alert.state = st->text(6);
+    a.alert.value = st->real(7);
+    a.alert.time_ms = st->int64(8);
+    a.alert.message = st->text(9);
+    a.alert.historical = st->int64(10) != 0;
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+Result<void> SqliteQueries::forEachBlock(const ReadingFilter& f, const char* order,
+                                         const std::function<bool(const Block&)>& visit) {
+  std::string where = " WHERE 1=1";
+  if (f.gateway) where += " AND gateway = ?1";
+  if (f.from_ms) where += " AND last_ms >= ?3";
+  if (f.to_ms) where += " AND first_ms < ?4";
+  if (f.channel_id) where += " AND channel_id = ?5";
+  auto st = db_.prepare("SELECT gateway, stored_ms, readings FROM reading_blocks" + where +
+                        " ORDER BY " + order);
+  if (!st) return std::unexpected(st.error());
+  bindFilter(*st, f);
+  Block block;
+  for (;;) {
+    auto row = st->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    auto batch = codec::decodeBatch(st->blob(2));
+    if (!batch) return fail("corrupt-block", "a stored block: " + batch.error().describe());
+    block.gateway = st->text(0);
+    block.stored_ms = st->int64(1);
+    block.batch = std::move(*batch);
+    if (!visit(block)) break;
+  }
+  return {};
+}
+
+Result<ReadingCounts> SqliteQueries::count(const ReadingFilter& filter) {
+  ReadingCounts counts;
+  std::string gateway;
+  std::unordered_set<std::string> seen;  // (sensor, time) of one gateway
+  auto r = forEachBlock(filter, "gateway, id", [&](const Block& block) {
+    if (block.gateway != gateway) {
+      gateway = block.gateway;
+      seen.clear();
+    }
+    for (const Reading& reading : block.batch.readings) {
+      if (!matches(filter, reading)) continue;
+      ++counts.count;
+      std::string key = reading.name;
+      key += '\0';
+      key += std::to_string(reading.time_ms);
+      if (seen.insert(std::move(key)).second) ++counts.distinct;
+    }
+    return true;
+  });
+  if (!r) return std::unexpected(r.error());
+  return counts;
+}
+
+Result<std::vector<SeriesStats>> SqliteQueries::stats(const ReadingFilter& filter) {
+  std::map<std::tuple<std::string, std::string, std::string>, SeriesStats> series;
+  auto r = forEachBlock(filter, "id", [&](const Block& block) {
+    for (const Reading& reading : block.batch.readings) {
+      if (!matches(filter, reading)) continue;
+      auto [it, fresh] = series.try_emplace({block.gateway, reading.name, reading.unit});
+      SeriesStats& s = it->second;
+      if (fresh) {
+        s = {block.gateway, reading.name, reading.unit, 0, reading.time_ms, reading.time_ms};
+      }
+      ++s.count;
+      s.first_ms = std::min(s.first_ms, reading.time_ms);
+      s.last_ms = std::max(s.last_ms, reading.time_ms);
+    }
+    return true;
+  });
+  if (!r) return std::unexpected(r.error());
+  std::vector<SeriesStats> out;
+  out.reserve(series.size());
+  for (auto& [key, s] : series) out.push_back(std::move(s));
+  return out;
+}
+
+Result<std::vector<StoredReading>> SqliteQueries::recent(const ReadingFilter& filter,
+                                                         std::size_t limit) {
+  std::vector<StoredReading> out;
+  if (limit == 0) return out;
+  auto r = forEachBlock(filter, "id DESC", [&](const Block& block) {
+    const auto& readings = block.batch.readings;
+    for (auto it = readings.rbegin(); it != readings.rend(); ++it) {
+      if (!matches(filter, *it)) continue;
+      out.push_back({block.gateway, *it, block.batch.historical, block.stored_ms});
+      if (out.size() == limit) return false;
+    }
+    return true;
+  });
+  if (!r) return std::unexpected(r.error());
+  return out;
+}
+
+Result<void> SqliteQueries::forEach(const ReadingFilter& filter,
+                                    const std::function<void(const StoredReading&)>& visit) {
+  // One gateway's readings at a time, sorted by sensor and time (stored order among equals).
+  std::vector<StoredReading> pending;
+  auto flush = [&] {
+    std::ranges::stable_sort(pending, [](const StoredReading& a, const StoredReading& b) {
+      return std::tie(a.reading.name, a.reading.time_ms) <
+             std::tie(b.reading.name, b.reading.time_ms);
+    });
+    for (const StoredReading& row : pending) visit(row);
+    pending.clear();
+  };
+  auto r = forEachBlock(filter, "gateway, id", [&](const Block& block) {
+    if (!pending.empty() && pending.front().gateway != block.gateway) flush();
+    for (const Reading& reading : block.batch.readings) {
+      if (!matches(filter, reading)) continue;
+      pending.push_back({block.gateway, reading, block.batch.historical, block.stored_ms});
+    }
+    return true;
+  });
+  if (!r) return std::unexpected(r.error());
+  flush();
+  return {};
+}
+
+}  // namespace dots::cloud::sqlite_store

@@ -1,0 +1,248 @@
+#include "store/sqlite/sqlite_writer.h"
+
+#include <algorithm>
+
+#include "codec/batch_codec.h"
+#include "core/clock.h"
+#include "store/sqlite/store_schema.h"
+
+namespace dots::cloud::sqlite_store {
+
+namespace {
+constexpr std::int64_t kFoldIntervalMs = 2000;
+constexpr std::uint64_t kFoldMaxDeltas = 1'000'000;
+}  // namespace
+
+struct SqliteWriter::Statements {
+  sqlite::Statement insert_batch;
+  sqlite::Statement insert_block;
+  sqlite::Statement find_series;
+  sqlite::Statement insert_series;
+  sqlite::Statement merge_aggregate;
+  sqlite::Statement log_aggregates;
+  sqlite::Statement read_aggregate_log;
+  sqlite::Statement clear_aggregate_log;
+  sqlite::Statement insert_alert;
+  sqlite::Statement insert_delivery;
+};
+
+SqliteWriter::SqliteWriter(sqlite::Database db, std::unique_ptr<Statements> statements)
+    : db_(std::move(db)), st_(std::move(statements)) {}
+SqliteWriter::~SqliteWriter() = default;
+
+Result<std::unique_ptr<SqliteWriter>> SqliteWriter::open(const std::string& data_dir) {
+  auto db = openStoreDatabase(data_dir, sqlite::Database::Mode::kReadWriteCreate);
+  if (!db) return std::unexpected(db.error());
+  auto insert_batch = db->prepare(
+      "INSERT INTO batches(gateway, epoch, seq, readings, stored_ms, historical) "
+      "VALUES(?1,?2,?3,?4,?5,?6) "
+      "ON CONFLICT DO NOTHING");
+  auto insert_block = db->prepare(
+      "INSERT INTO reading_blocks(channel_id, gateway, first_ms, last_ms, count, historical, "
+      "stored_ms, readings) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)");
+  auto find_series = db->prepare("SELECT id FROM series WHERE gateway=?1 AND name=?2 AND unit=?3");
+  auto insert_series = db->prepare(
+      "INSERT INTO series(gateway, name, unit) VALUES(?1,?2,?3) ON CONFLICT DO NOTHING");
+  auto merge_aggregate = db->prepare(
+      "INSERT INTO aggregates(channel_id, series_id, window_start_ms, window_ms, count, sum, "
+      "sum_squares, min, max) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9) "
+      "ON CONFLICT DO UPDATE SET count = count + excluded.count, sum = sum + excluded.sum, "
+      "sum_squares = sum_squares + excluded.sum_squares, min = min(min, excluded.min), "
+      "max = max(max, excluded.max)");
+  auto log_aggregates = db->prepare("INSERT INTO aggregate_log(deltas) VALUES(?1)");
+  auto read_aggregate_log = db->prepare("SELECT deltas FROM aggregate_log ORDER BY id");
+  auto clear_aggregate_log = db->prepare("DELETE FROM aggregate_log");
+  auto insert_alert = db->prepare(
+      "INSERT INTO alerts(channel_id, account, channel, gateway, sensor, kind, state, value, "
+      "time_ms, message, historical, created_ms) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)");
+  auto insert_delivery = db->prepare(
+      "INSERT INTO outbox(alert_id, target, address, payload, next_ms) VALUES(?1,?2,?3,?4,0)");
+  for (auto* st : {&insert_batch, &insert_block, &find_series, &insert_series, &merge_aggregate,
+                   &log_aggregates, &read_aggregate_log, &clear_aggregate_log, &insert_alert,
+                   &insert_delivery}) {
+    if (!*st) return std::unexpected(st->error());
+  }
+  auto statements = std::make_unique<Statements>(
+      Statements{std::move(*insert_batch), std::move(*insert_block), std::move(*find_series),
+                 std::move(*insert_series), std::move(*merge_aggregate), std::move(*log_aggregates),
+                 std::move(*read_aggregate_log), std::move(*clear_aggregate_log),
+                 std::move(*insert_alert), std::move(*insert_delivery)});
+  return std::unique_ptr<SqliteWriter>(new SqliteWriter(std::move(*db), std::move(statements)));
+}
+
+Result<std::int64_t> SqliteWriter::seriesId(std::string_view gateway, SeriesCache::Sensors& sensors,
+                                            const std::string& name, const std::string& unit) {
+  auto& ids = SeriesCache::slot(sensors, name).by_unit;
+  for (const auto& [u, id] : ids) {
+    if (u == unit) return id;
+  }
+  // A sensor not in the cache is most often new: insert first, look up only when it exists.
+  auto& ins = st_->insert_series;
+  ins.bind(1, gateway).bind(2, name).bind(3, unit);
+  if (auto r = ins.run(); !r) return std::unexpected(r.error());
+  std::int64_t id = db_.lastInsertRowid();
+  if (db_.changes() == 0) {
+    auto& find = st_->find_series;
+    find.bind(1, gateway).bind(2, name).bind(3, unit);
+    auto row = find.step();
+    if (!row || !*row) {
+      find.reset();
+      if (!row) return std::unexpected(row.error());
+      return std::unexpected(Error{"store", "series of " + name + " neither inserted nor found"});
+    }
+    id = find.int64(0);
+    find.reset();
+  }
+  ids.emplace_back(unit, id);
+  return id;
+}
+
+Result<void> SqliteWriter::begin() {
+  return db_.exec("BEGIN IMMEDIATE");
+}
+
+Result<void> SqliteWriter::commit() {
+  return finish(wallMillis() - last_fold_ms_ >= kFoldIntervalMs ||
+                logged_deltas_ >= kFoldMaxDeltas);
+}
+
+Result<void> SqliteWriter::finish(bool fold) {
+  auto r = logAggregates();
+  if (r && fold) r = foldAggregateLog();
+  if (r) r = db_.exec("COMMIT");
+  if (!r) rollback();
+  return r;
+}
+
+void SqliteWriter::rollback() {
+  (void)db_.exec("ROLLBACK");
+  series_cache_ = {};  // ids created in the transaction are gone
+  pending_aggregates_.clear();
+  last_fold_ms_ = 0;  // what this store logged or folded may be gone: count afresh
+  logged_deltas_ = 0;
+}
+
+Result<bool> SqliteWriter::recordBatch(const std::string& gateway, std::uint32_t epoch,
+                                       std::uint64_t seq, std::size_t readings, bool historical) {
+  auto& ib = st_->insert_batch;
+  ib.bind(1, gateway)
+      .bind(2, static_cast<std::int64_t>(epoch))
+      .bind(3, static_cast<std::int64_t>(seq))
+      .bind(4, static_cast<std::int64_t>(readings))
+      .bind(5, wallMillis())
+      .bind(6, static_cast<std::int64_t>(historical ? 1 : 0));
+  if (auto r = ib.run(); !r) return std::unexpected(r.error());
+  return db_.changes() > 0;
+}
+
+Result<void> SqliteWriter::storeReadings(std::int64_t channel_id, std::string_view gateway,
+                                         std::span<const Reading> readings, bool historical) {
+  if (readings.empty()) return {};
+  auto [first, last] = std::ranges::minmax(readings, {}, &Reading::time_ms);
+  auto block = codec::encodeReadings(readings, historical);
+  auto& st = st_->insert_block;
+  st.bind(1, channel_id)
+      .bind(2, gateway)
+      .bind(3, first.time_ms)
+      .bind(4, last.time_ms)
+      .bind(5, static_cast<std::int64_t>(readings.size()))
+      .bind(6, static_cast<std::int64_t>(historical ? 1 : 0))
+      .bind(7, wallMillis())
+      .bindBlob(8, block);
+  return st.run();
+}
+
+Result<void> SqliteWriter::mergeAggregates(std::int64_t channel_id, std::string_view gateway,
+                                           std::span<const AggregateDelta> deltas) {
+  // Summed per window at commit and logged as one row (see logAggregates).
+  auto& sensors = series_cache_.of(gateway);
+  for (const AggregateDelta& d : deltas) {
+    auto series = seriesId(gateway, sensors, d.sensor, d.unit);
+    if (!series) return std::unexpected(series.error());
+    pending_aggregates_.push_back({channel_id, *series, d.window_ms, d.window_start_ms, d.count,
+                                   d.sum, d.sum_squares, d.min, d.max});
+  }
+  return {};
+}
+
+Result<void> SqliteWriter::logAggregates() {
+  if (pending_aggregates_.empty()) return {};
+  coalesce(pending_aggregates_);
+  auto& st = st_->log_aggregates;
+  st.bindBlob(1, logRowBytes(pending_aggregates_));
+  if (auto r = st.run(); !r) return r;
+  logged_deltas_ += pending_aggregates_.size();
+  pending_aggregates_.clear();
+  return {};
+}
+
+Result<void> SqliteWriter::foldAggregateLog() {
+  std::vector<LoggedDelta> deltas;
+  deltas.reserve(logged_deltas_);
+  auto& read = st_->read_aggregate_log;
+  for (;;) {
+    auto row = read.step();
+    if (!row) {
+      read.reset();
+      return std::unexpected(row.error());
+    }
+    if (!*row) break;
+    if (auto r = appendLogRow(read.blob(0), deltas); !r) {
+      read.reset();
+      return r;
+    }
+  }
+  read.reset();
+  // In key order: neighbouring rows of the table's B-tree are written one after another.
+  coalesce(deltas);
+  auto& st = st_->merge_aggregate;
+  for (const LoggedDelta& d : deltas) {
+    st.bind(1, d.channel_id)
+        .bind(2, d.series_id)
+        .bind(3, d.window_start_ms)
+        .bind(4, d.window_ms)
+        .bind(5, static_cast<std::int64_t>(d.count))
+        .bind(6, d.sum)
+        .bind(7, d.sum_squares)
+        .bind(8, d.min)
+        .bind(9, d.max);
+    if (auto r = st.run(); !r) return r;
+  }
+  if (auto r = st_->clear_aggregate_log.run(); !r) return r;
+  last_fold_ms_ = wallMillis();
+  logged_deltas_ = 0;
+  return {};
+}
+
+Result<void> SqliteWriter::foldAggregates() {
+  if (auto r = begin(); !r) return r;
+  return finish(true);
+}
+
+Result<std::int64_t> SqliteWriter::recordAlert(std::int64_t channel_id, std::string_view account,
+                                               std::string_view channel, const Alert& a) {
+  auto& st = st_->insert_alert;
+  st.bind(1, channel_id)
+      .bind(2, account)
+      .bind(3, channel)
+      .bind(4, a.gateway)
+      .bind(5, a.sensor)
+      .bind(6, a.kind)
+      .bind(7, a.state)
+      .bind(8, a.value)
+      .bind(9, a.time_ms)
+      .bind(10, a.message)
+      .bind(11, static_cast<std::int64_t>(a.historical ? 1 : 0))
+      .bind(12, wallMillis());
+  if (auto r = st.run(); !r) return std::unexpected(r.error());
+  return db_.lastInsertRowid();
+}
+
+Result<void> SqliteWriter::enqueueDelivery(std::int64_t alert_id, std::string_view target,
+                                           std::string_view address, std::string_view payload) {
+  auto& st = st_->insert_delivery;
+  st.bind(1, alert_id).bind(2, target).bind(3, address).bind(4, payload);
+  return st.run();
+}
+
+}  // namespace dots::cloud::sqlite_store
