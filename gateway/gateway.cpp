@@ -1,11 +1,14 @@
 #include "gateway.h"
 
+#include <algorithm>
 #include <sstream>
 #include <stdexcept>
 
 #include "core/clock.h"
 #include "core/text.h"
 #include "core/thread_name.h"
+#include "core/topics.h"
+#include "mqtt/client.h"
 
 namespace dots::gateway {
 
@@ -20,13 +23,39 @@ Spool openSpool(const SpoolOptions& options) {
   }
   return std::move(*spool);
 }
+
+UplinkOptions uplinkOptions(const GatewayConfig& c) {
+  UplinkOptions o;
+  o.seal = {c.id, c.key_id, c.key, c.compress};
+  o.delivery = {c.ack_timeout, c.max_inflight, c.backfill_readings_per_s};
+  o.spool = {c.spool.max_bytes, c.spool.policy, c.spool.max_age};
+  return o;
+}
+
+mqtt::ClientOptions uplinkClientOptions(const GatewayConfig& c) {
+  mqtt::ClientOptions o;
+  o.uri = c.broker;
+  o.client_id = c.client_id;
+  o.clean_session = true;  // the spool, not the broker session, carries what is unacknowledged
+  o.username = c.username;
+  o.password = c.password;
+  o.ca_file = c.ca_file;
+  o.max_inflight = static_cast<int>(std::max<std::size_t>(c.max_inflight * 2, 16));
+  o.min_backoff = c.min_backoff;
+  o.max_backoff = c.max_backoff;
+  o.will = mqtt::Will{topics::status(c.id), R"({"state":"offline"})", 1, true};
+  o.log_name = "uplink";
+  return o;
+}
 }  // namespace
 
 Gateway::Gateway(GatewayConfig config)
     : config_(std::move(config)),
       batcher_(config_.linger, config_.max_readings),
       reducer_(config_.reduce) {
-  uplink_ = std::make_unique<Uplink>(config_, openSpool(config_.spool), [this] { wake(); });
+  uplink_ = std::make_unique<Uplink>(
+      uplinkOptions(config_), openSpool(config_.spool),
+      std::make_unique<mqtt::Client>(uplinkClientOptions(config_)), [this] { wake(); }, wallMillis);
   InputOptions in{config_.local_broker, config_.local_client_id, config_.topics,
                   config_.min_backoff, config_.max_backoff};
   input_ = std::make_unique<SensorInput>(
