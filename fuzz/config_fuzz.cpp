@@ -10,7 +10,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string_view text(reinterpret_cast<const char*>(data), size);
   try {
     auto config = dots::gateway::parseGatewayConfig(text, "fuzz.toml");
-    if (config.id.empty() || config.topics.empty()) std::abort();
+    if (config.id.empty() || config.mqtt_inputs.empty()) std::abort();
   } catch (const dots::config::ConfigError& e) {
     if (std::string_view(e.what()).substr(0, 9) != "fuzz.toml") std::abort();
   }

@@ -1,11 +1,15 @@
 #include "gateway.h"
 
+#include <algorithm>
 #include <sstream>
 #include <stdexcept>
 
 #include "core/clock.h"
 #include "core/text.h"
 #include "core/thread_name.h"
+#include "core/topics.h"
+#include "inputs/mqtt/mqtt_input.h"
+#include "mqtt/client.h"
 
 namespace dots::gateway {
 
@@ -20,17 +24,43 @@ Spool openSpool(const SpoolOptions& options) {
   }
   return std::move(*spool);
 }
+
+UplinkOptions uplinkOptions(const GatewayConfig& c) {
+  UplinkOptions o;
+  o.seal = {c.id, c.key_id, c.key, c.compress};
+  o.delivery = {c.ack_timeout, c.max_inflight, c.backfill_readings_per_s};
+  o.spool = {c.spool.max_bytes, c.spool.policy, c.spool.max_age};
+  return o;
+}
+
+mqtt::ClientOptions uplinkClientOptions(const GatewayConfig& c) {
+  mqtt::ClientOptions o;
+  o.uri = c.broker;
+  o.client_id = c.client_id;
+  o.clean_session = true;  // the spool, not the broker session, carries what is unacknowledged
+  o.username = c.username;
+  o.password = c.password;
+  o.ca_file = c.ca_file;
+  o.max_inflight = static_cast<int>(std::max<std::size_t>(c.max_inflight * 2, 16));
+  o.min_backoff = c.min_backoff;
+  o.max_backoff = c.max_backoff;
+  o.will = mqtt::Will{topics::status(c.id), R"({"state":"offline"})", 1, true};
+  o.log_name = "uplink";
+  return o;
+}
 }  // namespace
 
 Gateway::Gateway(GatewayConfig config)
     : config_(std::move(config)),
       batcher_(config_.linger, config_.max_readings),
       reducer_(config_.reduce) {
-  uplink_ = std::make_unique<Uplink>(config_, openSpool(config_.spool), [this] { wake(); });
-  InputOptions in{config_.local_broker, config_.local_client_id, config_.topics,
-                  config_.min_backoff, config_.max_backoff};
-  input_ = std::make_unique<SensorInput>(
-      in, [this](std::vector<Reading>&& readings) { onReadings(std::move(readings)); });
+  uplink_ = std::make_unique<Uplink>(
+      uplinkOptions(config_), openSpool(config_.spool),
+      std::make_unique<mqtt::Client>(uplinkClientOptions(config_)), [this] { wake(); }, wallMillis);
+  for (const MqttInputOptions& in : config_.mqtt_inputs) {
+    inputs_.push_back(makeMqttInput(
+        in, [this](std::vector<Reading>&& readings) { onReadings(std::move(readings)); }));
+  }
 }
 
 Gateway::~Gateway() {
@@ -43,11 +73,15 @@ void Gateway::start() {
     nameThisThread("gateway-loop");
     loop();
   });
-  input_->start();
+  for (auto& input : inputs_) input->start();
   started_ = true;
-  log::info("gateway", "gateway ", config_.id, " started: sensors from ", config_.local_broker,
-            " (", config_.topics.size(), " filters), uplink to ", config_.broker, ", linger ",
-            config_.linger.count(), " ms, spool ", config_.spool.path);
+  std::string sensors;
+  for (const MqttInputOptions& in : config_.mqtt_inputs) {
+    sensors +=
+        log::concat(sensors.empty() ? "" : ", ", in.broker, " (", in.topics.size(), " filters)");
+  }
+  log::info("gateway", "gateway ", config_.id, " started: sensors from ", sensors, ", uplink to ",
+            config_.broker, ", linger ", config_.linger.count(), " ms, spool ", config_.spool.path);
 }
 
 void Gateway::wake() {
@@ -121,7 +155,7 @@ void Gateway::loop() {
 void Gateway::stop() {
   if (!started_) return;
   started_ = false;
-  input_->stop();
+  for (auto& input : inputs_) input->stop();
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
@@ -131,7 +165,7 @@ void Gateway::stop() {
   uplink_->publishStatus(statusJson("offline"));
   uplink_->stop();
   const auto& c = uplink_->counters();
-  log::info("gateway", "stopped: ", input_->readings(), " readings received, ",
+  log::info("gateway", "stopped: ", inputTotals().readings, " readings received, ",
             c.readings_acked.load(), " acknowledged, ", c.readings_dropped.load(),
             " dropped; spool keeps ", uplink_->spool().batches(), " batches (",
             uplink_->spool().readings(), " readings)");
@@ -142,6 +176,21 @@ std::uint64_t Gateway::reducedCount() {
   return reducer_.suppressed();
 }
 
+InputStats Gateway::inputTotals() const {
+  InputStats total;
+  for (const auto& input : inputs_) {
+    InputStats s = input->stats();
+    total.messages += s.messages;
+    total.readings += s.readings;
+    for (const auto& [reason, n] : s.rejected) total.rejected[reason] += n;
+  }
+  return total;
+}
+
+bool Gateway::inputsConnected() const {
+  return std::ranges::all_of(inputs_, [](const auto& input) { return input->connected(); });
+}
+
 std::string Gateway::statusJson(const char* state) {
   const auto& c = uplink_->counters();
   Spool& spool = uplink_->spool();
@@ -149,14 +198,15 @@ std::string Gateway::statusJson(const char* state) {
   if (auto oldest = spool.oldestCreatedMs(); oldest && *oldest) {
     oldest_age_ms = std::max<std::int64_t>(0, wallMillis() - **oldest);
   }
+  InputStats in = inputTotals();
   std::ostringstream out;
   out << R"({"state":")" << state << R"(","gateway":")" << config_.id << R"(","time_ms":)"
       << wallMillis() << R"(,"epoch":)" << uplink_->epoch() << R"(,"uplink":")"
       << (uplink_->connected() ? "connected" : "disconnected") << R"(","local":")"
-      << (input_->connected() ? "connected" : "disconnected") << R"(","messages":)"
-      << input_->messages() << R"(,"received":)" << input_->readings() << R"(,"rejected":{)";
+      << (inputsConnected() ? "connected" : "disconnected") << R"(","messages":)" << in.messages
+      << R"(,"received":)" << in.readings << R"(,"rejected":{)";
   bool first = true;
-  for (const auto& [reason, n] : input_->rejected()) {
+  for (const auto& [reason, n] : in.rejected) {
     out << (first ? "" : ",") << '"' << reason << R"(":)" << n;
     first = false;
   }

@@ -5,19 +5,20 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "batcher/batcher.h"
 #include "config/gateway_config.h"
-#include "inputs/sensor_input.h"
+#include "inputs/input.h"
 #include "reduce/reducer.h"
 #include "uplink/uplink.h"
 
 namespace dots::gateway {
 
-// The field gateway: sensor input -> batcher -> seal + spool -> uplink. One loop thread owns
-// the batcher's output, the spool and the delivery window; the MQTT threads only hand over
-// readings and acks. Readings taken from the local broker but not yet in the spool (at most
-// one linger period's worth) are the only ones a kill -9 or power cut can lose.
+// The field gateway: sensor inputs -> batcher -> seal + spool -> uplink. One loop thread owns
+// the batcher's output, the spool and the delivery window; the inputs' and the uplink's
+// threads only hand over readings and acks. Readings taken from the local broker but not yet in the
+// spool (at most one linger period's worth) are the only ones a kill -9 or power cut can lose.
 class Gateway {
  public:
   // Opens the spool; throws std::runtime_error when it cannot.
@@ -25,7 +26,7 @@ class Gateway {
   ~Gateway();
 
   void start();
-  // Stops input, spools what is batched, publishes an "offline" status and disconnects.
+  // Stops the inputs, spools what is batched, publishes an "offline" status and disconnects.
   void stop();
 
   // The JSON published on dots/v1/<gw>/status.
@@ -36,6 +37,9 @@ class Gateway {
   void onReadings(std::vector<Reading>&& readings);
   void wake();
   std::uint64_t reducedCount();
+  // Summed over the inputs; "local" in the status is connected when every input is.
+  InputStats inputTotals() const;
+  bool inputsConnected() const;
 
   GatewayConfig config_;
   std::mutex mutex_;
@@ -45,7 +49,7 @@ class Gateway {
   std::vector<Reading> reduced_;  // scratch, guarded by mutex_
   bool stopping_ = false;
   std::unique_ptr<Uplink> uplink_;
-  std::unique_ptr<SensorInput> input_;
+  std::vector<std::unique_ptr<Input>> inputs_;
   std::thread loop_thread_;
   bool started_ = false;
 };

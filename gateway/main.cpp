@@ -24,7 +24,8 @@ int main(int argc, char** argv) {
   app.add_option("-c,--config", config_path, "gateway TOML file (see deploy/gateway.toml)")
       ->required();
   app.add_option("--broker", broker, "uplink broker URI, overrides uplink.broker");
-  app.add_option("--local-broker", local_broker, "sensor broker URI, overrides local.broker");
+  app.add_option("--local-broker", local_broker,
+                 "sensor broker URI, overrides local.broker (the first [[input]]'s broker)");
   app.add_option("--spool", spool, "spool file, overrides spool.path");
   app.add_option("--log-level", log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
@@ -44,7 +45,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (!broker.empty()) config.broker = broker;
-  if (!local_broker.empty()) config.local_broker = local_broker;
+  if (!local_broker.empty()) config.mqtt_inputs.front().broker = local_broker;
   if (!spool.empty()) config.spool.path = spool;
   if (!log_level.empty()) config.log_level = log_level;
   if (check_config) {

@@ -10,6 +10,58 @@ namespace dots::gateway {
 
 namespace {
 
+// The keys an MQTT input shares with the [local] table, under `at` ("local." or "input[N].").
+MqttInputOptions readMqttInput(config::TomlFile& file, const std::string& at, std::string name,
+                               const GatewayConfig& c) {
+  MqttInputOptions in;
+  in.name = std::move(name);
+  in.broker = file.string(at + "broker", in.broker);
+  if (!in.broker.starts_with("tcp://") && !in.broker.starts_with("ssl://")) {
+    file.failAt(at + "broker", "must be tcp://host:port or ssl://host:port");
+  }
+  in.client_id = file.string(at + "client_id", "dots-gw-" + c.id + "-" + in.name);
+  in.topics = file.strings(at + "topics", in.topics);
+  if (in.topics.empty()) file.failAt(at + "topics", "must name at least one topic filter");
+  in.min_backoff = c.min_backoff;
+  in.max_backoff = c.max_backoff;
+  return in;
+}
+
+// [[input]] tables, or the [local] table as the one MQTT input when there are none.
+void readInputs(config::TomlFile& file, GatewayConfig& c) {
+  std::size_t n = file.tableArraySize("input");
+  if (n == 0) {
+    c.mqtt_inputs.push_back(readMqttInput(file, "local.", "local", c));
+    return;
+  }
+  if (file.has("local")) {
+    file.failAt("local",
+                "give the sensor broker either as [local] or as [[input]] tables, not both");
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    std::string at = "input[" + std::to_string(i) + "].";
+    std::string type = file.string(at + "type");
+    if (type != "mqtt") {
+      file.failAt(at + "type", "unknown input type \"" + type + "\" (known: mqtt)");
+    }
+    std::string name =
+        file.string(at + "name", i == 0 ? std::string("local") : "local-" + std::to_string(i + 1));
+    if (!topics::isValidGatewayId(name)) {
+      file.failAt(at + "name", "must be 1-64 characters of A-Z a-z 0-9 - _ .");
+    }
+    MqttInputOptions in = readMqttInput(file, at, std::move(name), c);
+    for (const MqttInputOptions& other : c.mqtt_inputs) {
+      if (other.name == in.name) file.failAt(at + "name", "another [[input]] has this name");
+      if (other.broker == in.broker && other.client_id == in.client_id) {
+        file.failAt(at + "client_id",
+                    "another [[input]] uses this client id on the same broker (each needs its "
+                    "own session)");
+      }
+    }
+    c.mqtt_inputs.push_back(std::move(in));
+  }
+}
+
 GatewayConfig fromFile(config::TomlFile& file) {
   GatewayConfig c;
 
@@ -48,13 +100,7 @@ GatewayConfig fromFile(config::TomlFile& file) {
     file.failAt("uplink.reconnect_max_ms", "must not be below uplink.reconnect_min_ms");
   }
 
-  c.local_broker = file.string("local.broker", c.local_broker);
-  if (!c.local_broker.starts_with("tcp://") && !c.local_broker.starts_with("ssl://")) {
-    file.failAt("local.broker", "must be tcp://host:port or ssl://host:port");
-  }
-  c.local_client_id = file.string("local.client_id", "dots-gw-" + c.id + "-local");
-  c.topics = file.strings("local.topics", c.topics);
-  if (c.topics.empty()) file.failAt("local.topics", "must name at least one topic filter");
+  readInputs(file, c);
 
   c.linger = std::chrono::milliseconds(file.integer("batch.linger_ms", 50, 1, 60000));
   c.max_readings = static_cast<std::size_t>(file.integer("batch.max_readings", 1000, 1, 100000));

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "inputs/mqtt/mqtt_input_options.h"
 #include "reduce/reducer.h"
 #include "seal/envelope.h"
 #include "spool/spool.h"
@@ -33,10 +34,9 @@ struct GatewayConfig {
   std::chrono::milliseconds min_backoff{200};
   std::chrono::milliseconds max_backoff{30000};
 
-  // Local sensor broker.
-  std::string local_broker = "tcp://127.0.0.1:1883";
-  std::string local_client_id;  // default "dots-gw-<id>-local"
-  std::vector<std::string> topics{"sensors/#"};
+  // Sensor inputs: the [[input]] tables of type "mqtt", or the [local] table when there are
+  // none; never empty after loading. The reconnect backoff is the uplink's.
+  std::vector<MqttInputOptions> mqtt_inputs;
 
   // Batching.
   std::chrono::milliseconds linger{50};

@@ -56,7 +56,8 @@ std::set<ino_t> openSockets() {
 }
 
 // Paho C leaves Nagle's algorithm on and exposes no socket options: this turns TCP_NODELAY on
-// for the sockets that appeared since `before` (the ones the connect opened).
+// for every socket that appeared in the process since `before`. Those are the ones the connect
+// opened, plus any another thread opened meanwhile (they get the option too).
 void noDelayOnNewSockets(const std::set<ino_t>& before) {
   forEachSocket([&](int fd, ino_t inode) {
     if (before.contains(inode)) return;
@@ -230,12 +231,6 @@ Result<void> Client::publish(std::string_view topic, std::span<const std::uint8_
     return fail("mqtt-publish", e.what());
   }
   return {};
-}
-
-Result<void> Client::publish(std::string_view topic, std::string_view payload, int qos,
-                             bool retained) {
-  return publish(topic, {reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()},
-                 qos, retained);
 }
 
 std::size_t Client::inflight() const {

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "core/error.h"
+#include "mqtt/connection.h"
 
 namespace dots::mqtt {
 
@@ -40,9 +41,12 @@ struct ClientOptions {
   std::chrono::milliseconds min_backoff{200};
   std::chrono::milliseconds max_backoff{10000};
   std::string log_name = "mqtt";
-  // TCP_NODELAY on the connection: small packets leave at once instead of waiting (up to 40 ms)
-  // for the peer's delayed ACK. Off suits a client that mostly receives many small messages:
-  // its PUBACKs then travel together.
+  // Turns TCP_NODELAY on for the sockets this client's connect opened, so small packets leave at
+  // once instead of waiting (up to 40 ms) for the peer's delayed ACK. Paho exposes no socket
+  // options: the sockets are found as those the process opened while the connect ran, so one
+  // that another thread opened at that moment gets the option too. false leaves the system's
+  // default (Nagle on), which suits a client that mostly receives many small messages: its
+  // PUBACKs then travel together.
   bool no_delay = true;
 };
 
@@ -51,44 +55,35 @@ struct ClientOptions {
 std::chrono::milliseconds reconnectDelay(int attempt, std::chrono::milliseconds min,
                                          std::chrono::milliseconds max, std::minstd_rand& rng);
 
-// Called on the client's network thread; must not block for long and must not call stop().
-using MessageHandler =
-    std::function<void(std::string_view topic, std::span<const std::uint8_t> payload)>;
-
-// An MQTT client that keeps itself connected: a background thread connects, subscribes to
-// every registered filter after each (re)connect, and retries with jittered exponential
-// backoff. The only place that sees Paho types. publish() is thread-safe.
-class Client {
+// The Connection on Paho: a background thread connects, subscribes to every registered filter
+// after each (re)connect, and retries with jittered exponential backoff. The only place that
+// sees Paho types. publish() is thread-safe. onConnected handlers run on the connector thread.
+class Client final : public Connection {
  public:
   explicit Client(ClientOptions options);
-  ~Client();
+  ~Client() override;
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  // Register before start().
-  void subscribe(std::string filter, int qos);
-  void onMessage(MessageHandler handler);
-  // Runs on the client's connector thread after each successful connect and subscribe.
-  void onConnected(std::function<void()> handler);
-  void onConnectionLost(std::function<void(const std::string& cause)> handler);
+  void subscribe(std::string filter, int qos) override;
+  void onMessage(MessageHandler handler) override;
+  void onConnected(std::function<void()> handler) override;
+  void onConnectionLost(std::function<void(const std::string& cause)> handler) override;
 
-  void start();
-  bool waitConnected(std::chrono::milliseconds timeout);
-  bool isConnected() const;
+  void start() override;
+  bool waitConnected(std::chrono::milliseconds timeout) override;
+  bool isConnected() const override;
 
-  // Queues a message; fails with "not-connected", "busy" or "mqtt-publish" without blocking.
+  using Connection::publish;
   Result<void> publish(std::string_view topic, std::span<const std::uint8_t> payload, int qos,
-                       bool retained = false);
-  Result<void> publish(std::string_view topic, std::string_view payload, int qos,
-                       bool retained = false);
+                       bool retained = false) override;
 
   // QoS 1/2 messages published but not yet acknowledged by the broker.
   std::size_t inflight() const;
   // Waits until inflight() < limit; false on timeout.
   bool waitInflightBelow(std::size_t limit, std::chrono::milliseconds timeout);
 
-  // Disconnects cleanly (the will is not sent) and stops reconnecting. Idempotent.
-  void stop(std::chrono::milliseconds timeout = std::chrono::milliseconds(2000));
+  void stop(std::chrono::milliseconds timeout = std::chrono::milliseconds(2000)) override;
 
  private:
   struct Impl;

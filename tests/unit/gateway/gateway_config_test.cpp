@@ -34,9 +34,10 @@ TEST_CASE("gateway config: minimal file gets documented defaults") {
   auto c = gateway::loadGatewayConfig(path);
   CHECK(c.id == "gw1");
   CHECK(c.client_id == "dots-gw-gw1");
-  CHECK(c.local_client_id == "dots-gw-gw1-local");
+  REQUIRE(c.mqtt_inputs.size() == 1);
+  CHECK(c.mqtt_inputs[0].client_id == "dots-gw-gw1-local");
   CHECK(c.linger.count() == 50);
-  CHECK(c.topics == std::vector<std::string>{"sensors/#"});
+  CHECK(c.mqtt_inputs[0].topics == std::vector<std::string>{"sensors/#"});
   CHECK(c.spool.policy == gateway::SpoolPolicy::kDropOldest);
   CHECK(c.key[0] == 0xaa);
 }
@@ -78,4 +79,78 @@ TEST_CASE("gateway config: reduce rules, validated with their index") {
   CHECK(errorOf(path).starts_with(path + ":8: key 'reduce[0].mode': must be one of"));
   path = write(dir, head + "[[reduce]]\nsensors = \"b/*\"\nwindow = 3\n");
   CHECK(errorOf(path) == path + ":8: unknown key 'reduce[0].window'");
+}
+
+TEST_CASE("gateway config: [local] is the one mqtt input when no [[input]] is given") {
+  test::TempDir dir;
+  std::string head = "[gateway]\nid = \"gw1\"\n[uplink]\nkey_id = 1\nkey = \"" + kKey +
+                     "\"\nreconnect_min_ms = 300\nreconnect_max_ms = 9000\n";
+  auto c = gateway::loadGatewayConfig(
+      write(dir, head + "[local]\nbroker = \"tcp://10.0.0.2:1884\"\nclient_id = \"me\"\n"
+                        "topics = [\"a/#\", \"b/+\"]\n"));
+  REQUIRE(c.mqtt_inputs.size() == 1);
+  CHECK(c.mqtt_inputs[0].name == "local");
+  CHECK(c.mqtt_inputs[0].broker == "tcp://10.0.0.2:1884");
+  CHECK(c.mqtt_inputs[0].client_id == "me");
+  CHECK(c.mqtt_inputs[0].topics == std::vector<std::string>{"a/#", "b/+"});
+  CHECK(c.mqtt_inputs[0].min_backoff.count() == 300);
+  CHECK(c.mqtt_inputs[0].max_backoff.count() == 9000);
+
+  auto path = write(dir, head + "[local]\nbroker = \"mqtt://x\"\n");
+  CHECK(errorOf(path).starts_with(path + ":9: key 'local.broker': must be tcp://"));
+  path = write(dir, head + "[local]\ntopics = []\n");
+  CHECK(errorOf(path) == path + ":9: key 'local.topics': must name at least one topic filter");
+}
+
+TEST_CASE("gateway config: [[input]] tables of type mqtt, each its own input") {
+  test::TempDir dir;
+  std::string head = "[gateway]\nid = \"gw1\"\n[uplink]\nkey_id = 1\nkey = \"" + kKey + "\"\n";
+  auto c = gateway::loadGatewayConfig(
+      write(dir, head + "[[input]]\ntype = \"mqtt\"\n"
+                        "[[input]]\ntype = \"mqtt\"\nname = \"hall\"\n"
+                        "broker = \"ssl://10.0.0.3:8883\"\ntopics = [\"hall/#\"]\n"
+                        "[[input]]\ntype = \"mqtt\"\nclient_id = \"third\"\n"));
+  REQUIRE(c.mqtt_inputs.size() == 3);
+  CHECK(c.mqtt_inputs[0].name == "local");
+  CHECK(c.mqtt_inputs[0].broker == "tcp://127.0.0.1:1883");
+  CHECK(c.mqtt_inputs[0].client_id == "dots-gw-gw1-local");
+  CHECK(c.mqtt_inputs[0].topics == std::vector<std::string>{"sensors/#"});
+  CHECK(c.mqtt_inputs[1].name == "hall");
+  CHECK(c.mqtt_inputs[1].broker == "ssl://10.0.0.3:8883");
+  CHECK(c.mqtt_inputs[1].client_id == "dots-gw-gw1-hall");
+  CHECK(c.mqtt_inputs[1].topics == std::vector<std::string>{"hall/#"});
+  CHECK(c.mqtt_inputs[2].name == "local-3");
+  CHECK(c.mqtt_inputs[2].client_id == "third");
+}
+
+TEST_CASE("gateway config: [[input]] errors name file, line and key") {
+  test::TempDir dir;
+  std::string head = "[gateway]\nid = \"gw1\"\n[uplink]\nkey_id = 1\nkey = \"" + kKey + "\"\n";
+  auto path = write(dir, head + "[[input]]\ntype = \"modbus\"\n");
+  CHECK(errorOf(path) ==
+        path + ":7: key 'input[0].type': unknown input type \"modbus\" (known: mqtt)");
+  path = write(dir, head + "[[input]]\nbroker = \"tcp://x:1\"\n");
+  CHECK(errorOf(path) == path + ": missing required key 'input[0].type'");
+  path = write(dir, head + "[local]\nbroker = \"tcp://x:1\"\n[[input]]\ntype = \"mqtt\"\n");
+  CHECK(errorOf(path) == path +
+                             ":6: key 'local': give the sensor broker either as [local] or as "
+                             "[[input]] tables, not both");
+  path = write(dir, head + "[[input]]\ntype = \"mqtt\"\ntopics = []\n");
+  CHECK(errorOf(path) == path + ":8: key 'input[0].topics': must name at least one topic filter");
+  path = write(dir, head + "[[input]]\ntype = \"mqtt\"\nbroker = \"udp://x\"\n");
+  CHECK(errorOf(path).starts_with(path + ":8: key 'input[0].broker': must be tcp://"));
+  path = write(dir, head + "[[input]]\ntype = \"mqtt\"\nname = \"a b\"\n");
+  CHECK(errorOf(path).starts_with(path + ":8: key 'input[0].name': must be 1-64 characters"));
+  path = write(dir, head +
+                        "[[input]]\ntype = \"mqtt\"\nname = \"x\"\n"
+                        "[[input]]\ntype = \"mqtt\"\nname = \"x\"\n");
+  CHECK(errorOf(path) == path + ":11: key 'input[1].name': another [[input]] has this name");
+  path = write(dir, head +
+                        "[[input]]\ntype = \"mqtt\"\nclient_id = \"c\"\n"
+                        "[[input]]\ntype = \"mqtt\"\nname = \"y\"\nclient_id = \"c\"\n");
+  CHECK(errorOf(path).starts_with(path + ":12: key 'input[1].client_id': another [[input]] uses"));
+  path = write(dir, head + "[[input]]\ntype = \"mqtt\"\nuri = \"tcp://x:1\"\n");
+  CHECK(errorOf(path) == path + ":8: unknown key 'input[0].uri'");
+  path = write(dir, "input = 3\n" + head);
+  CHECK(errorOf(path).starts_with(path + ":1: key 'input': must be an array of tables"));
 }
