@@ -4,8 +4,8 @@
 
 namespace dots::cloud {
 
-UplinkIntake::UplinkIntake(mqtt::Client& client, const std::string& environment, Admitter& admitter,
-                           const Topology& topology, IntakeQueue& queue) {
+UplinkIntake::UplinkIntake(mqtt::Connection& client, const std::string& environment,
+                           Admitter& admitter, const Topology& topology, IntakeQueue& queue) {
   client.subscribe("$share/" + environment + "/" + std::string(topics::kAllUp), 1);
   client.onMessage([&admitter, &topology, &queue](std::string_view topic,
                                                   std::span<const std::uint8_t> payload) {

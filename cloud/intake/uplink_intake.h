@@ -5,7 +5,7 @@
 #include "ingest/admitter.h"
 #include "ingest/routing.h"
 #include "intake/intake_queue.h"
-#include "mqtt/client.h"
+#include "mqtt/connection.h"
 
 namespace dots::cloud {
 
@@ -15,7 +15,7 @@ namespace dots::cloud {
 class UplinkIntake {
  public:
   // Registers the subscription and the handler on `client`; call before client.start().
-  UplinkIntake(mqtt::Client& client, const std::string& environment, Admitter& admitter,
+  UplinkIntake(mqtt::Connection& client, const std::string& environment, Admitter& admitter,
                const Topology& topology, IntakeQueue& queue);
 };
 

@@ -10,7 +10,7 @@
 
 namespace dots::cloud {
 
-Notifier::Notifier(std::unique_ptr<Outbox> outbox, mqtt::Client& mqtt, int max_attempts)
+Notifier::Notifier(std::unique_ptr<Outbox> outbox, mqtt::Publisher& mqtt, int max_attempts)
     : outbox_(std::move(outbox)), mqtt_(mqtt), max_attempts_(max_attempts) {}
 
 Notifier::~Notifier() {

@@ -8,7 +8,7 @@
 #include <string>
 #include <thread>
 
-#include "mqtt/client.h"
+#include "mqtt/publisher.h"
 #include "store/outbox.h"
 
 namespace dots::cloud {
@@ -26,7 +26,7 @@ struct NotifierCounters {
 // then marked failed and counted. Runs on its own thread, which alone uses `outbox`.
 class Notifier {
  public:
-  Notifier(std::unique_ptr<Outbox> outbox, mqtt::Client& mqtt, int max_attempts = 8);
+  Notifier(std::unique_ptr<Outbox> outbox, mqtt::Publisher& mqtt, int max_attempts = 8);
   ~Notifier();
   void start();
   void stop();
@@ -39,7 +39,7 @@ class Notifier {
   bool postWebhook(const std::string& url, const std::string& body, std::string& error);
 
   std::unique_ptr<Outbox> outbox_;
-  mqtt::Client& mqtt_;
+  mqtt::Publisher& mqtt_;
   int max_attempts_;
   NotifierCounters counters_;
   std::mutex mutex_;
