@@ -49,7 +49,7 @@ Result<cloud::ReadingFilter> filterOf(const Context& ctx, const ReadingQuery& q)
   if (slash == std::string::npos) return fail("bad-name", "--channel is ACCOUNT/NAME");
   auto reg = cloud::Registry::open(ctx.data_dir);
   if (!reg) return std::unexpected(reg.error());
-  auto channels = reg->channels();
+  auto channels = (*reg)->channels();
   if (!channels) return std::unexpected(channels.error());
   for (const auto& c : *channels) {
     if (c.account + "/" + c.name == *q.channel) {
@@ -65,9 +65,9 @@ Result<cloud::ReadingFilter> filterOf(const Context& ctx, const ReadingQuery& q)
 int accountAdd(const Context& ctx, const std::string& name) {
   auto reg = cloud::Registry::open(ctx.data_dir);
   if (!reg) return report(ctx, reg.error());
-  auto account = reg->addAccount(name);
+  auto account = (*reg)->addAccount(name);
   if (!account) return report(ctx, account.error());
-  auto channel = reg->addChannel(name, "default", "default", {"store"});
+  auto channel = (*reg)->addChannel(name, "default", "default", {"store"});
   if (!channel) return report(ctx, channel.error());
   ctx.out << "account " << account->name << " added, with channel default (store) in "
           << "environment default\n";
@@ -77,7 +77,7 @@ int accountAdd(const Context& ctx, const std::string& name) {
 int accountList(const Context& ctx, bool json) {
   auto reg = cloud::Registry::open(ctx.data_dir);
   if (!reg) return report(ctx, reg.error());
-  auto accounts = reg->accounts();
+  auto accounts = (*reg)->accounts();
   if (!accounts) return report(ctx, accounts.error());
   if (json) {
     ctx.out << "[";
@@ -114,13 +114,13 @@ int endpointAdd(const Context& ctx, const std::string& account, const std::strin
                 const EndpointSnippet& snippet, bool route_default) {
   auto reg = cloud::Registry::open(ctx.data_dir);
   if (!reg) return report(ctx, reg.error());
-  auto ep = reg->addEndpoint(account, gateway);
+  auto ep = (*reg)->addEndpoint(account, gateway);
   if (!ep) return report(ctx, ep.error());
   printGatewayConfig(ctx, *ep, snippet);
   ctx.err << "endpoint for gateway " << gateway << " added to account " << account << " (key id "
           << ep->active_key_id << ")";
   if (route_default) {
-    auto route = reg->addRoute(gateway, account, "default", "*");
+    auto route = (*reg)->addRoute(gateway, account, "default", "*");
     if (route)
       ctx.err << ", routed to channel " << route->channel;
     else if (route.error().reason != "no-such-channel")
@@ -142,12 +142,12 @@ int endpointFleet(const Context& ctx, const std::string& account, const std::str
   std::string lines;
   for (std::size_t i = 1; i <= count; ++i) {
     std::string gateway = prefix + std::to_string(i);
-    auto ep = reg->addEndpoint(account, gateway);
+    auto ep = (*reg)->addEndpoint(account, gateway);
     if (!ep) {
       ::close(fd);
       return report(ctx, ep.error());
     }
-    if (auto route = reg->addRoute(gateway, account, channel, "*"); !route) {
+    if (auto route = (*reg)->addRoute(gateway, account, channel, "*"); !route) {
       ::close(fd);
       return report(ctx, route.error());
     }
@@ -168,7 +168,7 @@ int endpointRotateKey(const Context& ctx, const std::string& gateway,
                       const EndpointSnippet& snippet) {
   auto reg = cloud::Registry::open(ctx.data_dir);
   if (!reg) return report(ctx, reg.error());
-  auto ep = reg->rotateKey(gateway);
+  auto ep = (*reg)->rotateKey(gateway);
   if (!ep) return report(ctx, ep.error());
   printGatewayConfig(ctx, *ep, snippet);
   ctx.err << "gateway " << gateway << " now seals with key " << ep->active_key_id
@@ -179,7 +179,7 @@ int endpointRotateKey(const Context& ctx, const std::string& gateway,
 int endpointRetireKey(const Context& ctx, const std::string& gateway, std::uint32_t key_id) {
   auto reg = cloud::Registry::open(ctx.data_dir);
   if (!reg) return report(ctx, reg.error());
-  if (auto r = reg->retireKey(gateway, key_id); !r) return report(ctx, r.error());
+  if (auto r = (*reg)->retireKey(gateway, key_id); !r) return report(ctx, r.error());
   ctx.out << "key " << key_id << " of gateway " << gateway << " retired\n";
   return kOk;
 }
@@ -187,7 +187,7 @@ int endpointRetireKey(const Context& ctx, const std::string& gateway, std::uint3
 int environmentAdd(const Context& ctx, const std::string& name, const std::string& owner) {
   auto reg = cloud::Registry::open(ctx.data_dir);
   if (!reg) return report(ctx, reg.error());
-  auto env = reg->addEnvironment(name, owner);
+  auto env = (*reg)->addEnvironment(name, owner);
   if (!env) return report(ctx, env.error());
   ctx.out << "environment " << name << " added"
           << (owner.empty() ? " (public)" : " (private to account " + owner + ")") << "\n";
@@ -197,7 +197,7 @@ int environmentAdd(const Context& ctx, const std::string& name, const std::strin
 int environmentList(const Context& ctx, bool json) {
   auto reg = cloud::Registry::open(ctx.data_dir);
   if (!reg) return report(ctx, reg.error());
-  auto list = reg->environments();
+  auto list = (*reg)->environments();
   if (!list) return report(ctx, list.error());
   if (json) ctx.out << "[";
   for (std::size_t i = 0; i < list->size(); ++i) {
@@ -220,7 +220,7 @@ int channelAdd(const Context& ctx, const std::string& account, const std::string
   if (!check) return report(ctx, check.error());
   auto reg = cloud::Registry::open(ctx.data_dir);
   if (!reg) return report(ctx, reg.error());
-  auto ch = reg->addChannel(account, name, environment, handlers);
+  auto ch = (*reg)->addChannel(account, name, environment, handlers);
   if (!ch) return report(ctx, ch.error());
   ctx.out << "channel " << account << "/" << name << " added in environment " << environment
           << " with " << handlers.size() << " handlers\n";
@@ -230,7 +230,7 @@ int channelAdd(const Context& ctx, const std::string& account, const std::string
 int channelList(const Context& ctx, bool json) {
   auto reg = cloud::Registry::open(ctx.data_dir);
   if (!reg) return report(ctx, reg.error());
-  auto list = reg->channels();
+  auto list = (*reg)->channels();
   if (!list) return report(ctx, list.error());
   if (json) ctx.out << "[";
   for (std::size_t i = 0; i < list->size(); ++i) {
@@ -258,7 +258,7 @@ int routeAdd(const Context& ctx, const std::string& gateway, const std::string& 
              const std::string& channel, const std::string& sensors) {
   auto reg = cloud::Registry::open(ctx.data_dir);
   if (!reg) return report(ctx, reg.error());
-  auto r = reg->addRoute(gateway, account, channel, sensors);
+  auto r = (*reg)->addRoute(gateway, account, channel, sensors);
   if (!r) return report(ctx, r.error());
   ctx.out << "route " << gateway << " -> " << r->channel << " for sensors " << sensors << "\n";
   return kOk;
@@ -268,7 +268,7 @@ int routeRemove(const Context& ctx, const std::string& gateway, const std::strin
                 const std::string& channel, const std::string& sensors) {
   auto reg = cloud::Registry::open(ctx.data_dir);
   if (!reg) return report(ctx, reg.error());
-  if (auto r = reg->removeRoute(gateway, account, channel, sensors); !r)
+  if (auto r = (*reg)->removeRoute(gateway, account, channel, sensors); !r)
     return report(ctx, r.error());
   ctx.out << "route " << gateway << " -> " << account << "/" << channel << " for sensors "
           << sensors << " removed\n";
@@ -278,7 +278,7 @@ int routeRemove(const Context& ctx, const std::string& gateway, const std::strin
 int routeList(const Context& ctx, bool json) {
   auto reg = cloud::Registry::open(ctx.data_dir);
   if (!reg) return report(ctx, reg.error());
-  auto list = reg->routes();
+  auto list = (*reg)->routes();
   if (!list) return report(ctx, list.error());
   if (json) ctx.out << "[";
   for (std::size_t i = 0; i < list->size(); ++i) {
@@ -298,7 +298,7 @@ int streamAdd(const Context& ctx, const std::string& name, const std::string& ac
               const std::string& channel, const std::string& broker, const std::string& topic) {
   auto reg = cloud::Registry::open(ctx.data_dir);
   if (!reg) return report(ctx, reg.error());
-  auto s = reg->addStream(name, account, channel, broker, topic);
+  auto s = (*reg)->addStream(name, account, channel, broker, topic);
   if (!s) return report(ctx, s.error());
   ctx.out << "stream " << name << ": " << broker << " " << topic << " -> " << s->channel << "\n";
   return kOk;
@@ -307,7 +307,7 @@ int streamAdd(const Context& ctx, const std::string& name, const std::string& ac
 int streamList(const Context& ctx, bool json) {
   auto reg = cloud::Registry::open(ctx.data_dir);
   if (!reg) return report(ctx, reg.error());
-  auto list = reg->streams();
+  auto list = (*reg)->streams();
   if (!list) return report(ctx, list.error());
   if (json) ctx.out << "[";
   for (std::size_t i = 0; i < list->size(); ++i) {
@@ -329,7 +329,7 @@ int streamList(const Context& ctx, bool json) {
 int endpointList(const Context& ctx, bool json) {
   auto reg = cloud::Registry::open(ctx.data_dir);
   if (!reg) return report(ctx, reg.error());
-  auto list = reg->endpoints();
+  auto list = (*reg)->endpoints();
   if (!list) return report(ctx, list.error());
   if (json) ctx.out << "[";
   for (std::size_t i = 0; i < list->size(); ++i) {
@@ -350,7 +350,7 @@ int endpointList(const Context& ctx, bool json) {
 int endpointEnable(const Context& ctx, const std::string& gateway, bool enabled) {
   auto reg = cloud::Registry::open(ctx.data_dir);
   if (!reg) return report(ctx, reg.error());
-  if (auto r = reg->setEnabled(gateway, enabled); !r) return report(ctx, r.error());
+  if (auto r = (*reg)->setEnabled(gateway, enabled); !r) return report(ctx, r.error());
   ctx.out << "endpoint " << gateway << (enabled ? " enabled" : " disabled") << "\n";
   return kOk;
 }

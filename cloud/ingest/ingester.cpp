@@ -206,12 +206,12 @@ void Ingester::sendAcks() {
 }
 
 void Ingester::reloadRegistryIfChanged() {
-  auto version = registry_.dataVersion();
+  auto version = registry_->dataVersion();
   if (!version || *version == registry_version_) return;
-  auto endpoints = registry_.endpoints();
-  auto channels = registry_.channels();
-  auto routes = registry_.routes();
-  auto streams = registry_.streams();
+  auto endpoints = registry_->endpoints();
+  auto channels = registry_->channels();
+  auto routes = registry_->routes();
+  auto streams = registry_->streams();
   for (const Error* e :
        {endpoints ? nullptr : &endpoints.error(), channels ? nullptr : &channels.error(),
         routes ? nullptr : &routes.error(), streams ? nullptr : &streams.error()}) {

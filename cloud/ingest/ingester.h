@@ -113,7 +113,7 @@ class Ingester {
   void logStats(bool final);
 
   IngestOptions options_;
-  Registry registry_;
+  std::unique_ptr<Registry> registry_;
   ReadingStore store_;
   mqtt::Client client_;
   Notifier notifier_;
