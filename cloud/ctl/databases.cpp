@@ -1,0 +1,19 @@
+#include "ctl/databases.h"
+
+#include "ctl/exit_codes.h"
+
+namespace dots::ctl {
+
+int withRegistry(const Context& ctx, const std::function<int(cloud::Registry&)>& command) {
+  auto registry = cloud::Registry::open(ctx.data_dir);
+  if (!registry) return report(ctx, registry.error());
+  return command(**registry);
+}
+
+int withStore(const Context& ctx, const std::function<int(cloud::ReadingStore&)>& command) {
+  auto store = cloud::ReadingStore::open(ctx.data_dir);
+  if (!store) return report(ctx, store.error());
+  return command(*store);
+}
+
+}  // namespace dots::ctl
