@@ -94,7 +94,7 @@ TEST_CASE("json::Writer: integers span their whole range") {
   CHECK(w.str() == "[-9223372036854775808,18446744073709551615,-3,200]");
 }
 
-TEST_CASE("json::Writer: doubles are shortest round-trip text; non-finite becomes null") {
+TEST_CASE("json::Writer: doubles are shortest round-trip text, a non-finite one is null") {
   Writer w;
   w.beginArray()
       .number(21.5)
