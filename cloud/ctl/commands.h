@@ -9,8 +9,13 @@
 
 namespace dots::ctl {
 
-// Each command writes its result to `out`, diagnostics to `err`, and returns the exit code:
-// 0 done, 1 failed (a reason is printed), 3 the thing already exists / does not exist.
+// dotsctl's commands: registry_commands.cpp (accounts, environments, channels, routes, streams),
+// endpoint_commands.cpp (endpoints and keys), reading_commands.cpp (queries of the store).
+//
+// Each command writes its result to `out`, diagnostics to `err`, and returns the exit code
+// (exit_codes.h): 0 done; 1 failed (a reason is printed); 2 a bad argument (a name, gateway id,
+// handler spec, broker URI or topic that is refused; main also returns 2 when the command line
+// does not parse); 3 the thing already exists / does not exist.
 struct Context {
   std::string data_dir;
   std::ostream& out;

@@ -1,4 +1,4 @@
-// dotsctl: wiring only; each command lives in commands.cpp.
+// dotsctl: wiring only; the commands are declared in commands.h.
 #include <CLI/CLI.hpp>
 #include <filesystem>
 #include <iostream>

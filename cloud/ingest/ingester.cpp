@@ -49,7 +49,7 @@ Ingester::Ingester(IngestOptions options)
                   "cannot open the store in " + options_.data_dir))),
       client_(clientOptions(options_)),
       queue_(options_.queue_limit),
-      topology_(registry_, options_.environment),
+      topology_(*registry_, options_.environment),
       admitter_(options_.environment),
       streams_(options_.environment, queue_),
       uplink_(client_, options_.environment, admitter_, topology_, queue_),

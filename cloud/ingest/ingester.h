@@ -57,7 +57,7 @@ class Ingester {
 
  private:
   IngestOptions options_;
-  Registry registry_;
+  std::unique_ptr<Registry> registry_;
   std::unique_ptr<BatchWriter> writer_;
   std::unique_ptr<ReadingQueries> queries_;
   mqtt::Client client_;

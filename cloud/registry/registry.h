@@ -2,13 +2,13 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/error.h"
 #include "seal/envelope.h"
-#include "sqlite/database.h"
 
 namespace dots::cloud {
 
@@ -65,64 +65,68 @@ struct Endpoint {
   std::map<std::uint32_t, seal::Key> keys;  // every key id still accepted
 };
 
-// The registry of accounts and endpoints: <data dir>/registry.db. Written by dotsctl, read by
-// dots-ingest, which notices changes through dataVersion(). Not thread-safe.
+// The registry of accounts, environments, endpoints and their keys, channels, routes and streams:
+// what dotsctl writes and dots-ingest reads, noticing changes through dataVersion(). An
+// implementation is one connection to its database: not thread-safe, one per thread. Errors
+// other than the reasons listed come from the engine ("sqlite", "sqlite-corrupt", ...).
 class Registry {
  public:
-  static Result<Registry> open(const std::string& data_dir);
+  // The embedded default: SQLite, <data_dir>/registry.db (created if missing). The caller owns
+  // the registry.
+  static Result<std::unique_ptr<Registry>> open(const std::string& data_dir);
+
+  Registry() = default;
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
+  virtual ~Registry() = default;
 
   // Errors: "exists", "bad-name".
-  Result<Account> addAccount(const std::string& name);
-  Result<std::vector<Account>> accounts();
+  virtual Result<Account> addAccount(const std::string& name) = 0;
+  virtual Result<std::vector<Account>> accounts() = 0;
   // Creates the endpoint with a fresh random key (key id 1). Errors: "exists",
   // "no-such-account", "bad-gateway-id".
-  Result<Endpoint> addEndpoint(const std::string& account, const std::string& gateway);
-  Result<std::vector<Endpoint>> endpoints();
-  Result<std::optional<Endpoint>> endpoint(const std::string& gateway);
+  virtual Result<Endpoint> addEndpoint(const std::string& account, const std::string& gateway) = 0;
+  // Ordered by gateway.
+  virtual Result<std::vector<Endpoint>> endpoints() = 0;
+  virtual Result<std::optional<Endpoint>> endpoint(const std::string& gateway) = 0;
   // Errors: "no-such-endpoint".
-  Result<void> setEnabled(const std::string& gateway, bool enabled);
+  virtual Result<void> setEnabled(const std::string& gateway, bool enabled) = 0;
   // Adds a new key (the next key id) and makes it the active one; the old keys stay accepted
-  // until retired, so batches still spooled under them are not lost.
-  Result<Endpoint> rotateKey(const std::string& gateway);
-  // Errors: "no-such-key", "active-key".
-  Result<void> retireKey(const std::string& gateway, std::uint32_t key_id);
+  // until retired, so batches still spooled under them are not lost. Errors: "no-such-endpoint".
+  virtual Result<Endpoint> rotateKey(const std::string& gateway) = 0;
+  // Errors: "no-such-endpoint", "no-such-key", "active-key".
+  virtual Result<void> retireKey(const std::string& gateway, std::uint32_t key_id) = 0;
 
-  // Errors: "exists", "bad-name", "no-such-account".
-  Result<Environment> addEnvironment(const std::string& name, const std::string& owner);
-  Result<std::vector<Environment>> environments();
+  // `owner` empty: a public environment. Errors: "exists", "bad-name", "no-such-account".
+  virtual Result<Environment> addEnvironment(const std::string& name, const std::string& owner) = 0;
+  virtual Result<std::vector<Environment>> environments() = 0;
   // The environment is created public on first use when it is "default". Errors: "exists",
   // "bad-name", "no-such-account", "no-such-environment", "private-environment" (another
-  // account's), "bad-handler" (empty spec).
-  Result<ChannelRecord> addChannel(const std::string& account, const std::string& name,
-                                   const std::string& environment,
-                                   const std::vector<std::string>& handlers);
-  Result<std::vector<ChannelRecord>> channels();
+  // account's), "bad-handler" (no handler, or an empty spec).
+  virtual Result<ChannelRecord> addChannel(const std::string& account, const std::string& name,
+                                           const std::string& environment,
+                                           const std::vector<std::string>& handlers) = 0;
+  // Ordered by account, then name.
+  virtual Result<std::vector<ChannelRecord>> channels() = 0;
   // Errors: "no-such-endpoint", "no-such-channel", "other-account", "environment-conflict"
   // (an endpoint's channels must all run in one environment), "exists".
-  Result<Route> addRoute(const std::string& gateway, const std::string& account,
-                         const std::string& channel, const std::string& sensors);
-  Result<std::vector<Route>> routes();
+  virtual Result<Route> addRoute(const std::string& gateway, const std::string& account,
+                                 const std::string& channel, const std::string& sensors) = 0;
+  // Ordered by gateway, then in the order they were added.
+  virtual Result<std::vector<Route>> routes() = 0;
   // Errors: "no-such-route".
-  Result<void> removeRoute(const std::string& gateway, const std::string& account,
-                           const std::string& channel, const std::string& sensors);
-  Result<Stream> addStream(const std::string& name, const std::string& account,
-                           const std::string& channel, const std::string& broker,
-                           const std::string& topic);
-  Result<std::vector<Stream>> streams();
+  virtual Result<void> removeRoute(const std::string& gateway, const std::string& account,
+                                   const std::string& channel, const std::string& sensors) = 0;
+  // Errors: "bad-name", "bad-broker" (not tcp:// or ssl://), "bad-topic", "no-such-channel",
+  // "exists".
+  virtual Result<Stream> addStream(const std::string& name, const std::string& account,
+                                   const std::string& channel, const std::string& broker,
+                                   const std::string& topic) = 0;
+  // Ordered by name.
+  virtual Result<std::vector<Stream>> streams() = 0;
 
   // Changes whenever another connection commits to the registry.
-  Result<std::int64_t> dataVersion();
-
- private:
-  explicit Registry(sqlite::Database db) : db_(std::move(db)) {}
-  Result<std::vector<Endpoint>> query(const std::string& where, const std::string& arg);
-  // Routes matching `where` (empty: all), which may bind ?1 to `arg`.
-  Result<std::vector<Route>> routesWhere(const std::string& where, const std::string& arg);
-  Result<std::int64_t> accountId(const std::string& name);
-  Result<std::optional<Environment>> findEnvironment(const std::string& name);
-  Result<std::optional<ChannelRecord>> findChannel(const std::string& account,
-                                                   const std::string& name);
-  sqlite::Database db_;
+  virtual Result<std::int64_t> dataVersion() = 0;
 };
 
 }  // namespace dots::cloud

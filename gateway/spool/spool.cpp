@@ -120,19 +120,14 @@ Result<void> Spool::dropOldest(AppendOutcome& outcome) {
 }
 
 Result<void> Spool::countDropped(sqlite::Statement& deletion, AppendOutcome& outcome) {
-  for (;;) {
-    auto row = deletion.step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    auto readings = static_cast<std::uint64_t>(deletion.int64(0));
+  return deletion.forEachRow([&](const sqlite::Statement& row) {
+    auto readings = static_cast<std::uint64_t>(row.int64(0));
     outcome.dropped_batches += 1;
     outcome.dropped_readings += readings;
     readings_ -= readings;
-    bytes_ -= static_cast<std::uint64_t>(deletion.int64(1));
+    bytes_ -= static_cast<std::uint64_t>(row.int64(1));
     batches_ -= 1;
-  }
-  deletion.reset();
-  return {};
+  });
 }
 
 Result<AppendOutcome> Spool::append(std::uint32_t epoch, std::uint64_t seq, std::uint32_t readings,
@@ -168,11 +163,13 @@ Result<AppendOutcome> Spool::insert(std::uint32_t epoch, std::uint64_t seq, std:
     outcome.dropped_readings = readings;
     return outcome;
   }
-  if (auto r = db_.exec("BEGIN IMMEDIATE"); !r) return std::unexpected(r.error());
+  auto tx = sqlite::Transaction::begin(db_, sqlite::Transaction::Kind::kImmediate);
+  if (!tx) return std::unexpected(tx.error());
+  // dropOldest counts what it deletes as it goes; when the transaction rolls back (tx's
+  // destructor, on every return before the commit) those counts are undone here.
   auto saved = std::make_tuple(bytes_, batches_, readings_);
   auto rollback = [&](Error e) {
     std::tie(bytes_, batches_, readings_) = saved;
-    (void)db_.exec("ROLLBACK");
     return std::unexpected(std::move(e));
   };
   while (bytes_ + need > cap && batches_ > 0) {
@@ -189,7 +186,7 @@ Result<AppendOutcome> Spool::insert(std::uint32_t epoch, std::uint64_t seq, std:
       .bind(5, created_ms)
       .bindBlob(6, payload);
   if (auto r = st->run(); !r) return rollback(r.error());
-  if (auto r = db_.exec("COMMIT"); !r) return rollback(r.error());
+  if (auto r = tx->commit(); !r) return rollback(r.error());
   bytes_ += payload.size();
   batches_ += 1;
   readings_ += readings;
@@ -204,21 +201,18 @@ Result<std::vector<SpoolEntry>> Spool::after(std::int64_t after_id, std::size_t 
   if (!st) return std::unexpected(st.error());
   st->bind(1, after_id).bind(2, static_cast<std::int64_t>(limit));
   std::vector<SpoolEntry> out;
-  for (;;) {
-    auto row = st->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
+  auto read = st->forEachRow([&](const sqlite::Statement& row) {
     SpoolEntry e;
-    e.id = st->int64(0);
-    e.epoch = static_cast<std::uint32_t>(st->int64(1));
-    e.seq = static_cast<std::uint64_t>(st->int64(2));
-    e.readings = static_cast<std::uint32_t>(st->int64(3));
-    e.created_ms = st->int64(4);
-    auto blob = st->blob(5);
+    e.id = row.int64(0);
+    e.epoch = static_cast<std::uint32_t>(row.int64(1));
+    e.seq = static_cast<std::uint64_t>(row.int64(2));
+    e.readings = static_cast<std::uint32_t>(row.int64(3));
+    e.created_ms = row.int64(4);
+    auto blob = row.blob(5);
     e.payload.assign(blob.begin(), blob.end());
     out.push_back(std::move(e));
-  }
-  st->reset();
+  });
+  if (!read) return std::unexpected(read.error());
   return out;
 }
 
@@ -232,35 +226,25 @@ Result<std::optional<SpoolEntry>> Spool::get(std::int64_t id) {
 Result<RemoveOutcome> Spool::remove(const std::vector<codec::SeqRange>& ranges) {
   RemoveOutcome outcome;
   if (ranges.empty()) return outcome;
-  if (auto r = db_.exec("BEGIN IMMEDIATE"); !r) return std::unexpected(r.error());
+  auto tx = sqlite::Transaction::begin(db_, sqlite::Transaction::Kind::kImmediate);
+  if (!tx) return std::unexpected(tx.error());
   auto st = db_.prepare(
       "DELETE FROM batches WHERE epoch=?1 AND seq BETWEEN ?2 AND ?3 RETURNING id, readings, bytes");
-  if (!st) {
-    (void)db_.exec("ROLLBACK");
-    return std::unexpected(st.error());
-  }
+  if (!st) return std::unexpected(st.error());
+  // Counted here and applied to the spool's totals only after the commit.
   std::uint64_t bytes = 0;
   for (const auto& range : ranges) {
     st->bind(1, static_cast<std::int64_t>(range.epoch))
         .bind(2, static_cast<std::int64_t>(range.first))
         .bind(3, static_cast<std::int64_t>(range.last));
-    for (;;) {
-      auto row = st->step();
-      if (!row) {
-        (void)db_.exec("ROLLBACK");
-        return std::unexpected(row.error());
-      }
-      if (!*row) break;
-      outcome.ids.push_back(st->int64(0));
-      outcome.readings += static_cast<std::uint64_t>(st->int64(1));
-      bytes += static_cast<std::uint64_t>(st->int64(2));
-    }
-    st->reset();
+    auto deleted = st->forEachRow([&](const sqlite::Statement& row) {
+      outcome.ids.push_back(row.int64(0));
+      outcome.readings += static_cast<std::uint64_t>(row.int64(1));
+      bytes += static_cast<std::uint64_t>(row.int64(2));
+    });
+    if (!deleted) return std::unexpected(deleted.error());
   }
-  if (auto r = db_.exec("COMMIT"); !r) {
-    (void)db_.exec("ROLLBACK");
-    return std::unexpected(r.error());
-  }
+  if (auto r = tx->commit(); !r) return std::unexpected(r.error());
   bytes_ -= bytes;
   batches_ -= outcome.ids.size();
   readings_ -= outcome.readings;

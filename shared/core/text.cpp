@@ -1,7 +1,8 @@
 #include "core/text.h"
 
 #include <charconv>
-#include <cstdio>
+
+#include "json/json_writer.h"
 
 namespace dots {
 
@@ -12,28 +13,7 @@ std::string formatDouble(double value) {
 }
 
 std::string jsonQuote(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 2);
-  out.push_back('"');
-  for (char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char esc[8];
-          std::snprintf(esc, sizeof esc, "\\u%04x", c);
-          out += esc;
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
-  return out;
+  return json::quote(text);
 }
 
 std::string csvField(std::string_view text) {

@@ -9,13 +9,13 @@ std::optional<std::string_view> gatewayOfUpTopic(std::string_view topic) {
   if (!topic.starts_with(kPrefix) || !topic.ends_with(kSuffix)) return std::nullopt;
   std::string_view gw =
       topic.substr(kPrefix.size(), topic.size() - kPrefix.size() - kSuffix.size());
-  if (!isValidGatewayId(gw)) return std::nullopt;
+  if (!isValidName(gw)) return std::nullopt;
   return gw;
 }
 
-bool isValidGatewayId(std::string_view id) {
-  if (id.empty() || id.size() > 64) return false;
-  for (char c : id) {
+bool isValidName(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '-' || c == '_' || c == '.';
     if (!ok) return false;

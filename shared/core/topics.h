@@ -21,7 +21,15 @@ inline constexpr std::string_view kAllUp = "dots/v1/+/up";
 // The gateway id of a dots/v1/<gw>/up topic, or nullopt if the topic has another shape.
 std::optional<std::string_view> gatewayOfUpTopic(std::string_view topic);
 
-// Gateway ids are used in topics and file names: 1-64 chars of [A-Za-z0-9_.-].
-bool isValidGatewayId(std::string_view id);
+// A name that stands unquoted as one topic level and in a file name: 1-64 chars of
+// [A-Za-z0-9_.-] (no '/', '+', '#', space or NUL). Gateway ids and the names of accounts,
+// environments, channels and streams are such names.
+bool isValidName(std::string_view name);
+
+// Deprecated: the old name of isValidName, kept while callers move over (gateway/config). Not
+// marked [[deprecated]], as the build treats warnings as errors.
+inline bool isValidGatewayId(std::string_view id) {
+  return isValidName(id);
+}
 
 }  // namespace dots::topics

@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <utility>
+
 namespace dots::sqlite {
 
 namespace {
@@ -118,14 +120,19 @@ Result<bool> Statement::step() {
   return std::unexpected(e);
 }
 
-Result<void> Statement::run() {
+Result<void> Statement::forEachRow(const std::function<void(const Statement&)>& row) {
   for (;;) {
     auto more = step();
     if (!more) return std::unexpected(more.error());
     if (!*more) break;
+    row(*this);
   }
   reset();
   return {};
+}
+
+Result<void> Statement::run() {
+  return forEachRow([](const Statement&) {});
 }
 
 void Statement::reset() {
@@ -152,6 +159,26 @@ std::span<const std::uint8_t> Statement::blob(int col) const {
 }
 bool Statement::isNull(int col) const {
   return sqlite3_column_type(handle_->stmt, col) == SQLITE_NULL;
+}
+
+Result<Transaction> Transaction::begin(Database& db, Kind kind) {
+  if (auto r = db.exec(kind == Kind::kImmediate ? "BEGIN IMMEDIATE" : "BEGIN"); !r) {
+    return std::unexpected(r.error());
+  }
+  return Transaction(db);
+}
+
+Transaction::Transaction(Transaction&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+
+Transaction::~Transaction() {
+  if (db_) (void)db_->exec("ROLLBACK");
+}
+
+Result<void> Transaction::commit() {
+  if (!db_) return fail("sqlite", "commit: the transaction has already ended");
+  if (auto r = db_->exec("COMMIT"); !r) return r;
+  db_ = nullptr;
+  return {};
 }
 
 }  // namespace dots::sqlite

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -53,7 +54,12 @@ class Statement {
 
   // Returns true while a row is available, false when done.
   Result<bool> step();
-  // Runs to completion, ignoring rows.
+  // Steps through every row, calling `row` with the statement positioned on it (read its
+  // columns there; they are gone after the call), then resets the statement and clears its
+  // binds so it can be bound and run again. On an error the rows seen so far have been passed
+  // on and the statement is reset, its binds kept.
+  Result<void> forEachRow(const std::function<void(const Statement&)>& row);
+  // Runs to completion, ignoring rows; resets as forEachRow does.
   Result<void> run();
   void reset();
 
@@ -68,6 +74,38 @@ class Statement {
   explicit Statement(std::unique_ptr<Handle> handle);
   friend class Database;
   std::unique_ptr<Handle> handle_;
+};
+
+// A transaction that ends in a rollback unless commit() succeeded: every early return after
+// begin() rolls back without a ROLLBACK written beside it. Holds a reference to the database,
+// which must outlive it; not copyable, movable only to return it from begin().
+//
+// What a caller keeps in memory about the data (counters, caches) is its own to undo: change it
+// after commit() returned, or restore it when commit() fails.
+class Transaction {
+ public:
+  enum class Kind {
+    kDeferred,   // BEGIN: takes the write lock at the first write
+    kImmediate,  // BEGIN IMMEDIATE: takes the write lock now, so the writes cannot meet SQLITE_BUSY
+  };
+
+  static Result<Transaction> begin(Database& db, Kind kind = Kind::kDeferred);
+
+  Transaction(Transaction&& other) noexcept;
+  Transaction& operator=(Transaction&&) = delete;
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  // Rolls back unless committed; the rollback's own error (e.g. SQLite already rolled back
+  // after SQLITE_FULL) is ignored, as there is nothing left to undo.
+  ~Transaction();
+
+  // COMMIT. When it fails the transaction is still open and the destructor rolls it back.
+  // Calling it twice is an error ("sqlite").
+  Result<void> commit();
+
+ private:
+  explicit Transaction(Database& db) : db_(&db) {}
+  Database* db_;  // null once committed or moved from
 };
 
 }  // namespace dots::sqlite

@@ -87,24 +87,24 @@ mqtt::ClientOptions unconnected() {
 // stay queued).
 struct Pipeline {
   test::TempDir dir;
-  Registry registry = Registry::open(dir.str()).value();
+  std::unique_ptr<Registry> registry = Registry::open(dir.str()).value();
   std::unique_ptr<sqlite_store::SqliteWriter> sqlite =
       sqlite_store::SqliteWriter::open(dir.str()).value();
   FailingWriter writer{*sqlite};
   mqtt::Client client{unconnected()};
   StatsBoard stats;
   IntakeQueue queue{16};
-  Topology topology{registry, "default"};
+  Topology topology{*registry, "default"};
   Admitter admitter{"default"};
   Acker acker{client, stats};
   CommitWorker worker{CommitParts{queue, topology, admitter, writer, acker, stats, {}, {}}, 512,
                       std::chrono::seconds(60)};
 
   Pipeline() {
-    REQUIRE(registry.addAccount("acme"));
-    REQUIRE(registry.addEndpoint("acme", "gw"));
-    REQUIRE(registry.addChannel("acme", "all", "default", kHandlers));
-    REQUIRE(registry.addRoute("gw", "acme", "all", "*"));
+    REQUIRE(registry->addAccount("acme"));
+    REQUIRE(registry->addEndpoint("acme", "gw"));
+    REQUIRE(registry->addChannel("acme", "all", "default", kHandlers));
+    REQUIRE(registry->addRoute("gw", "acme", "all", "*"));
     REQUIRE(topology.refresh());
   }
 

@@ -46,3 +46,15 @@ TEST_CASE("topics: gateway id of an up topic") {
   CHECK(topics::up("g") == "dots/v1/g/up");
   CHECK(topics::ack("g") == "dots/v1/g/ack");
 }
+
+TEST_CASE("topics: isValidName takes 1-64 characters of A-Z a-z 0-9 - _ .") {
+  CHECK(topics::isValidName("gw-1_a.B"));
+  CHECK(topics::isValidName(std::string(64, 'x')));
+  CHECK_FALSE(topics::isValidName(std::string(65, 'x')));
+  CHECK_FALSE(topics::isValidName(""));
+  using namespace std::string_view_literals;
+  for (std::string_view bad : {"a/b"sv, "a+"sv, "#"sv, "a b"sv, "é"sv, "a\0b"sv}) {
+    CHECK_FALSE(topics::isValidName(bad));
+  }
+  CHECK(topics::isValidGatewayId("gw-1") == topics::isValidName("gw-1"));
+}

@@ -1,0 +1,150 @@
+// dotsctl's endpoint commands: provisioning gateways, their keys, enabling and listing.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/hex.h"
+#include "core/text.h"
+#include "ctl/commands.h"
+#include "ctl/databases.h"
+#include "ctl/exit_codes.h"
+#include "json/json_writer.h"
+
+namespace dots::ctl {
+
+namespace {
+void printGatewayConfig(const Context& ctx, const cloud::Endpoint& ep,
+                        const EndpointSnippet& snippet) {
+  std::string spool =
+      snippet.spool.empty() ? "/var/lib/dots/spool-" + ep.gateway + ".db" : snippet.spool;
+  // A complete dots-gateway config; the key is the secret that binds the gateway to its endpoint.
+  // TOML basic strings take JSON's escapes, so jsonQuote writes them.
+  ctx.out << "# dots-gateway config for gateway \"" << ep.gateway << "\" of account \""
+          << ep.account
+          << "\".\n# Keep it secret: the key seals this gateway's data. Every key is described in\n"
+          << "# deploy/gateway.toml.\n"
+          << "[gateway]\nid = " << jsonQuote(ep.gateway) << "\n\n"
+          << "[uplink]\nbroker = " << jsonQuote(snippet.broker) << "\nkey_id = " << ep.active_key_id
+          << "\nkey = \"" << toHex(ep.keys.at(ep.active_key_id)) << "\"\n\n"
+          << "[local]\nbroker = " << jsonQuote(snippet.local_broker)
+          << "\ntopics = [\"sensors/#\"]\n\n"
+          << "[spool]\npath = " << jsonQuote(spool) << "\n";
+}
+}  // namespace
+
+int endpointAdd(const Context& ctx, const std::string& account, const std::string& gateway,
+                const EndpointSnippet& snippet, bool route_default) {
+  return withRegistry(ctx, [&](cloud::Registry& reg) {
+    auto ep = reg.addEndpoint(account, gateway);
+    if (!ep) return report(ctx, ep.error());
+    printGatewayConfig(ctx, *ep, snippet);
+    ctx.err << "endpoint for gateway " << gateway << " added to account " << account << " (key id "
+            << ep->active_key_id << ")";
+    if (route_default) {
+      auto route = reg.addRoute(gateway, account, "default", "*");
+      if (route) {
+        ctx.err << ", routed to channel " << route->channel;
+      } else if (route.error().reason != "no-such-channel") {
+        return report(ctx, route.error());
+      }
+    }
+    ctx.err << "\n";
+    return kOk;
+  });
+}
+
+int endpointFleet(const Context& ctx, const std::string& account, const std::string& prefix,
+                  std::size_t count, const std::string& channel, const std::string& keys_file) {
+  return withRegistry(ctx, [&](cloud::Registry& reg) {
+    int fd = ::open(keys_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      ctx.err << "dotsctl: cannot write " << keys_file << ": " << std::strerror(errno) << "\n";
+      return kFailed;
+    }
+    std::string lines;
+    for (std::size_t i = 1; i <= count; ++i) {
+      std::string gateway = prefix + std::to_string(i);
+      auto ep = reg.addEndpoint(account, gateway);
+      if (!ep) {
+        ::close(fd);
+        return report(ctx, ep.error());
+      }
+      if (auto route = reg.addRoute(gateway, account, channel, "*"); !route) {
+        ::close(fd);
+        return report(ctx, route.error());
+      }
+      lines += gateway + " " + toHex(ep->keys.at(ep->active_key_id)) + "\n";
+    }
+    bool written = ::write(fd, lines.data(), lines.size()) == static_cast<ssize_t>(lines.size());
+    ::close(fd);
+    if (!written) {
+      ctx.err << "dotsctl: cannot write " << keys_file << "\n";
+      return kFailed;
+    }
+    ctx.err << count << " endpoints " << prefix << "1.." << prefix << count << " added to account "
+            << account << ", routed to channel " << channel << "; keys in " << keys_file << "\n";
+    return kOk;
+  });
+}
+
+int endpointRotateKey(const Context& ctx, const std::string& gateway,
+                      const EndpointSnippet& snippet) {
+  return withRegistry(ctx, [&](cloud::Registry& reg) {
+    auto ep = reg.rotateKey(gateway);
+    if (!ep) return report(ctx, ep.error());
+    printGatewayConfig(ctx, *ep, snippet);
+    ctx.err << "gateway " << gateway << " now seals with key " << ep->active_key_id
+            << "; older keys stay accepted until retired\n";
+    return kOk;
+  });
+}
+
+int endpointRetireKey(const Context& ctx, const std::string& gateway, std::uint32_t key_id) {
+  return withRegistry(ctx, [&](cloud::Registry& reg) {
+    if (auto r = reg.retireKey(gateway, key_id); !r) return report(ctx, r.error());
+    ctx.out << "key " << key_id << " of gateway " << gateway << " retired\n";
+    return kOk;
+  });
+}
+
+int endpointList(const Context& ctx, bool json) {
+  return withRegistry(ctx, [&](cloud::Registry& reg) {
+    auto list = reg.endpoints();
+    if (!list) return report(ctx, list.error());
+    if (json) {
+      json::Writer w;
+      w.beginArray();
+      for (const auto& ep : *list) {
+        w.beginObject()
+            .key("gateway")
+            .string(ep.gateway)
+            .key("account")
+            .string(ep.account)
+            .key("enabled")
+            .boolean(ep.enabled)
+            .key("key_id")
+            .integer(ep.active_key_id)
+            .endObject();
+      }
+      ctx.out << w.endArray().str() << "\n";
+      return kOk;
+    }
+    for (const auto& ep : *list) {
+      ctx.out << ep.gateway << "\t" << ep.account << "\t" << (ep.enabled ? "enabled" : "disabled")
+              << "\tkey " << ep.active_key_id << "\n";
+    }
+    return kOk;
+  });
+}
+
+int endpointEnable(const Context& ctx, const std::string& gateway, bool enabled) {
+  return withRegistry(ctx, [&](cloud::Registry& reg) {
+    if (auto r = reg.setEnabled(gateway, enabled); !r) return report(ctx, r.error());
+    ctx.out << "endpoint " << gateway << (enabled ? " enabled" : " disabled") << "\n";
+    return kOk;
+  });
+}
+
+}  // namespace dots::ctl

@@ -1,0 +1,19 @@
+#pragma once
+
+#include "core/error.h"
+#include "ctl/commands.h"
+
+namespace dots::ctl {
+
+// dotsctl's exit codes (commands.h states what each means).
+inline constexpr int kOk = 0;
+inline constexpr int kFailed = 1;
+inline constexpr int kUsage = 2;
+inline constexpr int kConflict = 3;
+
+// Prints `e` on ctx.err as "dotsctl: <reason>: <detail>" and returns its exit code: kConflict
+// for "exists" and "no-such-*", kUsage for a bad argument ("bad-name", "bad-gateway-id",
+// "bad-handler", "bad-broker", "bad-topic"), kFailed for everything else.
+int report(const Context& ctx, const Error& e);
+
+}  // namespace dots::ctl

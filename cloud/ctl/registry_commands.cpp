@@ -1,0 +1,208 @@
+// dotsctl's registry commands: accounts, environments, channels, routes and streams.
+#include "ctl/commands.h"
+#include "ctl/databases.h"
+#include "ctl/exit_codes.h"
+#include "json/json_writer.h"
+#include "pipeline/channel.h"
+
+namespace dots::ctl {
+
+int accountAdd(const Context& ctx, const std::string& name) {
+  return withRegistry(ctx, [&](cloud::Registry& reg) {
+    auto account = reg.addAccount(name);
+    if (!account) return report(ctx, account.error());
+    auto channel = reg.addChannel(name, "default", "default", {"store"});
+    if (!channel) return report(ctx, channel.error());
+    ctx.out << "account " << account->name << " added, with channel default (store) in "
+            << "environment default\n";
+    return kOk;
+  });
+}
+
+int accountList(const Context& ctx, bool json) {
+  return withRegistry(ctx, [&](cloud::Registry& reg) {
+    auto accounts = reg.accounts();
+    if (!accounts) return report(ctx, accounts.error());
+    if (json) {
+      json::Writer w;
+      w.beginArray();
+      for (const auto& a : *accounts) w.beginObject().key("name").string(a.name).endObject();
+      ctx.out << w.endArray().str() << "\n";
+    } else {
+      for (const auto& a : *accounts) ctx.out << a.name << "\n";
+    }
+    return kOk;
+  });
+}
+
+int environmentAdd(const Context& ctx, const std::string& name, const std::string& owner) {
+  return withRegistry(ctx, [&](cloud::Registry& reg) {
+    auto env = reg.addEnvironment(name, owner);
+    if (!env) return report(ctx, env.error());
+    ctx.out << "environment " << name << " added"
+            << (owner.empty() ? " (public)" : " (private to account " + owner + ")") << "\n";
+    return kOk;
+  });
+}
+
+int environmentList(const Context& ctx, bool json) {
+  return withRegistry(ctx, [&](cloud::Registry& reg) {
+    auto list = reg.environments();
+    if (!list) return report(ctx, list.error());
+    if (json) {
+      json::Writer w;
+      w.beginArray();
+      for (const auto& e : *list) {
+        w.beginObject().key("name").string(e.name).key("owner").string(e.owner).endObject();
+      }
+      ctx.out << w.endArray().str() << "\n";
+      return kOk;
+    }
+    for (const auto& e : *list) {
+      ctx.out << e.name << "\t" << (e.owner.empty() ? "public" : "private to " + e.owner) << "\n";
+    }
+    return kOk;
+  });
+}
+
+int channelAdd(const Context& ctx, const std::string& account, const std::string& name,
+               const std::string& environment, const std::vector<std::string>& handlers) {
+  // Refuse what the ingester could not build.
+  auto check = cloud::Channel::create(0, account, name, environment, handlers);
+  if (!check) return report(ctx, check.error());
+  return withRegistry(ctx, [&](cloud::Registry& reg) {
+    auto ch = reg.addChannel(account, name, environment, handlers);
+    if (!ch) return report(ctx, ch.error());
+    ctx.out << "channel " << account << "/" << name << " added in environment " << environment
+            << " with " << handlers.size() << " handlers\n";
+    return kOk;
+  });
+}
+
+int channelList(const Context& ctx, bool json) {
+  return withRegistry(ctx, [&](cloud::Registry& reg) {
+    auto list = reg.channels();
+    if (!list) return report(ctx, list.error());
+    if (json) {
+      json::Writer w;
+      w.beginArray();
+      for (const auto& c : *list) {
+        w.beginObject()
+            .key("account")
+            .string(c.account)
+            .key("name")
+            .string(c.name)
+            .key("environment")
+            .string(c.environment)
+            .key("handlers")
+            .beginArray();
+        for (const auto& h : c.handlers) w.string(h);
+        w.endArray().endObject();
+      }
+      ctx.out << w.endArray().str() << "\n";
+      return kOk;
+    }
+    for (const auto& c : *list) {
+      ctx.out << c.account << "/" << c.name << "\t" << c.environment << "\t";
+      const char* separator = "";
+      for (const auto& h : c.handlers) {
+        ctx.out << separator << h;
+        separator = " | ";
+      }
+      ctx.out << "\n";
+    }
+    return kOk;
+  });
+}
+
+int routeAdd(const Context& ctx, const std::string& gateway, const std::string& account,
+             const std::string& channel, const std::string& sensors) {
+  return withRegistry(ctx, [&](cloud::Registry& reg) {
+    auto r = reg.addRoute(gateway, account, channel, sensors);
+    if (!r) return report(ctx, r.error());
+    ctx.out << "route " << gateway << " -> " << r->channel << " for sensors " << sensors << "\n";
+    return kOk;
+  });
+}
+
+int routeRemove(const Context& ctx, const std::string& gateway, const std::string& account,
+                const std::string& channel, const std::string& sensors) {
+  return withRegistry(ctx, [&](cloud::Registry& reg) {
+    if (auto r = reg.removeRoute(gateway, account, channel, sensors); !r) {
+      return report(ctx, r.error());
+    }
+    ctx.out << "route " << gateway << " -> " << account << "/" << channel << " for sensors "
+            << sensors << " removed\n";
+    return kOk;
+  });
+}
+
+int routeList(const Context& ctx, bool json) {
+  return withRegistry(ctx, [&](cloud::Registry& reg) {
+    auto list = reg.routes();
+    if (!list) return report(ctx, list.error());
+    if (json) {
+      json::Writer w;
+      w.beginArray();
+      for (const auto& r : *list) {
+        w.beginObject()
+            .key("gateway")
+            .string(r.gateway)
+            .key("channel")
+            .string(r.channel)
+            .key("sensors")
+            .string(r.sensors)
+            .endObject();
+      }
+      ctx.out << w.endArray().str() << "\n";
+      return kOk;
+    }
+    for (const auto& r : *list)
+      ctx.out << r.gateway << "\t" << r.channel << "\t" << r.sensors << "\n";
+    return kOk;
+  });
+}
+
+int streamAdd(const Context& ctx, const std::string& name, const std::string& account,
+              const std::string& channel, const std::string& broker, const std::string& topic) {
+  return withRegistry(ctx, [&](cloud::Registry& reg) {
+    auto s = reg.addStream(name, account, channel, broker, topic);
+    if (!s) return report(ctx, s.error());
+    ctx.out << "stream " << name << ": " << broker << " " << topic << " -> " << s->channel << "\n";
+    return kOk;
+  });
+}
+
+int streamList(const Context& ctx, bool json) {
+  return withRegistry(ctx, [&](cloud::Registry& reg) {
+    auto list = reg.streams();
+    if (!list) return report(ctx, list.error());
+    if (json) {
+      json::Writer w;
+      w.beginArray();
+      for (const auto& s : *list) {
+        w.beginObject()
+            .key("name")
+            .string(s.name)
+            .key("channel")
+            .string(s.channel)
+            .key("environment")
+            .string(s.environment)
+            .key("broker")
+            .string(s.broker)
+            .key("topic")
+            .string(s.topic)
+            .endObject();
+      }
+      ctx.out << w.endArray().str() << "\n";
+      return kOk;
+    }
+    for (const auto& s : *list) {
+      ctx.out << s.name << "\t" << s.channel << "\t" << s.environment << "\t" << s.broker << "\t"
+              << s.topic << "\n";
+    }
+    return kOk;
+  });
+}
+
+}  // namespace dots::ctl

@@ -1,0 +1,250 @@
+// SqliteRegistry: environments, channels, routes and streams.
+#include "core/topics.h"
+#include "registry/sqlite/sqlite_registry.h"
+
+namespace dots::cloud {
+
+namespace {
+// Handler specs are stored one per line.
+std::string joinLines(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : "\n") + item;
+  return out;
+}
+std::vector<std::string> splitLines(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size() && !text.empty()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+}  // namespace
+
+Result<Environment> SqliteRegistry::addEnvironment(const std::string& name,
+                                                   const std::string& owner) {
+  if (!topics::isValidName(name)) {
+    return fail("bad-name", "environment names are 1-64 characters of A-Z a-z 0-9 - _ .");
+  }
+  std::optional<std::int64_t> owner_id;
+  if (!owner.empty()) {
+    auto id = accountId(owner);
+    if (!id) return std::unexpected(id.error());
+    owner_id = *id;
+  }
+  auto st =
+      db_.prepare("INSERT INTO environments(name, owner_id) VALUES(?1, ?2) ON CONFLICT DO NOTHING");
+  if (!st) return std::unexpected(st.error());
+  st->bind(1, name);
+  if (owner_id)
+    st->bind(2, *owner_id);
+  else
+    st->bindNull(2);
+  if (auto r = st->run(); !r) return std::unexpected(r.error());
+  if (db_.changes() == 0) return fail("exists", "environment \"" + name + "\" already exists");
+  return Environment{db_.lastInsertRowid(), name, owner};
+}
+
+Result<std::vector<Environment>> SqliteRegistry::environments() {
+  auto st = db_.prepare(
+      "SELECT e.id, e.name, coalesce(a.name, '') FROM environments e "
+      "LEFT JOIN accounts a ON a.id = e.owner_id ORDER BY e.name");
+  if (!st) return std::unexpected(st.error());
+  std::vector<Environment> out;
+  auto read = st->forEachRow([&](const sqlite::Statement& row) {
+    out.push_back({row.int64(0), row.text(1), row.text(2)});
+  });
+  if (!read) return std::unexpected(read.error());
+  return out;
+}
+
+Result<std::optional<Environment>> SqliteRegistry::findEnvironment(const std::string& name) {
+  auto all = environments();
+  if (!all) return std::unexpected(all.error());
+  for (auto& e : *all) {
+    if (e.name == name) return std::optional<Environment>(e);
+  }
+  return std::optional<Environment>();
+}
+
+Result<ChannelRecord> SqliteRegistry::addChannel(const std::string& account,
+                                                 const std::string& name,
+                                                 const std::string& environment,
+                                                 const std::vector<std::string>& handlers) {
+  if (!topics::isValidName(name)) {
+    return fail("bad-name", "channel names are 1-64 characters of A-Z a-z 0-9 - _ .");
+  }
+  if (handlers.empty()) return fail("bad-handler", "a channel needs at least one handler");
+  for (const auto& h : handlers) {
+    if (h.empty() || h.find('\n') != std::string::npos)
+      return fail("bad-handler", "empty handler spec");
+  }
+  auto account_id = accountId(account);
+  if (!account_id) return std::unexpected(account_id.error());
+  auto env = findEnvironment(environment);
+  if (!env) return std::unexpected(env.error());
+  if (!*env) {
+    if (environment != "default") {
+      return fail("no-such-environment", "no environment \"" + environment + "\"");
+    }
+    auto made = addEnvironment("default", "");
+    if (!made) return std::unexpected(made.error());
+    env = std::optional<Environment>(*made);
+  }
+  if (!(*env)->owner.empty() && (*env)->owner != account) {
+    return fail("private-environment", "environment \"" + environment +
+                                           "\" is private to account \"" + (*env)->owner + "\"");
+  }
+  auto st = db_.prepare(
+      "INSERT INTO channels(account_id, name, environment_id, handlers) VALUES(?1,?2,?3,?4) "
+      "ON CONFLICT DO NOTHING");
+  if (!st) return std::unexpected(st.error());
+  st->bind(1, *account_id).bind(2, name).bind(3, (*env)->id).bind(4, joinLines(handlers));
+  if (auto r = st->run(); !r) return std::unexpected(r.error());
+  if (db_.changes() == 0) {
+    return fail("exists", "account \"" + account + "\" already has a channel \"" + name + "\"");
+  }
+  return ChannelRecord{db_.lastInsertRowid(), account, name, environment, handlers};
+}
+
+Result<std::vector<ChannelRecord>> SqliteRegistry::channels() {
+  auto st = db_.prepare(
+      "SELECT c.id, a.name, c.name, e.name, c.handlers FROM channels c "
+      "JOIN accounts a ON a.id = c.account_id JOIN environments e ON e.id = c.environment_id "
+      "ORDER BY a.name, c.name");
+  if (!st) return std::unexpected(st.error());
+  std::vector<ChannelRecord> out;
+  auto read = st->forEachRow([&](const sqlite::Statement& row) {
+    out.push_back({row.int64(0), row.text(1), row.text(2), row.text(3), splitLines(row.text(4))});
+  });
+  if (!read) return std::unexpected(read.error());
+  return out;
+}
+
+Result<std::optional<ChannelRecord>> SqliteRegistry::findChannel(const std::string& account,
+                                                                 const std::string& name) {
+  auto all = channels();
+  if (!all) return std::unexpected(all.error());
+  for (auto& c : *all) {
+    if (c.account == account && c.name == name) return std::optional<ChannelRecord>(c);
+  }
+  return std::optional<ChannelRecord>();
+}
+
+Result<Route> SqliteRegistry::addRoute(const std::string& gateway, const std::string& account,
+                                       const std::string& channel, const std::string& sensors) {
+  auto ep = endpoint(gateway);
+  if (!ep) return std::unexpected(ep.error());
+  if (!*ep) return fail("no-such-endpoint", "no endpoint for gateway \"" + gateway + "\"");
+  auto ch = findChannel(account, channel);
+  if (!ch) return std::unexpected(ch.error());
+  if (!*ch)
+    return fail("no-such-channel",
+                "account \"" + account + "\" has no channel \"" + channel + "\"");
+  if ((*ep)->account != account) {
+    return fail("other-account", "gateway \"" + gateway + "\" belongs to account \"" +
+                                     (*ep)->account + "\", the channel to \"" + account + "\"");
+  }
+  auto existing = routesWhere(" WHERE r.gateway = ?1", gateway);
+  if (!existing) return std::unexpected(existing.error());
+  auto chans = channels();
+  if (!chans) return std::unexpected(chans.error());
+  for (const Route& r : *existing) {
+    if (r.gateway != gateway) continue;
+    for (const ChannelRecord& c : *chans) {
+      if (c.id == r.channel_id && c.environment != (*ch)->environment) {
+        return fail("environment-conflict",
+                    "gateway \"" + gateway + "\" is already routed to environment \"" +
+                        c.environment + "\"; one endpoint is served by one environment");
+      }
+    }
+  }
+  auto st = db_.prepare(
+      "INSERT INTO routes(gateway, channel_id, sensors) VALUES(?1,?2,?3) ON CONFLICT DO NOTHING");
+  if (!st) return std::unexpected(st.error());
+  st->bind(1, gateway).bind(2, (*ch)->id).bind(3, sensors);
+  if (auto r = st->run(); !r) return std::unexpected(r.error());
+  if (db_.changes() == 0) return fail("exists", "that route exists");
+  return Route{db_.lastInsertRowid(), gateway, (*ch)->id, account + "/" + channel, sensors};
+}
+
+Result<std::vector<Route>> SqliteRegistry::routes() {
+  return routesWhere("", "");
+}
+
+Result<std::vector<Route>> SqliteRegistry::routesWhere(const std::string& where,
+                                                       const std::string& arg) {
+  auto st = db_.prepare(
+      "SELECT r.id, r.gateway, r.channel_id, a.name || '/' || c.name, r.sensors FROM routes r "
+      "JOIN channels c ON c.id = r.channel_id JOIN accounts a ON a.id = c.account_id" +
+      where + " ORDER BY r.gateway, r.id");
+  if (!st) return std::unexpected(st.error());
+  if (!arg.empty()) st->bind(1, arg);
+  std::vector<Route> out;
+  auto read = st->forEachRow([&](const sqlite::Statement& row) {
+    out.push_back({row.int64(0), row.text(1), row.int64(2), row.text(3), row.text(4)});
+  });
+  if (!read) return std::unexpected(read.error());
+  return out;
+}
+
+Result<void> SqliteRegistry::removeRoute(const std::string& gateway, const std::string& account,
+                                         const std::string& channel, const std::string& sensors) {
+  auto st = db_.prepare(
+      "DELETE FROM routes WHERE gateway = ?1 AND sensors = ?4 AND channel_id = (SELECT c.id FROM "
+      "channels c JOIN accounts a ON a.id = c.account_id WHERE a.name = ?2 AND c.name = ?3)");
+  if (!st) return std::unexpected(st.error());
+  st->bind(1, gateway).bind(2, account).bind(3, channel).bind(4, sensors);
+  if (auto r = st->run(); !r) return r;
+  if (db_.changes() == 0) {
+    return fail("no-such-route", gateway + " -> " + account + "/" + channel + " for " + sensors);
+  }
+  return {};
+}
+
+Result<Stream> SqliteRegistry::addStream(const std::string& name, const std::string& account,
+                                         const std::string& channel, const std::string& broker,
+                                         const std::string& topic) {
+  if (!topics::isValidName(name)) {
+    return fail("bad-name", "stream names are 1-64 characters of A-Z a-z 0-9 - _ .");
+  }
+  if (!broker.starts_with("tcp://") && !broker.starts_with("ssl://")) {
+    return fail("bad-broker", "broker must be tcp://host:port or ssl://host:port");
+  }
+  if (topic.empty()) return fail("bad-topic", "a stream needs a topic filter");
+  auto ch = findChannel(account, channel);
+  if (!ch) return std::unexpected(ch.error());
+  if (!*ch)
+    return fail("no-such-channel",
+                "account \"" + account + "\" has no channel \"" + channel + "\"");
+  auto st = db_.prepare(
+      "INSERT INTO streams(name, channel_id, broker, topic, format) VALUES(?1,?2,?3,?4,'auto') "
+      "ON CONFLICT DO NOTHING");
+  if (!st) return std::unexpected(st.error());
+  st->bind(1, name).bind(2, (*ch)->id).bind(3, broker).bind(4, topic);
+  if (auto r = st->run(); !r) return std::unexpected(r.error());
+  if (db_.changes() == 0) return fail("exists", "stream \"" + name + "\" already exists");
+  return Stream{db_.lastInsertRowid(), name,   account, (*ch)->id, account + "/" + channel,
+                (*ch)->environment,    broker, topic,   "auto"};
+}
+
+Result<std::vector<Stream>> SqliteRegistry::streams() {
+  auto st = db_.prepare(
+      "SELECT s.id, s.name, a.name, s.channel_id, a.name || '/' || c.name, e.name, s.broker, "
+      "s.topic, s.format FROM streams s JOIN channels c ON c.id = s.channel_id "
+      "JOIN accounts a ON a.id = c.account_id JOIN environments e ON e.id = c.environment_id "
+      "ORDER BY s.name");
+  if (!st) return std::unexpected(st.error());
+  std::vector<Stream> out;
+  auto read = st->forEachRow([&](const sqlite::Statement& row) {
+    out.push_back({row.int64(0), row.text(1), row.text(2), row.int64(3), row.text(4), row.text(5),
+                   row.text(6), row.text(7), row.text(8)});
+  });
+  if (!read) return std::unexpected(read.error());
+  return out;
+}
+
+}  // namespace dots::cloud

@@ -1,0 +1,63 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "registry/registry.h"
+#include "sqlite/database.h"
+
+namespace dots::cloud {
+
+// The registry in one SQLite file, <data dir>/registry.db, in WAL mode so that dots-ingest reads
+// while dotsctl writes. Writes that touch more than one row run in one IMMEDIATE transaction.
+class SqliteRegistry final : public Registry {
+ public:
+  // Creates the file and its tables if missing.
+  static Result<std::unique_ptr<SqliteRegistry>> open(const std::string& data_dir);
+
+  explicit SqliteRegistry(sqlite::Database db) : db_(std::move(db)) {}
+
+  // Accounts, endpoints and their keys (sqlite_registry.cpp).
+  Result<Account> addAccount(const std::string& name) override;
+  Result<std::vector<Account>> accounts() override;
+  Result<Endpoint> addEndpoint(const std::string& account, const std::string& gateway) override;
+  Result<std::vector<Endpoint>> endpoints() override;
+  Result<std::optional<Endpoint>> endpoint(const std::string& gateway) override;
+  Result<void> setEnabled(const std::string& gateway, bool enabled) override;
+  Result<Endpoint> rotateKey(const std::string& gateway) override;
+  Result<void> retireKey(const std::string& gateway, std::uint32_t key_id) override;
+  Result<std::int64_t> dataVersion() override;
+
+  // Environments, channels, routes and streams (sqlite_channels.cpp).
+  Result<Environment> addEnvironment(const std::string& name, const std::string& owner) override;
+  Result<std::vector<Environment>> environments() override;
+  Result<ChannelRecord> addChannel(const std::string& account, const std::string& name,
+                                   const std::string& environment,
+                                   const std::vector<std::string>& handlers) override;
+  Result<std::vector<ChannelRecord>> channels() override;
+  Result<Route> addRoute(const std::string& gateway, const std::string& account,
+                         const std::string& channel, const std::string& sensors) override;
+  Result<std::vector<Route>> routes() override;
+  Result<void> removeRoute(const std::string& gateway, const std::string& account,
+                           const std::string& channel, const std::string& sensors) override;
+  Result<Stream> addStream(const std::string& name, const std::string& account,
+                           const std::string& channel, const std::string& broker,
+                           const std::string& topic) override;
+  Result<std::vector<Stream>> streams() override;
+
+ private:
+  // Endpoints matching `where` (empty: all), which may bind ?1 to `arg`.
+  Result<std::vector<Endpoint>> query(const std::string& where, const std::string& arg);
+  // Routes matching `where` (empty: all), which may bind ?1 to `arg`.
+  Result<std::vector<Route>> routesWhere(const std::string& where, const std::string& arg);
+  // Errors: "no-such-account".
+  Result<std::int64_t> accountId(const std::string& name);
+  Result<std::optional<Environment>> findEnvironment(const std::string& name);
+  Result<std::optional<ChannelRecord>> findChannel(const std::string& account,
+                                                   const std::string& name);
+  sqlite::Database db_;
+};
+
+}  // namespace dots::cloud
