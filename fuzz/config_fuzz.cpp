@@ -3,8 +3,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "config/gateway_config.h"
-#include "config/toml_file.h"
+#include "gateway/config/gateway_config.h"
+#include "shared/config/toml_file.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);

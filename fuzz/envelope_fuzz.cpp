@@ -6,9 +6,9 @@
 //   2: a zstd frame for the decompressor with its size limit.
 #include <cstdlib>
 
-#include "codec/batch_codec.h"
-#include "compress/zstd_codec.h"
-#include "seal/envelope.h"
+#include "shared/codec/batch_codec.h"
+#include "shared/compress/zstd_codec.h"
+#include "shared/seal/envelope.h"
 
 namespace {
 dots::seal::Key fuzzKey() {

@@ -4,9 +4,9 @@
 #include <fstream>
 #include <iostream>
 
-#include "codec/batch_codec.h"
-#include "compress/zstd_codec.h"
-#include "seal/envelope.h"
+#include "shared/codec/batch_codec.h"
+#include "shared/compress/zstd_codec.h"
+#include "shared/seal/envelope.h"
 
 namespace {
 void write(const std::string& path, std::uint8_t mode, const std::vector<std::uint8_t>& bytes) {

@@ -2,7 +2,7 @@
 // Accepted payloads must resolve to readings with valid names; rejected ones leave no trace.
 #include <cstdlib>
 
-#include "senml/payload_parser.h"
+#include "shared/senml/payload_parser.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static dots::senml::PayloadParser parser;

@@ -1,15 +1,15 @@
-#include "gateway.h"
+#include "gateway/gateway.h"
 
 #include <algorithm>
 #include <sstream>
 #include <stdexcept>
 
-#include "core/clock.h"
-#include "core/text.h"
-#include "core/thread_name.h"
-#include "core/topics.h"
-#include "inputs/mqtt/mqtt_input.h"
-#include "mqtt/client.h"
+#include "gateway/inputs/mqtt/mqtt_input.h"
+#include "shared/app/thread_name.h"
+#include "shared/mqtt/client.h"
+#include "shared/text/text.h"
+#include "shared/time/clock.h"
+#include "shared/topics/topics.h"
 
 namespace dots::gateway {
 

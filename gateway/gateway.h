@@ -7,11 +7,11 @@
 #include <thread>
 #include <vector>
 
-#include "batcher/batcher.h"
-#include "config/gateway_config.h"
-#include "inputs/input.h"
-#include "reduce/reducer.h"
-#include "uplink/uplink.h"
+#include "gateway/batcher/batcher.h"
+#include "gateway/config/gateway_config.h"
+#include "gateway/inputs/input.h"
+#include "gateway/reduce/reducer.h"
+#include "gateway/uplink/uplink.h"
 
 namespace dots::gateway {
 

@@ -2,12 +2,12 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
-#include "app/signals.h"
-#include "config/gateway_config.h"
-#include "config/toml_file.h"
 #include "dots/version.h"
-#include "gateway.h"
-#include "log/log.h"
+#include "gateway/config/gateway_config.h"
+#include "gateway/gateway.h"
+#include "shared/app/signals.h"
+#include "shared/config/toml_file.h"
+#include "shared/log/log.h"
 
 int main(int argc, char** argv) {
   dots::app::blockStopSignals();

@@ -6,12 +6,12 @@
 #include <filesystem>
 #include <string>
 
-#include "codec/batch_codec.h"
-#include "measures.h"
-#include "seal/envelope.h"
-#include "senml/payload_parser.h"
-#include "spool/spool.h"
-#include "store/sqlite/sqlite_writer.h"
+#include "cloud/store/sqlite/sqlite_writer.h"
+#include "gateway/spool/spool.h"
+#include "shared/codec/batch_codec.h"
+#include "shared/seal/envelope.h"
+#include "shared/senml/payload_parser.h"
+#include "tools/bench/measures.h"
 
 using namespace dots;
 

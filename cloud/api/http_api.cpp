@@ -1,15 +1,14 @@
-#include "api/http_api.h"
+#include "cloud/api/http_api.h"
 
 #include <httplib.h>
 
 #include <charconv>
 #include <optional>
-#include <sstream>
 #include <stdexcept>
 #include <thread>
 
-#include "core/text.h"
-#include "log/log.h"
+#include "shared/json/json_writer.h"
+#include "shared/log/log.h"
 
 namespace dots::cloud {
 
@@ -53,17 +52,19 @@ std::size_t limitOf(const httplib::Request& req) {
 
 void sendError(httplib::Response& res, int status, const std::string& message) {
   res.status = status;
-  res.set_content(R"({"error":)" + jsonQuote(message) + "}\n", "application/json");
+  json::Writer w;
+  w.beginObject().key("error").string(message).endObject();
+  res.set_content(w.take() + "\n", "application/json");
 }
 
-std::string valueJson(const Reading& r) {
+void writeValue(json::Writer& w, const Reading& r) {
   switch (r.kind) {
-    case ValueKind::kNumber: return formatDouble(r.value);
-    case ValueKind::kBoolean: return r.value != 0 ? "true" : "false";
+    case ValueKind::kNumber: w.number(r.value); return;
+    case ValueKind::kBoolean: w.boolean(r.value != 0); return;
     case ValueKind::kText:
-    case ValueKind::kData: return jsonQuote(r.text);
+    case ValueKind::kData: w.string(r.text); return;
   }
-  return "null";
+  w.null();
 }
 
 // Runs a query handler on the shared query connection; maps errors to HTTP statuses.
@@ -111,20 +112,26 @@ HttpApi::HttpApi(std::string address, ReadingQueries& queries, std::function<Ing
     query(*impl->queries, req, res,
           [](ReadingQueries& store, const ReadingFilter& f,
              std::size_t limit) -> Result<std::string> {
-            std::ostringstream out;
-            out << "[";
+            json::Writer w;
+            w.beginArray();
             std::size_t n = 0;
             auto r = store.forEach(f, [&](const StoredReading& row) {
-              if (n >= limit) return;
-              out << (n++ ? "," : "") << R"({"gateway":)" << jsonQuote(row.gateway)
-                  << R"(,"sensor":)" << jsonQuote(row.reading.name) << R"(,"unit":)"
-                  << jsonQuote(row.reading.unit) << R"(,"time_ms":)" << row.reading.time_ms
-                  << R"(,"value":)" << valueJson(row.reading) << R"(,"historical":)"
-                  << (row.historical ? "true" : "false") << "}";
+              if (n++ >= limit) return;
+              w.beginObject()
+                  .key("gateway")
+                  .string(row.gateway)
+                  .key("sensor")
+                  .string(row.reading.name)
+                  .key("unit")
+                  .string(row.reading.unit)
+                  .key("time_ms")
+                  .integer(row.reading.time_ms)
+                  .key("value");
+              writeValue(w, row.reading);
+              w.key("historical").boolean(row.historical).endObject();
             });
             if (!r) return std::unexpected(r.error());
-            out << "]\n";
-            return out.str();
+            return w.endArray().take() + "\n";
           });
   });
   s.Get("/api/aggregates", [impl](const httplib::Request& req, httplib::Response& res) {
@@ -133,19 +140,35 @@ HttpApi::HttpApi(std::string address, ReadingQueries& queries, std::function<Ing
              std::size_t limit) -> Result<std::string> {
             auto rows = store.aggregates(f, limit);
             if (!rows) return std::unexpected(rows.error());
-            std::ostringstream out;
-            out << "[";
-            for (std::size_t i = 0; i < rows->size(); ++i) {
-              const auto& a = (*rows)[i];
-              out << (i ? "," : "") << R"({"channel_id":)" << a.channel_id << R"(,"gateway":)"
-                  << jsonQuote(a.gateway) << R"(,"sensor":)" << jsonQuote(a.sensor) << R"(,"unit":)"
-                  << jsonQuote(a.unit) << R"(,"window_start_ms":)" << a.window_start_ms
-                  << R"(,"window_ms":)" << a.window_ms << R"(,"count":)" << a.count << R"(,"min":)"
-                  << formatDouble(a.min) << R"(,"max":)" << formatDouble(a.max) << R"(,"mean":)"
-                  << formatDouble(a.mean) << R"(,"stddev":)" << formatDouble(a.stddev) << "}";
+            json::Writer w;
+            w.beginArray();
+            for (const StoredAggregate& a : *rows) {
+              w.beginObject()
+                  .key("channel_id")
+                  .integer(a.channel_id)
+                  .key("gateway")
+                  .string(a.gateway)
+                  .key("sensor")
+                  .string(a.sensor)
+                  .key("unit")
+                  .string(a.unit)
+                  .key("window_start_ms")
+                  .integer(a.window_start_ms)
+                  .key("window_ms")
+                  .integer(a.window_ms)
+                  .key("count")
+                  .integer(a.count)
+                  .key("min")
+                  .number(a.min)
+                  .key("max")
+                  .number(a.max)
+                  .key("mean")
+                  .number(a.mean)
+                  .key("stddev")
+                  .number(a.stddev)
+                  .endObject();
             }
-            out << "]\n";
-            return out.str();
+            return w.endArray().take() + "\n";
           });
   });
   s.Get("/api/alerts", [impl](const httplib::Request& req, httplib::Response& res) {
@@ -154,14 +177,10 @@ HttpApi::HttpApi(std::string address, ReadingQueries& queries, std::function<Ing
              std::size_t limit) -> Result<std::string> {
             auto rows = store.alerts(f, limit);
             if (!rows) return std::unexpected(rows.error());
-            std::ostringstream out;
-            out << "[";
-            for (std::size_t i = 0; i < rows->size(); ++i) {
-              const auto& a = (*rows)[i];
-              out << (i ? "," : "") << alertJson(a.id, a.account, a.channel, a.alert);
-            }
-            out << "]\n";
-            return out.str();
+            json::Writer w;
+            w.beginArray();
+            for (const StoredAlert& a : *rows) writeAlert(w, a.id, a.account, a.channel, a.alert);
+            return w.endArray().take() + "\n";
           });
   });
 }

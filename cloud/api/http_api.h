@@ -4,8 +4,8 @@
 #include <memory>
 #include <string>
 
-#include "api/ingest_view.h"
-#include "store/reading_queries.h"
+#include "cloud/api/ingest_view.h"
+#include "cloud/store/reading_queries.h"
 
 namespace dots::cloud {
 

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "ingest/ingest_stats.h"
+#include "cloud/ingest/ingest_stats.h"
 
 namespace dots::cloud {
 

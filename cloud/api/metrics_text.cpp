@@ -1,7 +1,7 @@
 #include <sstream>
 
-#include "api/ingest_view.h"
-#include "core/text.h"
+#include "cloud/api/ingest_view.h"
+#include "shared/json/json_writer.h"
 
 namespace dots::cloud {
 
@@ -85,12 +85,20 @@ std::string renderMetrics(const IngestView& v) {
 }
 
 std::string renderHealth(const IngestView& v) {
-  std::ostringstream out;
-  out << R"({"status":")" << (v.broker_connected ? "ok" : "broker-disconnected")
-      << R"(","environment":)" << jsonQuote(v.environment) << R"(,"broker_connected":)"
-      << (v.broker_connected ? "true" : "false") << R"(,"batches_stored":)"
-      << v.stats.batches_stored << R"(,"readings_stored":)" << v.stats.readings_stored << "}";
-  return out.str();
+  json::Writer w;
+  w.beginObject()
+      .key("status")
+      .string(v.broker_connected ? "ok" : "broker-disconnected")
+      .key("environment")
+      .string(v.environment)
+      .key("broker_connected")
+      .boolean(v.broker_connected)
+      .key("batches_stored")
+      .integer(v.stats.batches_stored)
+      .key("readings_stored")
+      .integer(v.stats.readings_stored)
+      .endObject();
+  return w.take();
 }
 
 }  // namespace dots::cloud

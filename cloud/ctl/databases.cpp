@@ -1,7 +1,7 @@
-#include "ctl/databases.h"
+#include "cloud/ctl/databases.h"
 
-#include "ctl/exit_codes.h"
-#include "store/sqlite/sqlite_queries.h"
+#include "cloud/ctl/exit_codes.h"
+#include "cloud/store/sqlite/sqlite_queries.h"
 
 namespace dots::ctl {
 

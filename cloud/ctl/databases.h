@@ -2,9 +2,9 @@
 
 #include <functional>
 
-#include "ctl/commands.h"
-#include "registry/registry.h"
-#include "store/reading_queries.h"
+#include "cloud/ctl/commands.h"
+#include "cloud/registry/registry.h"
+#include "cloud/store/reading_queries.h"
 
 namespace dots::ctl {
 

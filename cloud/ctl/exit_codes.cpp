@@ -1,4 +1,4 @@
-#include "ctl/exit_codes.h"
+#include "cloud/ctl/exit_codes.h"
 
 namespace dots::ctl {
 

@@ -1,7 +1,7 @@
 #pragma once
 
-#include "core/error.h"
-#include "ctl/commands.h"
+#include "cloud/ctl/commands.h"
+#include "shared/error/error.h"
 
 namespace dots::ctl {
 

@@ -3,7 +3,7 @@
 #include <filesystem>
 #include <iostream>
 
-#include "ctl/commands.h"
+#include "cloud/ctl/commands.h"
 #include "dots/version.h"
 
 int main(int argc, char** argv) {

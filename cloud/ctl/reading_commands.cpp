@@ -1,9 +1,9 @@
 // dotsctl's queries of stored readings. The store is opened in one place, withStore().
-#include "core/text.h"
-#include "ctl/commands.h"
-#include "ctl/databases.h"
-#include "ctl/exit_codes.h"
-#include "json/json_writer.h"
+#include "cloud/ctl/commands.h"
+#include "cloud/ctl/databases.h"
+#include "cloud/ctl/exit_codes.h"
+#include "shared/json/json_writer.h"
+#include "shared/text/text.h"
 
 namespace dots::ctl {
 

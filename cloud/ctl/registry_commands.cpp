@@ -1,9 +1,9 @@
 // dotsctl's registry commands: accounts, environments, channels, routes and streams.
-#include "ctl/commands.h"
-#include "ctl/databases.h"
-#include "ctl/exit_codes.h"
-#include "json/json_writer.h"
-#include "pipeline/channel.h"
+#include "cloud/ctl/commands.h"
+#include "cloud/ctl/databases.h"
+#include "cloud/ctl/exit_codes.h"
+#include "cloud/pipeline/channel.h"
+#include "shared/json/json_writer.h"
 
 namespace dots::ctl {
 

@@ -1,12 +1,12 @@
-#include "handlers/handler_table.h"
+#include "cloud/handlers/handler_table.h"
 
-#include "handlers/aggregate/aggregate_handler.h"
-#include "handlers/anomaly/anomaly_handler.h"
-#include "handlers/filter/filter_handler.h"
-#include "handlers/notify/notify_handler.h"
-#include "handlers/store/store_handler.h"
-#include "handlers/threshold/threshold_handler.h"
-#include "pipeline/handler_params.h"
+#include "cloud/handlers/aggregate/aggregate_handler.h"
+#include "cloud/handlers/anomaly/anomaly_handler.h"
+#include "cloud/handlers/filter/filter_handler.h"
+#include "cloud/handlers/notify/notify_handler.h"
+#include "cloud/handlers/store/store_handler.h"
+#include "cloud/handlers/threshold/threshold_handler.h"
+#include "cloud/pipeline/handler_params.h"
 
 namespace dots::cloud {
 

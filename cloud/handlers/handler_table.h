@@ -3,7 +3,7 @@
 #include <memory>
 #include <string_view>
 
-#include "pipeline/handler.h"
+#include "cloud/pipeline/handler.h"
 
 namespace dots::cloud {
 

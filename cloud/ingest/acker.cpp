@@ -1,7 +1,7 @@
-#include "ingest/acker.h"
+#include "cloud/ingest/acker.h"
 
-#include "core/thread_name.h"
-#include "core/topics.h"
+#include "shared/app/thread_name.h"
+#include "shared/topics/topics.h"
 
 namespace dots::cloud {
 

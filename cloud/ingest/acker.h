@@ -9,9 +9,9 @@
 #include <utility>
 #include <vector>
 
-#include "codec/ack_codec.h"
-#include "ingest/ingest_stats.h"
-#include "mqtt/client.h"
+#include "cloud/ingest/ingest_stats.h"
+#include "shared/codec/ack_codec.h"
+#include "shared/mqtt/client.h"
 
 namespace dots::cloud {
 

@@ -1,7 +1,7 @@
-#include "ingest/admitter.h"
+#include "cloud/ingest/admitter.h"
 
-#include "codec/batch_codec.h"
-#include "core/topics.h"
+#include "shared/codec/batch_codec.h"
+#include "shared/topics/topics.h"
 
 namespace dots::cloud {
 

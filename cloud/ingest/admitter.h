@@ -11,10 +11,10 @@
 #include <unordered_set>
 #include <utility>
 
-#include "core/error.h"
-#include "core/reading.h"
-#include "registry/registry.h"
-#include "seal/envelope.h"
+#include "cloud/registry/registry.h"
+#include "shared/error/error.h"
+#include "shared/model/reading.h"
+#include "shared/seal/envelope.h"
 
 namespace dots::cloud {
 

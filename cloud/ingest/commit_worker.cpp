@@ -1,11 +1,11 @@
-#include "ingest/commit_worker.h"
+#include "cloud/ingest/commit_worker.h"
 
 #include <map>
 
-#include "core/clock.h"
-#include "core/glob.h"
-#include "core/thread_name.h"
-#include "senml/topic_name.h"
+#include "shared/app/thread_name.h"
+#include "shared/senml/topic_name.h"
+#include "shared/text/glob.h"
+#include "shared/time/clock.h"
 
 namespace dots::cloud {
 

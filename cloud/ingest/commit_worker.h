@@ -7,13 +7,13 @@
 #include <thread>
 #include <vector>
 
-#include "ingest/acker.h"
-#include "ingest/admitter.h"
-#include "ingest/ingest_stats.h"
-#include "ingest/routing.h"
-#include "intake/intake_queue.h"
-#include "senml/payload_parser.h"
-#include "store/batch_writer.h"
+#include "cloud/ingest/acker.h"
+#include "cloud/ingest/admitter.h"
+#include "cloud/ingest/ingest_stats.h"
+#include "cloud/ingest/routing.h"
+#include "cloud/intake/intake_queue.h"
+#include "cloud/store/batch_writer.h"
+#include "shared/senml/payload_parser.h"
 
 namespace dots::cloud {
 

@@ -1,4 +1,4 @@
-#include "ingest/ingest_stats.h"
+#include "cloud/ingest/ingest_stats.h"
 
 namespace dots::cloud {
 

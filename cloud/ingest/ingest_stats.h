@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "core/error.h"
-#include "log/log.h"
+#include "shared/error/error.h"
+#include "shared/log/log.h"
 
 namespace dots::cloud {
 

@@ -1,14 +1,14 @@
-#include "ingest/ingester.h"
+#include "cloud/ingest/ingester.h"
 
 #include <unistd.h>
 
 #include <stdexcept>
 
-#include "core/clock.h"
-#include "store/serial_queries.h"
-#include "store/sqlite/sqlite_outbox.h"
-#include "store/sqlite/sqlite_queries.h"
-#include "store/sqlite/sqlite_writer.h"
+#include "cloud/store/serial_queries.h"
+#include "cloud/store/sqlite/sqlite_outbox.h"
+#include "cloud/store/sqlite/sqlite_queries.h"
+#include "cloud/store/sqlite/sqlite_writer.h"
+#include "shared/time/clock.h"
 
 namespace dots::cloud {
 

@@ -5,21 +5,21 @@
 #include <memory>
 #include <string>
 
-#include "api/http_api.h"
-#include "api/ingest_view.h"
-#include "ingest/acker.h"
-#include "ingest/admitter.h"
-#include "ingest/commit_worker.h"
-#include "ingest/ingest_stats.h"
-#include "ingest/routing.h"
-#include "intake/intake_queue.h"
-#include "intake/stream_intake.h"
-#include "intake/uplink_intake.h"
-#include "mqtt/client.h"
-#include "notify/notifier.h"
-#include "registry/registry.h"
-#include "store/batch_writer.h"
-#include "store/reading_queries.h"
+#include "cloud/api/http_api.h"
+#include "cloud/api/ingest_view.h"
+#include "cloud/ingest/acker.h"
+#include "cloud/ingest/admitter.h"
+#include "cloud/ingest/commit_worker.h"
+#include "cloud/ingest/ingest_stats.h"
+#include "cloud/ingest/routing.h"
+#include "cloud/intake/intake_queue.h"
+#include "cloud/intake/stream_intake.h"
+#include "cloud/intake/uplink_intake.h"
+#include "cloud/notify/notifier.h"
+#include "cloud/registry/registry.h"
+#include "cloud/store/batch_writer.h"
+#include "cloud/store/reading_queries.h"
+#include "shared/mqtt/client.h"
 
 namespace dots::cloud {
 

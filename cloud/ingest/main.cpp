@@ -3,10 +3,10 @@
 #include <filesystem>
 #include <iostream>
 
-#include "app/signals.h"
+#include "cloud/ingest/ingester.h"
 #include "dots/version.h"
-#include "ingest/ingester.h"
-#include "log/log.h"
+#include "shared/app/signals.h"
+#include "shared/log/log.h"
 
 int main(int argc, char** argv) {
   dots::app::blockStopSignals();

@@ -1,6 +1,6 @@
-#include "ingest/routing.h"
+#include "cloud/ingest/routing.h"
 
-#include "log/log.h"
+#include "shared/log/log.h"
 
 namespace dots::cloud {
 

@@ -8,9 +8,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "ingest/admitter.h"
-#include "pipeline/channel.h"
-#include "registry/registry.h"
+#include "cloud/ingest/admitter.h"
+#include "cloud/pipeline/channel.h"
+#include "cloud/registry/registry.h"
 
 namespace dots::cloud {
 

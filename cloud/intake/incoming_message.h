@@ -6,8 +6,8 @@
 #include <variant>
 #include <vector>
 
-#include "core/error.h"
-#include "ingest/admitter.h"
+#include "cloud/ingest/admitter.h"
+#include "shared/error/error.h"
 
 namespace dots::cloud {
 

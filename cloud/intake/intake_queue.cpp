@@ -1,4 +1,4 @@
-#include "intake/intake_queue.h"
+#include "cloud/intake/intake_queue.h"
 
 namespace dots::cloud {
 

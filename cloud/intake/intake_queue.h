@@ -7,7 +7,7 @@
 #include <mutex>
 #include <vector>
 
-#include "intake/incoming_message.h"
+#include "cloud/intake/incoming_message.h"
 
 namespace dots::cloud {
 

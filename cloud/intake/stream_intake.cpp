@@ -1,6 +1,6 @@
-#include "intake/stream_intake.h"
+#include "cloud/intake/stream_intake.h"
 
-#include "log/log.h"
+#include "shared/log/log.h"
 
 namespace dots::cloud {
 

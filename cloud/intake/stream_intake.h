@@ -6,9 +6,9 @@
 #include <mutex>
 #include <string>
 
-#include "ingest/routing.h"
-#include "intake/intake_queue.h"
-#include "intake/stream_source.h"
+#include "cloud/ingest/routing.h"
+#include "cloud/intake/intake_queue.h"
+#include "cloud/intake/stream_source.h"
 
 namespace dots::cloud {
 

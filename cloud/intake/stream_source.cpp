@@ -1,4 +1,4 @@
-#include "intake/stream_source.h"
+#include "cloud/intake/stream_source.h"
 
 #include <unistd.h>
 

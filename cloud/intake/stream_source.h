@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include "mqtt/client.h"
-#include "registry/registry.h"
+#include "cloud/registry/registry.h"
+#include "shared/mqtt/client.h"
 
 namespace dots::cloud {
 

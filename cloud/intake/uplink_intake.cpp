@@ -1,6 +1,6 @@
-#include "intake/uplink_intake.h"
+#include "cloud/intake/uplink_intake.h"
 
-#include "core/topics.h"
+#include "shared/topics/topics.h"
 
 namespace dots::cloud {
 

@@ -2,10 +2,10 @@
 
 #include <string>
 
-#include "ingest/admitter.h"
-#include "ingest/routing.h"
-#include "intake/intake_queue.h"
-#include "mqtt/connection.h"
+#include "cloud/ingest/admitter.h"
+#include "cloud/ingest/routing.h"
+#include "cloud/intake/intake_queue.h"
+#include "shared/mqtt/connection.h"
 
 namespace dots::cloud {
 

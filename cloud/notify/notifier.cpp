@@ -1,12 +1,12 @@
-#include "notify/notifier.h"
+#include "cloud/notify/notifier.h"
 
 #include <httplib.h>
 
 #include <algorithm>
 
-#include "core/clock.h"
-#include "log/log.h"
-#include "store/outbox.h"
+#include "cloud/store/outbox.h"
+#include "shared/log/log.h"
+#include "shared/time/clock.h"
 
 namespace dots::cloud {
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <thread>
 
-#include "mqtt/publisher.h"
-#include "store/outbox.h"
+#include "cloud/store/outbox.h"
+#include "shared/mqtt/publisher.h"
 
 namespace dots::cloud {
 

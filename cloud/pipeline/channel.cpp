@@ -1,6 +1,6 @@
-#include "pipeline/channel.h"
+#include "cloud/pipeline/channel.h"
 
-#include "handlers/handler_table.h"
+#include "cloud/handlers/handler_table.h"
 
 namespace dots::cloud {
 

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "pipeline/handler.h"
+#include "cloud/pipeline/handler.h"
 
 namespace dots::cloud {
 

@@ -1,4 +1,4 @@
-#include "pipeline/handler_params.h"
+#include "cloud/pipeline/handler_params.h"
 
 #include <charconv>
 #include <cmath>

@@ -1,7 +1,7 @@
 // The one place that knows which engine backs a data folder.
-#include "registry/registry.h"
+#include "cloud/registry/registry.h"
 
-#include "registry/sqlite/sqlite_registry.h"
+#include "cloud/registry/sqlite/sqlite_registry.h"
 
 namespace dots::cloud {
 

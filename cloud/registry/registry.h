@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "core/error.h"
-#include "seal/envelope.h"
+#include "shared/error/error.h"
+#include "shared/seal/envelope.h"
 
 namespace dots::cloud {
 

@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <string>
 
-#include "core/error.h"
-#include "store/channel_sink.h"
+#include "cloud/store/channel_sink.h"
+#include "shared/error/error.h"
 
 namespace dots::cloud {
 

@@ -5,8 +5,9 @@
 #include <string>
 #include <string_view>
 
-#include "core/error.h"
-#include "core/reading.h"
+#include "shared/error/error.h"
+#include "shared/json/json_writer.h"
+#include "shared/model/reading.h"
 
 namespace dots::cloud {
 
@@ -54,6 +55,8 @@ class ChannelSink {
 };
 
 // The JSON an alert is delivered and served as (one writer for the outbox and the API).
+void writeAlert(json::Writer& w, std::int64_t id, std::string_view account,
+                std::string_view channel, const Alert& alert);
 std::string alertJson(std::int64_t id, std::string_view account, std::string_view channel,
                       const Alert& alert);
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "core/error.h"
+#include "shared/error/error.h"
 
 namespace dots::cloud {
 

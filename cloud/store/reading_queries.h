@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "core/error.h"
-#include "core/reading.h"
-#include "store/channel_sink.h"
+#include "cloud/store/channel_sink.h"
+#include "shared/error/error.h"
+#include "shared/model/reading.h"
 
 namespace dots::cloud {
 

@@ -3,7 +3,7 @@
 #include <memory>
 #include <mutex>
 
-#include "store/reading_queries.h"
+#include "cloud/store/reading_queries.h"
 
 namespace dots::cloud {
 

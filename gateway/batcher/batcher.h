@@ -5,7 +5,7 @@
 #include <optional>
 #include <vector>
 
-#include "core/reading.h"
+#include "shared/model/reading.h"
 
 namespace dots::gateway {
 

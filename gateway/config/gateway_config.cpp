@@ -1,10 +1,10 @@
-#include "config/gateway_config.h"
+#include "gateway/config/gateway_config.h"
 
 #include <algorithm>
 
-#include "config/toml_file.h"
-#include "core/hex.h"
-#include "core/topics.h"
+#include "shared/config/toml_file.h"
+#include "shared/text/hex.h"
+#include "shared/topics/topics.h"
 
 namespace dots::gateway {
 

@@ -6,10 +6,10 @@
 #include <string_view>
 #include <vector>
 
-#include "inputs/mqtt/mqtt_input_options.h"
-#include "reduce/reducer.h"
-#include "seal/envelope.h"
-#include "spool/spool.h"
+#include "gateway/inputs/mqtt/mqtt_input_options.h"
+#include "gateway/reduce/reducer.h"
+#include "gateway/spool/spool.h"
+#include "shared/seal/envelope.h"
 
 namespace dots::gateway {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "core/reading.h"
+#include "shared/model/reading.h"
 
 namespace dots::gateway {
 

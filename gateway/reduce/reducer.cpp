@@ -1,9 +1,9 @@
-#include "reduce/reducer.h"
+#include "gateway/reduce/reducer.h"
 
 #include <algorithm>
 #include <cmath>
 
-#include "core/glob.h"
+#include "shared/text/glob.h"
 
 namespace dots::gateway {
 

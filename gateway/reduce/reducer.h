@@ -6,7 +6,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/reading.h"
+#include "shared/model/reading.h"
 
 namespace dots::gateway {
 

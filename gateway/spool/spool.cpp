@@ -1,4 +1,4 @@
-#include "spool/spool.h"
+#include "gateway/spool/spool.h"
 
 #include <sys/statvfs.h>
 
@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <tuple>
 
-#include "log/log.h"
+#include "shared/log/log.h"
 
 namespace dots::gateway {
 

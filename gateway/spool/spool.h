@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "codec/ack_codec.h"
-#include "core/error.h"
-#include "sqlite/database.h"
+#include "shared/codec/ack_codec.h"
+#include "shared/error/error.h"
+#include "shared/sqlite/database.h"
 
 namespace dots::gateway {
 

@@ -1,8 +1,8 @@
-#include "uplink/delivery.h"
+#include "gateway/uplink/delivery.h"
 
 #include <algorithm>
 
-#include "log/log.h"
+#include "shared/log/log.h"
 
 namespace dots::gateway {
 

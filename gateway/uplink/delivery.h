@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "codec/ack_codec.h"
-#include "mqtt/publisher.h"
-#include "spool/spool.h"
-#include "uplink/uplink_counters.h"
+#include "gateway/spool/spool.h"
+#include "gateway/uplink/uplink_counters.h"
+#include "shared/codec/ack_codec.h"
+#include "shared/mqtt/publisher.h"
 
 namespace dots::gateway {
 

@@ -1,6 +1,6 @@
-#include "uplink/sealer.h"
+#include "gateway/uplink/sealer.h"
 
-#include "codec/batch_codec.h"
+#include "shared/codec/batch_codec.h"
 
 namespace dots::gateway {
 

@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "core/reading.h"
-#include "seal/envelope.h"
+#include "shared/model/reading.h"
+#include "shared/seal/envelope.h"
 
 namespace dots::gateway {
 

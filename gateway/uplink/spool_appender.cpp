@@ -1,4 +1,4 @@
-#include "uplink/spool_appender.h"
+#include "gateway/uplink/spool_appender.h"
 
 namespace dots::gateway {
 

@@ -3,10 +3,10 @@
 #include <chrono>
 #include <cstdint>
 
-#include "log/log.h"
-#include "spool/spool.h"
-#include "uplink/sealer.h"
-#include "uplink/uplink_counters.h"
+#include "gateway/spool/spool.h"
+#include "gateway/uplink/sealer.h"
+#include "gateway/uplink/uplink_counters.h"
+#include "shared/log/log.h"
 
 namespace dots::gateway {
 

@@ -1,8 +1,8 @@
-#include "uplink/uplink.h"
+#include "gateway/uplink/uplink.h"
 
 #include <stdexcept>
 
-#include "core/topics.h"
+#include "shared/topics/topics.h"
 
 namespace dots::gateway {
 

@@ -8,15 +8,15 @@
 #include <string>
 #include <vector>
 
-#include "codec/ack_codec.h"
-#include "core/reading.h"
-#include "log/log.h"
-#include "mqtt/connection.h"
-#include "spool/spool.h"
-#include "uplink/delivery.h"
-#include "uplink/sealer.h"
-#include "uplink/spool_appender.h"
-#include "uplink/uplink_counters.h"
+#include "gateway/spool/spool.h"
+#include "gateway/uplink/delivery.h"
+#include "gateway/uplink/sealer.h"
+#include "gateway/uplink/spool_appender.h"
+#include "gateway/uplink/uplink_counters.h"
+#include "shared/codec/ack_codec.h"
+#include "shared/log/log.h"
+#include "shared/model/reading.h"
+#include "shared/mqtt/connection.h"
 
 namespace dots::gateway {
 

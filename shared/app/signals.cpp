@@ -1,4 +1,4 @@
-#include "app/signals.h"
+#include "shared/app/signals.h"
 
 #include <pthread.h>
 #include <signal.h>

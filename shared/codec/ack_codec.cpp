@@ -1,10 +1,10 @@
-#include "codec/ack_codec.h"
+#include "shared/codec/ack_codec.h"
 
 #include <algorithm>
 #include <string>
 
-#include "codec/aligned_bytes.h"
 #include "dots/wire/ack_generated.h"
+#include "shared/codec/aligned_bytes.h"
 
 namespace dots::codec {
 

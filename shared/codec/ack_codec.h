@@ -4,7 +4,7 @@
 #include <span>
 #include <vector>
 
-#include "core/error.h"
+#include "shared/error/error.h"
 
 namespace dots::codec {
 

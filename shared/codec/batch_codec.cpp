@@ -1,12 +1,12 @@
-#include "codec/batch_codec.h"
+#include "shared/codec/batch_codec.h"
 
 #include <cmath>
 #include <limits>
 #include <string>
 #include <unordered_map>
 
-#include "codec/aligned_bytes.h"
 #include "dots/wire/batch_generated.h"
+#include "shared/codec/aligned_bytes.h"
 
 namespace dots::codec {
 

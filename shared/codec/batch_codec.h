@@ -4,8 +4,8 @@
 #include <span>
 #include <vector>
 
-#include "core/error.h"
-#include "core/reading.h"
+#include "shared/error/error.h"
+#include "shared/model/reading.h"
 
 namespace dots::codec {
 

@@ -1,4 +1,4 @@
-#include "compress/zstd_codec.h"
+#include "shared/compress/zstd_codec.h"
 
 #include <zstd.h>
 

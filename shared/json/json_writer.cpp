@@ -1,4 +1,4 @@
-#include "json/json_writer.h"
+#include "shared/json/json_writer.h"
 
 #include <cassert>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "log/log.h"
+#include "shared/log/log.h"
 
 #include <atomic>
 #include <cstdio>

@@ -1,4 +1,4 @@
-#include "mqtt/client.h"
+#include "shared/mqtt/client.h"
 
 #include <dirent.h>
 #include <mqtt/async_client.h>
@@ -18,7 +18,7 @@
 #include <thread>
 #include <vector>
 
-#include "log/log.h"
+#include "shared/log/log.h"
 
 namespace dots::mqtt {
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <string_view>
 
-#include "core/error.h"
-#include "mqtt/connection.h"
+#include "shared/error/error.h"
+#include "shared/mqtt/connection.h"
 
 namespace dots::mqtt {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "mqtt/publisher.h"
+#include "shared/mqtt/publisher.h"
 
 namespace dots::mqtt {
 

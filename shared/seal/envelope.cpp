@@ -1,4 +1,4 @@
-#include "seal/envelope.h"
+#include "shared/seal/envelope.h"
 
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
@@ -7,9 +7,9 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "codec/aligned_bytes.h"
-#include "compress/zstd_codec.h"
 #include "dots/wire/envelope_generated.h"
+#include "shared/codec/aligned_bytes.h"
+#include "shared/compress/zstd_codec.h"
 
 namespace dots::seal {
 

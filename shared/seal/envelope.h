@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/error.h"
+#include "shared/error/error.h"
 
 namespace dots::seal {
 

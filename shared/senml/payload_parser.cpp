@@ -1,4 +1,4 @@
-#include "senml/payload_parser.h"
+#include "shared/senml/payload_parser.h"
 
 #include <simdjson.h>
 

@@ -5,8 +5,8 @@
 #include <string_view>
 #include <vector>
 
-#include "core/error.h"
-#include "core/reading.h"
+#include "shared/error/error.h"
+#include "shared/model/reading.h"
 
 namespace dots::senml {
 

@@ -1,4 +1,4 @@
-#include "sqlite/database.h"
+#include "shared/sqlite/database.h"
 
 #include <sqlite3.h>
 

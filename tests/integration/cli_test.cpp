@@ -1,5 +1,5 @@
 // The command-line contract of DESIGN.md §6 that scripts and docs rely on.
-#include "integration/system.h"
+#include "tests/integration/system.h"
 
 using namespace dots::itest;
 

@@ -7,10 +7,10 @@
 #include <mutex>
 #include <thread>
 
-#include "integration/http_probe.h"
-#include "integration/probes.h"
-#include "integration/system.h"
-#include "mqtt/client.h"
+#include "shared/mqtt/client.h"
+#include "tests/integration/http_probe.h"
+#include "tests/integration/probes.h"
+#include "tests/integration/system.h"
 
 using namespace dots;
 using namespace dots::itest;

@@ -2,7 +2,7 @@
 // dots-ingest -> SQLite, checked reading by reading through dotsctl.
 #include <signal.h>
 
-#include "integration/system.h"
+#include "tests/integration/system.h"
 
 using namespace dots::itest;
 

@@ -16,10 +16,10 @@
 #include <set>
 #include <thread>
 
-#include "core/clock.h"
-#include "integration/link.h"
-#include "integration/probes.h"
-#include "integration/system.h"
+#include "shared/time/clock.h"
+#include "tests/integration/link.h"
+#include "tests/integration/probes.h"
+#include "tests/integration/system.h"
 
 using namespace dots;
 using namespace dots::itest;

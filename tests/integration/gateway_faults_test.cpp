@@ -5,9 +5,9 @@
 #include <map>
 #include <set>
 
-#include "core/clock.h"
-#include "integration/probes.h"
-#include "integration/system.h"
+#include "shared/time/clock.h"
+#include "tests/integration/probes.h"
+#include "tests/integration/system.h"
 
 using namespace dots;
 using namespace dots::itest;

@@ -1,4 +1,4 @@
-#include "integration/harness.h"
+#include "tests/integration/harness.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>

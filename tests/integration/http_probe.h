@@ -5,7 +5,7 @@
 #include <regex>
 #include <string>
 
-#include "integration/harness.h"
+#include "tests/integration/harness.h"
 
 namespace dots::itest {
 

@@ -1,4 +1,4 @@
-#include "integration/link.h"
+#include "tests/integration/link.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -8,7 +8,7 @@
 
 #include <stdexcept>
 
-#include "integration/harness.h"
+#include "tests/integration/harness.h"
 
 namespace dots::itest {
 

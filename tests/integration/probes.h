@@ -5,10 +5,10 @@
 #include <regex>
 #include <string>
 
-#include "core/topics.h"
-#include "integration/harness.h"
-#include "mqtt/client.h"
-#include "sqlite/database.h"
+#include "shared/mqtt/client.h"
+#include "shared/sqlite/database.h"
+#include "shared/topics/topics.h"
+#include "tests/integration/harness.h"
 
 namespace dots::itest {
 

@@ -7,14 +7,14 @@
 #include <regex>
 #include <set>
 
-#include "codec/ack_codec.h"
-#include "codec/batch_codec.h"
-#include "core/hex.h"
-#include "core/topics.h"
-#include "integration/http_probe.h"
-#include "integration/system.h"
-#include "mqtt/client.h"
-#include "seal/envelope.h"
+#include "shared/codec/ack_codec.h"
+#include "shared/codec/batch_codec.h"
+#include "shared/mqtt/client.h"
+#include "shared/seal/envelope.h"
+#include "shared/text/hex.h"
+#include "shared/topics/topics.h"
+#include "tests/integration/http_probe.h"
+#include "tests/integration/system.h"
 
 using namespace dots;
 using namespace dots::itest;

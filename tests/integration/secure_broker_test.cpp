@@ -2,8 +2,8 @@
 // an ACL that keeps each gateway to its own topics; and the whole data path through it.
 #include <mutex>
 
-#include "integration/system.h"
-#include "mqtt/client.h"
+#include "shared/mqtt/client.h"
+#include "tests/integration/system.h"
 
 using namespace dots;
 using namespace dots::itest;

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "integration/harness.h"
-#include "unit/temp_dir.h"
+#include "tests/integration/harness.h"
+#include "tests/unit/temp_dir.h"
 
 namespace dots::itest {
 

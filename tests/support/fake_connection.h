@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "mqtt/connection.h"
+#include "shared/mqtt/connection.h"
 
 namespace dots::test {
 

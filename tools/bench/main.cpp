@@ -4,9 +4,9 @@
 #include <fstream>
 #include <iostream>
 
-#include "core/hex.h"
-#include "core/text.h"
-#include "measures.h"
+#include "shared/text/hex.h"
+#include "shared/text/text.h"
+#include "tools/bench/measures.h"
 
 using namespace dots;
 

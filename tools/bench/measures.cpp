@@ -1,4 +1,4 @@
-#include "measures.h"
+#include "tools/bench/measures.h"
 
 #include <sys/resource.h>
 
@@ -13,14 +13,14 @@
 #include <stdexcept>
 #include <thread>
 
-#include "codec/batch_codec.h"
-#include "compress/zstd_codec.h"
-#include "core/topics.h"
-#include "mqtt/client.h"
-#include "spool/spool.h"
-#include "sqlite/database.h"
-#include "store/sqlite/sqlite_queries.h"
-#include "store/sqlite/sqlite_writer.h"
+#include "cloud/store/sqlite/sqlite_queries.h"
+#include "cloud/store/sqlite/sqlite_writer.h"
+#include "gateway/spool/spool.h"
+#include "shared/codec/batch_codec.h"
+#include "shared/compress/zstd_codec.h"
+#include "shared/mqtt/client.h"
+#include "shared/sqlite/database.h"
+#include "shared/topics/topics.h"
 
 namespace dots::bench {
 

@@ -4,8 +4,8 @@
 #include <iostream>
 
 #include "dots/version.h"
-#include "log/log.h"
-#include "sim/simulator.h"
+#include "shared/log/log.h"
+#include "tools/sim/simulator.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"dots-sim: simulates sensors publishing readings to an MQTT broker"};

@@ -1,4 +1,4 @@
-#include "sim/simulator.h"
+#include "tools/sim/simulator.h"
 
 #include <unistd.h>
 
@@ -8,10 +8,10 @@
 #include <stdexcept>
 #include <thread>
 
-#include "core/clock.h"
-#include "core/text.h"
-#include "log/log.h"
-#include "mqtt/client.h"
+#include "shared/log/log.h"
+#include "shared/mqtt/client.h"
+#include "shared/text/text.h"
+#include "shared/time/clock.h"
 
 namespace dots::sim {
 

@@ -1,9 +1,9 @@
-#include "handlers/aggregate/aggregate_handler.h"
+#include "cloud/handlers/aggregate/aggregate_handler.h"
 
 #include <algorithm>
 #include <vector>
 
-#include "core/glob.h"
+#include "shared/text/glob.h"
 
 namespace dots::cloud {
 

@@ -5,8 +5,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "pipeline/handler.h"
-#include "pipeline/handler_params.h"
+#include "cloud/pipeline/handler.h"
+#include "cloud/pipeline/handler_params.h"
 
 namespace dots::cloud {
 

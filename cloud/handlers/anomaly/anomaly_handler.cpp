@@ -1,9 +1,9 @@
-#include "handlers/anomaly/anomaly_handler.h"
+#include "cloud/handlers/anomaly/anomaly_handler.h"
 
 #include <cmath>
 
-#include "core/glob.h"
-#include "core/text.h"
+#include "shared/text/glob.h"
+#include "shared/text/text.h"
 
 namespace dots::cloud {
 

@@ -1,8 +1,8 @@
-#include "handlers/filter/filter_handler.h"
+#include "cloud/handlers/filter/filter_handler.h"
 
 #include <cmath>
 
-#include "core/glob.h"
+#include "shared/text/glob.h"
 
 namespace dots::cloud {
 

@@ -4,9 +4,9 @@
 #include <optional>
 #include <string>
 
-#include "pipeline/handler.h"
-#include "pipeline/handler_params.h"
-#include "pipeline/sensor_map.h"
+#include "cloud/pipeline/handler.h"
+#include "cloud/pipeline/handler_params.h"
+#include "cloud/pipeline/sensor_map.h"
 
 namespace dots::cloud {
 

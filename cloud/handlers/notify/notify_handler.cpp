@@ -1,9 +1,9 @@
-#include "handlers/notify/notify_handler.h"
+#include "cloud/handlers/notify/notify_handler.h"
 
 #include <algorithm>
 
-#include "core/clock.h"
-#include "core/text.h"
+#include "shared/text/text.h"
+#include "shared/time/clock.h"
 
 namespace dots::cloud {
 

@@ -3,9 +3,9 @@
 #include <map>
 #include <string>
 
-#include "pipeline/handler.h"
-#include "pipeline/handler_params.h"
-#include "pipeline/sensor_map.h"
+#include "cloud/pipeline/handler.h"
+#include "cloud/pipeline/handler_params.h"
+#include "cloud/pipeline/sensor_map.h"
 
 namespace dots::cloud {
 

@@ -1,6 +1,6 @@
-#include "handlers/store/store_handler.h"
+#include "cloud/handlers/store/store_handler.h"
 
-#include "core/glob.h"
+#include "shared/text/glob.h"
 
 namespace dots::cloud {
 

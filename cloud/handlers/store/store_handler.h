@@ -2,8 +2,8 @@
 
 #include <string>
 
-#include "pipeline/handler.h"
-#include "pipeline/handler_params.h"
+#include "cloud/pipeline/handler.h"
+#include "cloud/pipeline/handler_params.h"
 
 namespace dots::cloud {
 

@@ -1,7 +1,7 @@
-#include "handlers/threshold/threshold_handler.h"
+#include "cloud/handlers/threshold/threshold_handler.h"
 
-#include "core/glob.h"
-#include "core/text.h"
+#include "shared/text/glob.h"
+#include "shared/text/text.h"
 
 namespace dots::cloud {
 

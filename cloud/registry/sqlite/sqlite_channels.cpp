@@ -1,6 +1,6 @@
 // SqliteRegistry: environments, channels, routes and streams.
-#include "core/topics.h"
-#include "registry/sqlite/sqlite_registry.h"
+#include "cloud/registry/sqlite/sqlite_registry.h"
+#include "shared/topics/topics.h"
 
 namespace dots::cloud {
 

@@ -1,10 +1,10 @@
 // SqliteRegistry: the schema, accounts, endpoints and their keys.
-#include "registry/sqlite/sqlite_registry.h"
+#include "cloud/registry/sqlite/sqlite_registry.h"
 
 #include <algorithm>
 
-#include "core/clock.h"
-#include "core/topics.h"
+#include "shared/time/clock.h"
+#include "shared/topics/topics.h"
 
 namespace dots::cloud {
 

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "registry/registry.h"
-#include "sqlite/database.h"
+#include "cloud/registry/registry.h"
+#include "shared/sqlite/database.h"
 
 namespace dots::cloud {
 

@@ -1,4 +1,4 @@
-#include "store/sqlite/aggregate_log.h"
+#include "cloud/store/sqlite/aggregate_log.h"
 
 #include <algorithm>
 #include <bit>

@@ -5,7 +5,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "core/error.h"
+#include "shared/error/error.h"
 
 namespace dots::cloud::sqlite_store {
 

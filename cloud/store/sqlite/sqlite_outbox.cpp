@@ -1,6 +1,6 @@
-#include "store/sqlite/sqlite_outbox.h"
+#include "cloud/store/sqlite/sqlite_outbox.h"
 
-#include "store/sqlite/store_schema.h"
+#include "cloud/store/sqlite/store_schema.h"
 
 namespace dots::cloud::sqlite_store {
 
@@ -17,13 +17,11 @@ Result<std::vector<Delivery>> SqliteOutbox::dueDeliveries(std::int64_t now_ms, s
   if (!st) return std::unexpected(st.error());
   st->bind(1, now_ms).bind(2, static_cast<std::int64_t>(limit));
   std::vector<Delivery> out;
-  for (;;) {
-    auto row = st->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    out.push_back({st->int64(0), st->int64(1), st->text(2), st->text(3), st->text(4),
-                   static_cast<int>(st->int64(5))});
-  }
+  auto r = st->forEachRow([&](const sqlite::Statement& row) {
+    out.push_back({row.int64(0), row.int64(1), row.text(2), row.text(3), row.text(4),
+                   static_cast<int>(row.int64(5))});
+  });
+  if (!r) return std::unexpected(r.error());
   return out;
 }
 

@@ -3,8 +3,8 @@
 #include <memory>
 #include <string>
 
-#include "sqlite/database.h"
-#include "store/outbox.h"
+#include "cloud/store/outbox.h"
+#include "shared/sqlite/database.h"
 
 namespace dots::cloud::sqlite_store {
 

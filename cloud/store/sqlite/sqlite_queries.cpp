@@ -1,4 +1,4 @@
-#include "store/sqlite/sqlite_queries.h"
+#include "cloud/store/sqlite/sqlite_queries.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,9 +7,9 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "codec/batch_codec.h"
-#include "store/sqlite/aggregate_log.h"
-#include "store/sqlite/store_schema.h"
+#include "cloud/store/sqlite/aggregate_log.h"
+#include "cloud/store/sqlite/store_schema.h"
+#include "shared/codec/batch_codec.h"
 
 namespace dots::cloud::sqlite_store {
 
@@ -68,21 +68,19 @@ Result<std::unique_ptr<SqliteQueries>> SqliteQueries::open(const std::string& da
 Result<std::vector<StoredAggregate>> SqliteQueries::aggregates(const ReadingFilter& filter,
                                                                std::size_t limit) {
   // The writer's deltas not folded yet: one read transaction sees the table and the log alike.
-  if (auto r = db_.exec("BEGIN"); !r) return std::unexpected(r.error());
-  struct EndRead {
-    sqlite::Database& db;
-    ~EndRead() { (void)db.exec("COMMIT"); }
-  } end_read{db_};
+  // Only reads: ended (rolled back) when the query returns.
+  auto read = sqlite::Transaction::begin(db_);
+  if (!read) return std::unexpected(read.error());
   std::vector<LoggedDelta> pending;
   {
     auto log = db_.prepare("SELECT deltas FROM aggregate_log ORDER BY id");
     if (!log) return std::unexpected(log.error());
-    for (;;) {
-      auto row = log->step();
-      if (!row) return std::unexpected(row.error());
-      if (!*row) break;
-      if (auto r = appendLogRow(log->blob(0), pending); !r) return std::unexpected(r.error());
-    }
+    Result<void> corrupt;
+    auto r = log->forEachRow([&](const sqlite::Statement& row) {
+      if (corrupt) corrupt = appendLogRow(row.blob(0), pending);
+    });
+    if (!r) return std::unexpected(r.error());
+    if (!corrupt) return std::unexpected(corrupt.error());
   }
   auto st = db_.prepare(
       "SELECT g.channel_id, s.gateway, s.name, s.unit, g.window_start_ms, g.window_ms, g.count, "
@@ -92,24 +90,22 @@ Result<std::vector<StoredAggregate>> SqliteQueries::aggregates(const ReadingFilt
   if (!st) return std::unexpected(st.error());
   bindFilter(*st, filter);
   std::vector<Window> rows;
-  for (;;) {
-    auto row = st->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
+  auto rows_read = st->forEachRow([&](const sqlite::Statement& row) {
     Window w;
-    w.a.channel_id = st->int64(0);
-    w.a.gateway = st->text(1);
-    w.a.sensor = st->text(2);
-    w.a.unit = st->text(3);
-    w.a.window_start_ms = st->int64(4);
-    w.a.window_ms = st->int64(5);
-    w.a.count = static_cast<std::uint64_t>(st->int64(6));
-    w.a.min = st->real(7);
-    w.a.max = st->real(8);
-    w.sum = st->real(9);
-    w.sum_squares = st->real(10);
+    w.a.channel_id = row.int64(0);
+    w.a.gateway = row.text(1);
+    w.a.sensor = row.text(2);
+    w.a.unit = row.text(3);
+    w.a.window_start_ms = row.int64(4);
+    w.a.window_ms = row.int64(5);
+    w.a.count = static_cast<std::uint64_t>(row.int64(6));
+    w.a.min = row.real(7);
+    w.a.max = row.real(8);
+    w.sum = row.real(9);
+    w.sum_squares = row.real(10);
     rows.push_back(std::move(w));
-  }
+  });
+  if (!rows_read) return std::unexpected(rows_read.error());
   if (!pending.empty()) {
     coalesce(pending);
     // The series the filter selects, for the pending deltas.
@@ -118,13 +114,10 @@ Result<std::vector<StoredAggregate>> SqliteQueries::aggregates(const ReadingFilt
     if (!series) return std::unexpected(series.error());
     bindFilter(*series, {filter.gateway, filter.sensor, {}, {}, {}});
     std::unordered_map<std::int64_t, std::tuple<std::string, std::string, std::string>> names;
-    for (;;) {
-      auto row = series->step();
-      if (!row) return std::unexpected(row.error());
-      if (!*row) break;
-      names.emplace(series->int64(0),
-                    std::tuple{series->text(1), series->text(2), series->text(3)});
-    }
+    auto r = series->forEachRow([&](const sqlite::Statement& row) {
+      names.emplace(row.int64(0), std::tuple{row.text(1), row.text(2), row.text(3)});
+    });
+    if (!r) return std::unexpected(r.error());
     std::map<
         std::tuple<std::string, std::string, std::int64_t, std::int64_t, std::string, std::int64_t>,
         std::size_t>
@@ -182,24 +175,22 @@ Result<std::vector<StoredAlert>> SqliteQueries::alerts(const ReadingFilter& filt
   if (!st) return std::unexpected(st.error());
   bindFilter(*st, filter);
   std::vector<StoredAlert> out;
-  for (;;) {
-    auto row = st->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
+  auto rows_read = st->forEachRow([&](const sqlite::Statement& row) {
     StoredAlert a;
-    a.id = st->int64(0);
-    a.account = st->text(1);
-    a.channel = st->text(2);
-    a.alert.gateway = st->text(3);
-    a.alert.sensor = st->text(4);
-    a.alert.kind = st->text(5);
-    a.alert.state = st->text(6);
-    a.alert.value = st->real(7);
-    a.alert.time_ms = st->int64(8);
-    a.alert.message = st->text(9);
-    a.alert.historical = st->int64(10) != 0;
+    a.id = row.int64(0);
+    a.account = row.text(1);
+    a.channel = row.text(2);
+    a.alert.gateway = row.text(3);
+    a.alert.sensor = row.text(4);
+    a.alert.kind = row.text(5);
+    a.alert.state = row.text(6);
+    a.alert.value = row.real(7);
+    a.alert.time_ms = row.int64(8);
+    a.alert.message = row.text(9);
+    a.alert.historical = row.int64(10) != 0;
     out.push_back(std::move(a));
-  }
+  });
+  if (!rows_read) return std::unexpected(rows_read.error());
   return out;
 }
 

@@ -4,9 +4,9 @@
 #include <memory>
 #include <string>
 
-#include "core/reading.h"
-#include "sqlite/database.h"
-#include "store/reading_queries.h"
+#include "cloud/store/reading_queries.h"
+#include "shared/model/reading.h"
+#include "shared/sqlite/database.h"
 
 namespace dots::cloud::sqlite_store {
 

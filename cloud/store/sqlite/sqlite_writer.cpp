@@ -1,10 +1,10 @@
-#include "store/sqlite/sqlite_writer.h"
+#include "cloud/store/sqlite/sqlite_writer.h"
 
 #include <algorithm>
 
-#include "codec/batch_codec.h"
-#include "core/clock.h"
-#include "store/sqlite/store_schema.h"
+#include "cloud/store/sqlite/store_schema.h"
+#include "shared/codec/batch_codec.h"
+#include "shared/time/clock.h"
 
 namespace dots::cloud::sqlite_store {
 
@@ -98,7 +98,11 @@ Result<std::int64_t> SqliteWriter::seriesId(std::string_view gateway, SeriesCach
 }
 
 Result<void> SqliteWriter::begin() {
-  return db_.exec("BEGIN IMMEDIATE");
+  // IMMEDIATE: the write lock now, so a commit never meets another writer half way.
+  auto t = sqlite::Transaction::begin(db_, sqlite::Transaction::Kind::kImmediate);
+  if (!t) return std::unexpected(t.error());
+  transaction_.emplace(std::move(*t));
+  return {};
 }
 
 Result<void> SqliteWriter::commit() {
@@ -109,14 +113,18 @@ Result<void> SqliteWriter::commit() {
 Result<void> SqliteWriter::finish(bool fold) {
   auto r = logAggregates();
   if (r && fold) r = foldAggregateLog();
-  if (r) r = db_.exec("COMMIT");
-  if (!r) rollback();
+  if (r) r = transaction_ ? transaction_->commit() : fail("sqlite", "commit without begin");
+  if (!r) {
+    rollback();
+    return r;
+  }
+  transaction_.reset();
   return r;
 }
 
 void SqliteWriter::rollback() {
-  (void)db_.exec("ROLLBACK");
-  series_cache_ = {};  // ids created in the transaction are gone
+  transaction_.reset();  // rolls back unless committed
+  series_cache_ = {};    // ids created in the transaction are gone
   pending_aggregates_.clear();
   last_fold_ms_ = 0;  // what this store logged or folded may be gone: count afresh
   logged_deltas_ = 0;
@@ -179,20 +187,12 @@ Result<void> SqliteWriter::logAggregates() {
 Result<void> SqliteWriter::foldAggregateLog() {
   std::vector<LoggedDelta> deltas;
   deltas.reserve(logged_deltas_);
-  auto& read = st_->read_aggregate_log;
-  for (;;) {
-    auto row = read.step();
-    if (!row) {
-      read.reset();
-      return std::unexpected(row.error());
-    }
-    if (!*row) break;
-    if (auto r = appendLogRow(read.blob(0), deltas); !r) {
-      read.reset();
-      return r;
-    }
-  }
-  read.reset();
+  Result<void> corrupt;
+  auto read = st_->read_aggregate_log.forEachRow([&](const sqlite::Statement& row) {
+    if (corrupt) corrupt = appendLogRow(row.blob(0), deltas);
+  });
+  if (!read) return read;
+  if (!corrupt) return corrupt;
   // In key order: neighbouring rows of the table's B-tree are written one after another.
   coalesce(deltas);
   auto& st = st_->merge_aggregate;

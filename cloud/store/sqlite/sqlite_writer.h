@@ -1,14 +1,15 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "pipeline/sensor_map.h"
-#include "sqlite/database.h"
-#include "store/batch_writer.h"
-#include "store/sqlite/aggregate_log.h"
+#include "cloud/pipeline/sensor_map.h"
+#include "cloud/store/batch_writer.h"
+#include "cloud/store/sqlite/aggregate_log.h"
+#include "shared/sqlite/database.h"
 
 namespace dots::cloud::sqlite_store {
 
@@ -61,6 +62,7 @@ class SqliteWriter final : public BatchWriter {
 
   sqlite::Database db_;
   std::unique_ptr<Statements> st_;
+  std::optional<sqlite::Transaction> transaction_;  // the open group's
   SeriesCache series_cache_;
   std::vector<LoggedDelta> pending_aggregates_;  // of the open transaction
   std::int64_t last_fold_ms_ = 0;

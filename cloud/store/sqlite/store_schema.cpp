@@ -1,4 +1,4 @@
-#include "store/sqlite/store_schema.h"
+#include "cloud/store/sqlite/store_schema.h"
 
 #include <filesystem>
 

@@ -2,8 +2,8 @@
 
 #include <string>
 
-#include "core/error.h"
-#include "sqlite/database.h"
+#include "shared/error/error.h"
+#include "shared/sqlite/database.h"
 
 namespace dots::cloud::sqlite_store {
 

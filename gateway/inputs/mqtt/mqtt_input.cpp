@@ -1,8 +1,8 @@
-#include "inputs/mqtt/mqtt_input.h"
+#include "gateway/inputs/mqtt/mqtt_input.h"
 
-#include "core/clock.h"
-#include "mqtt/client.h"
-#include "senml/topic_name.h"
+#include "shared/mqtt/client.h"
+#include "shared/senml/topic_name.h"
+#include "shared/time/clock.h"
 
 namespace dots::gateway {
 

@@ -10,11 +10,11 @@
 #include <string_view>
 #include <vector>
 
-#include "inputs/input.h"
-#include "inputs/mqtt/mqtt_input_options.h"
-#include "log/log.h"
-#include "mqtt/connection.h"
-#include "senml/payload_parser.h"
+#include "gateway/inputs/input.h"
+#include "gateway/inputs/mqtt/mqtt_input_options.h"
+#include "shared/log/log.h"
+#include "shared/mqtt/connection.h"
+#include "shared/senml/payload_parser.h"
 
 namespace dots::gateway {
 

@@ -1,8 +1,8 @@
-#include "ingest/admitter.h"
+#include "cloud/ingest/admitter.h"
 
 #include <doctest/doctest.h>
 
-#include "codec/batch_codec.h"
+#include "shared/codec/batch_codec.h"
 
 using namespace dots;
 using namespace dots::cloud;
@@ -63,10 +63,8 @@ TEST_CASE("admitter: each check rejects with its own reason") {
   CHECK(reasonOf(admitter, nullptr, "dots/v1/gw-1/up", sealed("gw-1", 1, kKey)) == "unrouted");
   CHECK(reasonOf(admitter, t, "dots/v1/gw-1/down", sealed("gw-1", 1, kKey)) == "bad-topic");
   CHECK(reasonOf(admitter, t, "dots/v1/gw-9/up", sealed("gw-9", 1, kKey)) == "unknown-gateway");
-  CHECK(reasonOf(admitter, t, "dots/v1/gw-2/up", sealed("gw-2", 1, kKey)) ==
-        "other-environment");
-  CHECK(reasonOf(admitter, t, "dots/v1/gw-3/up", sealed("gw-3", 1, kKey)) ==
-        "disabled-endpoint");
+  CHECK(reasonOf(admitter, t, "dots/v1/gw-2/up", sealed("gw-2", 1, kKey)) == "other-environment");
+  CHECK(reasonOf(admitter, t, "dots/v1/gw-3/up", sealed("gw-3", 1, kKey)) == "disabled-endpoint");
   // Sealed by gw-1 but published on gw-4's topic: the AAD names gw-1.
   CHECK(reasonOf(admitter, t, "dots/v1/gw-4/up", sealed("gw-1", 1, kKey)) == "gateway-mismatch");
   CHECK(reasonOf(admitter, t, "dots/v1/gw-1/up", sealed("gw-1", 2, kKey)) == "unknown-key");
@@ -85,6 +83,5 @@ TEST_CASE("admitter: a new table's keys replace the cached ciphers") {
   auto rotated = std::make_shared<AdmissionTable>(*t);
   rotated->endpoints["gw-1"].keys[1] = kOtherKey;
   CHECK(reasonOf(admitter, rotated, "dots/v1/gw-1/up", sealed("gw-1", 1, kKey)) == "bad-tag");
-  CHECK(reasonOf(admitter, rotated, "dots/v1/gw-1/up", sealed("gw-1", 1, kOtherKey)) ==
-        "admitted");
+  CHECK(reasonOf(admitter, rotated, "dots/v1/gw-1/up", sealed("gw-1", 1, kOtherKey)) == "admitted");
 }

@@ -1,13 +1,13 @@
-#include "ingest/commit_worker.h"
+#include "cloud/ingest/commit_worker.h"
 
 #include <doctest/doctest.h>
 
 #include <tuple>
 
-#include "sqlite/database.h"
-#include "store/sqlite/sqlite_queries.h"
-#include "store/sqlite/sqlite_writer.h"
-#include "unit/temp_dir.h"
+#include "cloud/store/sqlite/sqlite_queries.h"
+#include "cloud/store/sqlite/sqlite_writer.h"
+#include "shared/sqlite/database.h"
+#include "tests/unit/temp_dir.h"
 
 using namespace dots;
 using namespace dots::cloud;

@@ -6,10 +6,10 @@
 #include <random>
 #include <tuple>
 
-#include "handlers/anomaly/anomaly_handler.h"
-#include "handlers/handler_table.h"
-#include "pipeline/channel.h"
-#include "pipeline/handler_params.h"
+#include "cloud/handlers/anomaly/anomaly_handler.h"
+#include "cloud/handlers/handler_table.h"
+#include "cloud/pipeline/channel.h"
+#include "cloud/pipeline/handler_params.h"
 
 using namespace dots;
 using namespace dots::cloud;

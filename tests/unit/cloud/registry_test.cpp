@@ -1,8 +1,8 @@
-#include "registry/registry.h"
+#include "cloud/registry/registry.h"
 
 #include <doctest/doctest.h>
 
-#include "unit/temp_dir.h"
+#include "tests/unit/temp_dir.h"
 
 using namespace dots;
 using namespace dots::cloud;

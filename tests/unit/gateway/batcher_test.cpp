@@ -1,4 +1,4 @@
-#include "batcher/batcher.h"
+#include "gateway/batcher/batcher.h"
 
 #include <doctest/doctest.h>
 

@@ -1,11 +1,11 @@
-#include "config/gateway_config.h"
+#include "gateway/config/gateway_config.h"
 
 #include <doctest/doctest.h>
 
 #include <fstream>
 
-#include "config/toml_file.h"
-#include "unit/temp_dir.h"
+#include "shared/config/toml_file.h"
+#include "tests/unit/temp_dir.h"
 
 using namespace dots;
 

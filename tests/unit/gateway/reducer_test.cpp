@@ -1,4 +1,4 @@
-#include "reduce/reducer.h"
+#include "gateway/reduce/reducer.h"
 
 #include <doctest/doctest.h>
 

@@ -1,10 +1,10 @@
-#include "spool/spool.h"
+#include "gateway/spool/spool.h"
 
 #include <doctest/doctest.h>
 
 #include <fstream>
 
-#include "unit/temp_dir.h"
+#include "tests/unit/temp_dir.h"
 
 using namespace dots;
 using namespace dots::gateway;

@@ -1,4 +1,4 @@
-#include "codec/ack_codec.h"
+#include "shared/codec/ack_codec.h"
 
 #include <doctest/doctest.h>
 

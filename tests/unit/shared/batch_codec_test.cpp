@@ -1,4 +1,4 @@
-#include "codec/batch_codec.h"
+#include "shared/codec/batch_codec.h"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "seal/envelope.h"
+#include "shared/seal/envelope.h"
 
 #include <doctest/doctest.h>
 

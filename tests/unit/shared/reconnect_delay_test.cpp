@@ -2,7 +2,7 @@
 
 #include <set>
 
-#include "mqtt/client.h"
+#include "shared/mqtt/client.h"
 
 using dots::mqtt::reconnectDelay;
 using namespace std::chrono_literals;

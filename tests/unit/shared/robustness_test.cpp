@@ -9,10 +9,10 @@
 #include <set>
 #include <string>
 
-#include "codec/ack_codec.h"
-#include "codec/batch_codec.h"
-#include "seal/envelope.h"
-#include "senml/payload_parser.h"
+#include "shared/codec/ack_codec.h"
+#include "shared/codec/batch_codec.h"
+#include "shared/seal/envelope.h"
+#include "shared/senml/payload_parser.h"
 
 using namespace dots;
 

@@ -8,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "senml/payload_parser.h"
+#include "shared/senml/payload_parser.h"
 
 using namespace dots;
 

@@ -3,8 +3,8 @@
 #include <string>
 #include <vector>
 
-#include "sqlite/database.h"
-#include "unit/temp_dir.h"
+#include "shared/sqlite/database.h"
+#include "tests/unit/temp_dir.h"
 
 using namespace dots;
 using sqlite::Database;

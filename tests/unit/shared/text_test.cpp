@@ -1,11 +1,11 @@
-#include "core/text.h"
+#include "shared/text/text.h"
 
 #include <doctest/doctest.h>
 
 #include <charconv>
 
-#include "core/hex.h"
-#include "core/topics.h"
+#include "shared/text/hex.h"
+#include "shared/topics/topics.h"
 
 using namespace dots;
 

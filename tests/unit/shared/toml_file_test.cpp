@@ -1,4 +1,4 @@
-#include "config/toml_file.h"
+#include "shared/config/toml_file.h"
 
 #include <doctest/doctest.h>
 

@@ -1,8 +1,8 @@
-#include "sim/simulator.h"
+#include "tools/sim/simulator.h"
 
 #include <doctest/doctest.h>
 
-#include "senml/payload_parser.h"
+#include "shared/senml/payload_parser.h"
 
 using namespace dots;
 

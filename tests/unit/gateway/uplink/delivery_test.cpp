@@ -1,12 +1,12 @@
-#include "uplink/delivery.h"
+#include "gateway/uplink/delivery.h"
 
 #include <doctest/doctest.h>
 
 #include <chrono>
 #include <numeric>
 
-#include "support/fake_connection.h"
-#include "unit/temp_dir.h"
+#include "tests/support/fake_connection.h"
+#include "tests/unit/temp_dir.h"
 
 using namespace dots;
 using namespace dots::gateway;

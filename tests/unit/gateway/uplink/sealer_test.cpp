@@ -1,8 +1,8 @@
-#include "uplink/sealer.h"
+#include "gateway/uplink/sealer.h"
 
 #include <doctest/doctest.h>
 
-#include "codec/batch_codec.h"
+#include "shared/codec/batch_codec.h"
 
 using namespace dots;
 using namespace dots::gateway;

@@ -1,8 +1,8 @@
-#include "uplink/spool_appender.h"
+#include "gateway/uplink/spool_appender.h"
 
 #include <doctest/doctest.h>
 
-#include "unit/temp_dir.h"
+#include "tests/unit/temp_dir.h"
 
 using namespace dots;
 using namespace dots::gateway;

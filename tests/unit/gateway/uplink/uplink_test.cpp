@@ -1,12 +1,12 @@
-#include "uplink/uplink.h"
+#include "gateway/uplink/uplink.h"
 
 #include <doctest/doctest.h>
 
-#include "codec/ack_codec.h"
-#include "codec/batch_codec.h"
-#include "seal/envelope.h"
-#include "support/fake_connection.h"
-#include "unit/temp_dir.h"
+#include "shared/codec/ack_codec.h"
+#include "shared/codec/batch_codec.h"
+#include "shared/seal/envelope.h"
+#include "tests/support/fake_connection.h"
+#include "tests/unit/temp_dir.h"
 
 using namespace dots;
 using namespace dots::gateway;

@@ -1,8 +1,8 @@
-#include "inputs/mqtt/mqtt_input.h"
+#include "gateway/inputs/mqtt/mqtt_input.h"
 
 #include <doctest/doctest.h>
 
-#include "support/fake_connection.h"
+#include "tests/support/fake_connection.h"
 
 using namespace dots;
 using namespace dots::gateway;

@@ -4,13 +4,13 @@
 #include <cmath>
 #include <tuple>
 
-#include "core/clock.h"
-#include "ingest/admitter.h"
-#include "sqlite/database.h"
-#include "store/sqlite/sqlite_outbox.h"
-#include "store/sqlite/sqlite_queries.h"
-#include "store/sqlite/sqlite_writer.h"
-#include "unit/temp_dir.h"
+#include "cloud/ingest/admitter.h"
+#include "cloud/store/sqlite/sqlite_outbox.h"
+#include "cloud/store/sqlite/sqlite_queries.h"
+#include "cloud/store/sqlite/sqlite_writer.h"
+#include "shared/sqlite/database.h"
+#include "shared/time/clock.h"
+#include "tests/unit/temp_dir.h"
 
 using namespace dots;
 using namespace dots::cloud;

@@ -1,4 +1,4 @@
-#include "core/topics.h"
+#include "shared/topics/topics.h"
 
 namespace dots::topics {
 

@@ -1,4 +1,4 @@
-#include "core/hex.h"
+#include "shared/text/hex.h"
 
 namespace dots {
 

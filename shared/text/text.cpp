@@ -1,8 +1,8 @@
-#include "core/text.h"
+#include "shared/text/text.h"
 
 #include <charconv>
 
-#include "json/json_writer.h"
+#include "shared/json/json_writer.h"
 
 namespace dots {
 
