@@ -46,7 +46,7 @@ void readInputs(config::TomlFile& file, GatewayConfig& c) {
     }
     std::string name =
         file.string(at + "name", i == 0 ? std::string("local") : "local-" + std::to_string(i + 1));
-    if (!topics::isValidGatewayId(name)) {
+    if (!topics::isValidName(name)) {
       file.failAt(at + "name", "must be 1-64 characters of A-Z a-z 0-9 - _ .");
     }
     MqttInputOptions in = readMqttInput(file, at, std::move(name), c);
@@ -66,7 +66,7 @@ GatewayConfig fromFile(config::TomlFile& file) {
   GatewayConfig c;
 
   c.id = file.string("gateway.id");
-  if (!topics::isValidGatewayId(c.id)) {
+  if (!topics::isValidName(c.id)) {
     file.failAt("gateway.id", "must be 1-64 characters of A-Z a-z 0-9 - _ .");
   }
   c.log_level = file.choice("gateway.log_level", "info", {"debug", "info", "warn", "error"});

@@ -26,10 +26,4 @@ std::optional<std::string_view> gatewayOfUpTopic(std::string_view topic);
 // environments, channels and streams are such names.
 bool isValidName(std::string_view name);
 
-// Deprecated: the old name of isValidName, kept while callers move over (gateway/config). Not
-// marked [[deprecated]], as the build treats warnings as errors.
-inline bool isValidGatewayId(std::string_view id) {
-  return isValidName(id);
-}
-
 }  // namespace dots::topics
