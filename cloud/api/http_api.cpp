@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "cloud/store/row_json.h"
 #include "shared/json/json_writer.h"
 #include "shared/log/log.h"
 
@@ -55,16 +56,6 @@ void sendError(httplib::Response& res, int status, const std::string& message) {
   json::Writer w;
   w.beginObject().key("error").string(message).endObject();
   res.set_content(w.take() + "\n", "application/json");
-}
-
-void writeValue(json::Writer& w, const Reading& r) {
-  switch (r.kind) {
-    case ValueKind::kNumber: w.number(r.value); return;
-    case ValueKind::kBoolean: w.boolean(r.value != 0); return;
-    case ValueKind::kText:
-    case ValueKind::kData: w.string(r.text); return;
-  }
-  w.null();
 }
 
 // Runs a query handler on the shared query connection; maps errors to HTTP statuses.
@@ -117,17 +108,8 @@ HttpApi::HttpApi(std::string address, ReadingQueries& queries, std::function<Ing
             std::size_t n = 0;
             auto r = store.forEach(f, [&](const StoredReading& row) {
               if (n++ >= limit) return;
-              w.beginObject()
-                  .key("gateway")
-                  .string(row.gateway)
-                  .key("sensor")
-                  .string(row.reading.name)
-                  .key("unit")
-                  .string(row.reading.unit)
-                  .key("time_ms")
-                  .integer(row.reading.time_ms)
-                  .key("value");
-              writeValue(w, row.reading);
+              w.beginObject();
+              writeReadingMembers(w, row.gateway, row.reading);
               w.key("historical").boolean(row.historical).endObject();
             });
             if (!r) return std::unexpected(r.error());

@@ -2,22 +2,13 @@
 #include "cloud/ctl/commands.h"
 #include "cloud/ctl/databases.h"
 #include "cloud/ctl/exit_codes.h"
+#include "cloud/store/row_json.h"
 #include "shared/json/json_writer.h"
 #include "shared/text/text.h"
 
 namespace dots::ctl {
 
 namespace {
-
-void writeValue(json::Writer& w, const Reading& r) {
-  switch (r.kind) {
-    case ValueKind::kNumber: w.number(r.value); return;
-    case ValueKind::kBoolean: w.boolean(r.value != 0); return;
-    case ValueKind::kText:
-    case ValueKind::kData: w.string(r.text); return;
-  }
-  w.null();
-}
 
 // The value as CSV and the plain listing print it.
 std::string valueText(const Reading& r) {
@@ -120,17 +111,8 @@ int readingsRecent(const Context& ctx, const ReadingQuery& q, std::size_t limit,
       json::Writer w;
       w.beginArray();
       for (const auto& r : *rows) {
-        w.beginObject()
-            .key("gateway")
-            .string(r.gateway)
-            .key("sensor")
-            .string(r.reading.name)
-            .key("unit")
-            .string(r.reading.unit)
-            .key("time_ms")
-            .integer(r.reading.time_ms)
-            .key("value");
-        writeValue(w, r.reading);
+        w.beginObject();
+        cloud::writeReadingMembers(w, r.gateway, r.reading);
         w.endObject();
       }
       ctx.out << w.endArray().str() << "\n";

@@ -4,11 +4,6 @@
 
 namespace dots::cloud {
 
-const Channel* RoutingSnapshot::channel(std::int64_t id) const {
-  auto it = channels.find(id);
-  return it == channels.end() ? nullptr : it->second.get();
-}
-
 void RoutingSnapshot::commitHandlers() const {
   for (const auto& [id, channel] : channels) channel->commit();
 }

@@ -33,7 +33,6 @@ struct RoutingSnapshot {
   std::unordered_map<std::string, std::vector<RouteTarget>> routes;  // by gateway
   std::map<std::int64_t, Stream> streams;  // this environment's, feeding a channel here
 
-  const Channel* channel(std::int64_t id) const;
   void commitHandlers() const;
   void abortHandlers() const;
 };

@@ -72,14 +72,6 @@ class StagedSensorStates {
     }
     return e.value;
   }
-  // The committed-or-staged value, without staging it; nullptr when never seen.
-  const V* find(std::string_view gateway, std::string_view name) const {
-    auto g = gateways_.find(gateway);
-    if (g == gateways_.end()) return nullptr;
-    auto s = g->second.find(name);
-    return s == g->second.end() ? nullptr : &s->second.value;
-  }
-
   void commit() {
     undo_.clear();
     ++transaction_;

@@ -6,7 +6,6 @@
 #include <string_view>
 
 #include "shared/error/error.h"
-#include "shared/json/json_writer.h"
 #include "shared/model/reading.h"
 
 namespace dots::cloud {
@@ -53,11 +52,5 @@ class ChannelSink {
   virtual Result<void> enqueueDelivery(std::int64_t alert_id, std::string_view target,
                                        std::string_view address, std::string_view payload) = 0;
 };
-
-// The JSON an alert is delivered and served as (one writer for the outbox and the API).
-void writeAlert(json::Writer& w, std::int64_t id, std::string_view account,
-                std::string_view channel, const Alert& alert);
-std::string alertJson(std::int64_t id, std::string_view account, std::string_view channel,
-                      const Alert& alert);
 
 }  // namespace dots::cloud

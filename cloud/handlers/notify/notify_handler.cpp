@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "cloud/store/row_json.h"
 #include "shared/text/text.h"
 #include "shared/time/clock.h"
 

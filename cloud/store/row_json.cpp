@@ -1,5 +1,4 @@
-#include "cloud/store/channel_sink.h"
-#include "shared/json/json_writer.h"
+#include "cloud/store/row_json.h"
 
 namespace dots::cloud {
 
@@ -36,6 +35,18 @@ std::string alertJson(std::int64_t id, std::string_view account, std::string_vie
   json::Writer w;
   writeAlert(w, id, account, channel, alert);
   return w.take();
+}
+
+void writeReadingMembers(json::Writer& w, std::string_view gateway, const Reading& r) {
+  w.key("gateway").string(gateway).key("sensor").string(r.name).key("unit").string(r.unit);
+  w.key("time_ms").integer(r.time_ms).key("value");
+  switch (r.kind) {
+    case ValueKind::kNumber: w.number(r.value); return;
+    case ValueKind::kBoolean: w.boolean(r.value != 0); return;
+    case ValueKind::kText:
+    case ValueKind::kData: w.string(r.text); return;
+  }
+  w.null();
 }
 
 }  // namespace dots::cloud
