@@ -1,7 +1,10 @@
 // The command-line contract of DESIGN.md §6 that scripts and docs rely on.
+#include <signal.h>
+
 #include "tests/integration/system.h"
 
 using namespace dots::itest;
+using namespace std::chrono_literals;
 
 TEST_CASE("dotsctl: endpoint add prints a config dots-gateway accepts, errors have exit codes") {
   dots::test::TempDir dir;
@@ -49,4 +52,18 @@ TEST_CASE("dots-sim and dots-ingest refuse bad arguments with exit code 2") {
             dir.str())
             .code == 2);
   CHECK(run({DOTS_INGEST_BIN, "--data", dir.str(), "--broker", "http://x"}, dir.str()).code == 2);
+}
+
+TEST_CASE("dots-sim: SIGTERM ends a run early, with what was sent confirmed and summed up") {
+  System sys;
+  auto args = sys.simArgs("run", 100000000, 5, 500);
+  Process sim(args, sys.path("sim.log"));
+  std::string csv = sys.path("run-sent.csv");
+  REQUIRE(waitFor([&] { return System::sent(csv).size() >= 50; }, 30s));
+  sim.signal(SIGTERM);
+  REQUIRE(sim.wait(30s) == 0);
+  long sent = System::sentCount(sys.path("run-summary.json"));
+  CHECK(sent >= 50);
+  CHECK(sent < 100000000);
+  CHECK(sent == static_cast<long>(System::sent(csv).size()));
 }

@@ -1,5 +1,8 @@
 // dots-sim: wiring only; the simulation lives in simulator.cpp.
+#include <signal.h>
+
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <fstream>
 #include <iostream>
 
@@ -7,8 +10,18 @@
 #include "shared/log/log.h"
 #include "tools/sim/simulator.h"
 
+namespace {
+std::atomic<bool> g_stop{false};
+static_assert(std::atomic<bool>::is_always_lock_free);
+extern "C" void onStopSignal(int) {
+  g_stop.store(true);
+}
+}  // namespace
+
 int main(int argc, char** argv) {
-  CLI::App app{"dots-sim: simulates sensors publishing readings to an MQTT broker"};
+  CLI::App app{
+      "dots-sim: simulates sensors publishing readings to an MQTT broker. SIGINT or SIGTERM ends "
+      "a run early: what is in flight is confirmed and the summary holds what was sent."};
   app.set_version_flag("--version", std::string("dots-sim ") + dots::kVersion);
   dots::sim::SimOptions o;
   std::string format = "senml";
@@ -89,9 +102,14 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  struct sigaction on_stop {};
+  on_stop.sa_handler = onStopSignal;
+  ::sigemptyset(&on_stop.sa_mask);
+  ::sigaction(SIGINT, &on_stop, nullptr);
+  ::sigaction(SIGTERM, &on_stop, nullptr);
   dots::sim::SimSummary summary;
   try {
-    summary = dots::sim::runSimulation(o, log_path.empty() ? nullptr : &log_file);
+    summary = dots::sim::runSimulation(o, log_path.empty() ? nullptr : &log_file, &g_stop);
   } catch (const std::exception& e) {
     std::cerr << "dots-sim: " << e.what() << "\n";
     return 1;

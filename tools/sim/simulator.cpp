@@ -80,7 +80,8 @@ double injectAnomaly(const SimOptions& options, std::size_t index, std::uint64_t
   return value;
 }
 
-SimSummary runSimulation(const SimOptions& options, std::ostream* log) {
+SimSummary runSimulation(const SimOptions& options, std::ostream* log,
+                         const std::atomic<bool>* stop) {
   std::mt19937_64 rng(options.seed);
   std::vector<SensorModel> sensors = makeSensors(options, rng);
   std::normal_distribution<double> noise(0.0, 1.0);
@@ -110,11 +111,17 @@ SimSummary runSimulation(const SimOptions& options, std::ostream* log) {
   for (std::size_t i = 0; i < sensors.size(); ++i) published[i] = sensors[i].value;
   while ((options.count == 0 || attempted < options.count) && SteadyClock::now() < end_at) {
     if (options.count == 0 && options.duration.count() == 0) break;
+    if (stop && stop->load(std::memory_order_relaxed)) break;
     if (options.rate > 0) {
       auto due =
           start + std::chrono::duration_cast<SteadyClock::duration>(
                       std::chrono::duration<double>(static_cast<double>(attempted) / options.rate));
-      if (due > SteadyClock::now()) std::this_thread::sleep_until(due);
+      // In slices, so that a stop is seen even at a slow rate.
+      auto now = SteadyClock::now();
+      if (due > now) {
+        std::this_thread::sleep_until(std::min(due, now + std::chrono::milliseconds(100)));
+        if (due > SteadyClock::now()) continue;
+      }
     }
     if (options.qos > 0 && client.inflight() >= options.max_inflight) {
       client.waitInflightBelow(options.max_inflight, std::chrono::milliseconds(100));

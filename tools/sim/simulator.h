@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -67,8 +68,11 @@ std::string formatPayload(Format format, const SensorModel& sensor, double value
 
 // Publishes readings per `options`. When `log` is given, writes one CSV line per reading sent
 // ("sensor,time_ms,value"; time empty for plain payloads, which the gateway times on arrival).
+// When `stop` is given and becomes true, stops sending and ends as if the count were reached: the
+// readings in flight are confirmed and the summary holds what was sent.
 // Throws std::runtime_error when the broker cannot be reached.
-SimSummary runSimulation(const SimOptions& options, std::ostream* log);
+SimSummary runSimulation(const SimOptions& options, std::ostream* log,
+                         const std::atomic<bool>* stop = nullptr);
 
 std::string summaryJson(const SimOptions& options, const SimSummary& summary);
 
