@@ -6,6 +6,7 @@
 //   2: a zstd frame for the decompressor with its size limit.
 #include <cstdlib>
 
+#include "shared/codec/ack_codec.h"
 #include "shared/codec/batch_codec.h"
 #include "shared/compress/zstd_codec.h"
 #include "shared/seal/envelope.h"
@@ -29,7 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   static dots::seal::AesGcm gcm(fuzzKey());
   std::span<const std::uint8_t> rest(data + 1, size - 1);
-  switch (data[0] % 3) {
+  switch (data[0] % 4) {
     case 0: {
       auto envelope = dots::seal::readEnvelope(rest);
       if (!envelope) return 0;
@@ -49,6 +50,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         std::abort();
       }
       if (auto batch = dots::codec::decodeBatch(*plain)) checkRoundTrip(*batch);
+      return 0;
+    }
+    case 3: {
+      // Acks as the gateway reads them: only an authentic one may decode.
+      static const dots::seal::Key ack_key = fuzzKey();
+      auto ack = dots::codec::decodeAck(rest, "gw-fuzz", 1, ack_key);
+      if (ack) {
+        for (const auto& r : ack->stored) {
+          if (r.last < r.first) std::abort();
+        }
+      }
       return 0;
     }
     default: {

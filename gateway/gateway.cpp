@@ -201,7 +201,8 @@ std::string Gateway::statusJson(const char* state) {
   InputStats in = inputTotals();
   std::ostringstream out;
   out << R"({"state":")" << state << R"(","gateway":")" << config_.id << R"(","time_ms":)"
-      << wallMillis() << R"(,"epoch":)" << uplink_->epoch() << R"(,"uplink":")"
+      << wallMillis() << R"(,"epoch":)" << uplink_->epoch() << R"(,"run":")" << std::hex
+      << uplink_->run() << std::dec << R"(","uplink":")"
       << (uplink_->connected() ? "connected" : "disconnected") << R"(","local":")"
       << (inputsConnected() ? "connected" : "disconnected") << R"(","messages":)" << in.messages
       << R"(,"received":)" << in.readings << R"(,"rejected":{)";
@@ -225,7 +226,9 @@ std::string Gateway::statusJson(const char* state) {
                                 static_cast<double>(c.readings_spooled.load()))
       << R"(,"oldest_unacked_ms":)" << oldest_age_ms << R"(,"inflight":)" << uplink_->inflight()
       << R"(,"spool_errors":)" << c.spool_errors.load() << R"(,"reduced":)" << reducedCount()
-      << "}";
+      << R"(,"dead_lettered":{"batches":)" << c.batches_rejected.load() << R"(,"readings":)"
+      << c.readings_rejected.load() << R"(},"acks_rejected":)" << c.acks_rejected.load()
+      << R"(,"acks_unknown_seq":)" << c.acks_unknown_seq.load() << "}";
   return out.str();
 }
 

@@ -3,6 +3,8 @@
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
+#include <array>
+
 #include <filesystem>
 #include <string>
 
@@ -91,9 +93,10 @@ void BM_Store(benchmark::State& state) {
   auto store = cloud::sqlite_store::SqliteWriter::open(dir);
   Batch batch = bench::sampleBatch(kReadings, kReadings, 1);
   std::uint64_t seq = 0;
+  const std::array<std::uint8_t, 16> digest{};
   for (auto _ : state) {
     (void)(*store)->begin();
-    (void)(*store)->recordBatch("gw", 1, seq++, kReadings, false);
+    (void)(*store)->recordBatch("gw", {1, 1, seq++}, digest, kReadings, false);
     (void)(*store)->storeReadings(1, "gw", batch.readings, false);
     (void)(*store)->commit();
   }

@@ -36,6 +36,7 @@ std::string renderMetrics(const IngestView& v) {
   family(out, "dots_ingest_batches_total", "Batches by outcome.");
   for (auto [outcome, n] :
        {std::pair{"stored", s.batches_stored}, std::pair{"duplicate", s.duplicates},
+        std::pair{"dead-lettered", s.dead_lettered},
         std::pair{"other-environment", s.other_environment}}) {
     out << "dots_ingest_batches_total{" << env << ",outcome=\"" << outcome << "\"} " << n << "\n";
   }

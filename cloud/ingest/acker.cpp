@@ -22,12 +22,18 @@ void Acker::stop() {
   thread_.join();
 }
 
-void Acker::enqueue(std::vector<std::pair<std::string, std::vector<codec::BatchId>>> committed) {
+void Acker::enqueue(std::vector<GatewayAck> acks) {
+  std::vector<std::pair<std::string, std::vector<std::uint8_t>>> signed_acks;
+  signed_acks.reserve(acks.size());
+  for (GatewayAck& a : acks) {
+    codec::AckContent content{codec::toRanges(std::move(a.stored)),
+                              codec::toRanges(std::move(a.rejected))};
+    signed_acks.emplace_back(topics::ack(a.gateway),
+                             codec::encodeAck(*a.ack_key, a.gateway, a.key_id, content));
+  }
   {
     std::lock_guard lock(mutex_);
-    for (auto& [gateway, ids] : committed) {
-      queue_.emplace_back(topics::ack(gateway), codec::encodeAck(codec::toRanges(std::move(ids))));
-    }
+    for (auto& item : signed_acks) queue_.push_back(std::move(item));
   }
   cv_.notify_one();
 }

@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -14,6 +15,16 @@
 #include "shared/mqtt/client.h"
 
 namespace dots::cloud {
+
+// One gateway's ack for one commit: what was stored and what was dead-lettered, to be signed
+// under the ack key of `key_id`.
+struct GatewayAck {
+  std::string gateway;
+  std::uint32_t key_id = 0;
+  std::shared_ptr<const seal::Key> ack_key;
+  std::vector<codec::BatchId> stored;
+  std::vector<codec::BatchId> rejected;
+};
 
 // Publishes commit acks on dots/v1/<gw>/ack from a thread of its own: Paho holds its client
 // lock while its receive thread waits in the uplink intake for queue space, so the commit
@@ -30,8 +41,8 @@ class Acker {
   void start();
   // Publishes what is queued, then returns.
   void stop();
-  // Queues one ack per gateway for the batches just committed (any thread).
-  void enqueue(std::vector<std::pair<std::string, std::vector<codec::BatchId>>> committed);
+  // Signs and queues the acks of the batches just committed, one per gateway (any thread).
+  void enqueue(std::vector<GatewayAck> acks);
 
  private:
   void run();

@@ -1,9 +1,15 @@
 #include "cloud/ingest/admitter.h"
 
+#include <algorithm>
+
 #include "shared/codec/batch_codec.h"
+#include "shared/seal/keys.h"
 #include "shared/topics/topics.h"
 
 namespace dots::cloud {
+
+Admitter::Admitter(std::string environment) : environment_(std::move(environment)) {}
+Admitter::~Admitter() = default;
 
 Result<IncomingBatch> Admitter::admit(const std::shared_ptr<const AdmissionTable>& table,
                                       std::string_view topic,
@@ -11,7 +17,7 @@ Result<IncomingBatch> Admitter::admit(const std::shared_ptr<const AdmissionTable
   if (!table) return fail("unrouted", "the registry is not loaded yet");
   std::lock_guard lock(mutex_);
   if (ciphers_for_ != table) {  // keys may have changed
-    ciphers_.clear();
+    keys_.clear();
     ciphers_for_ = table;
   }
   auto gw = topics::gatewayOfUpTopic(topic);
@@ -37,17 +43,50 @@ Result<IncomingBatch> Admitter::admit(const std::shared_ptr<const AdmissionTable
   if (key == ep->second.keys.end()) {
     return fail("unknown-key", "key id " + std::to_string(envelope->header.key_id));
   }
-  auto& cipher = ciphers_[{ep->first, key->first}];
-  if (!cipher) cipher = std::make_unique<seal::AesGcm>(key->second);
+  const seal::EnvelopeHeader& h = envelope->header;
+  KeyState& state = keys_[{ep->first, key->first}];
+  if (!state.ack_key) {
+    state.ack_key = std::make_shared<const seal::Key>(
+        seal::deriveKey(key->second, seal::Purpose::kAck, ep->first, key->first));
+  }
+  auto run = std::ranges::find(state.runs, h.run, [](const auto& r) { return r.first; });
+  std::unique_ptr<seal::AesGcm> fresh;
+  seal::AesGcm* cipher = nullptr;
+  if (run != state.runs.end()) {
+    cipher = run->second.get();
+  } else {
+    fresh = std::make_unique<seal::AesGcm>(
+        seal::deriveKey(key->second, seal::Purpose::kUplinkSeal, ep->first, key->first, h.run));
+    cipher = fresh.get();
+  }
   auto plain = seal::openEnvelope(*cipher, *envelope);
   if (!plain) return std::unexpected(plain.error());
+  // Authentic: the run's cipher is worth keeping, most recent first.
+  if (fresh) {
+    state.runs.insert(state.runs.begin(), {h.run, std::move(fresh)});
+    if (state.runs.size() > kRunsKept) state.runs.pop_back();
+  } else if (run != state.runs.begin()) {
+    std::rotate(state.runs.begin(), run, run + 1);
+  }
+  IncomingBatch in;
+  in.gateway = ep->first;
+  in.account = ep->second.account;
+  in.key_id = key->first;
+  in.id = {h.run, h.epoch, h.seq};
+  auto tag = envelope->tag();
+  std::copy_n(tag.begin(), std::min(tag.size(), in.digest.size()), in.digest.begin());
+  in.ack_key = state.ack_key;
   auto batch = codec::decodeBatch(*plain);
-  if (!batch) return std::unexpected(batch.error());
+  if (!batch) {
+    in.refused = batch.error();
+    return in;
+  }
   if (!table->routed.contains(gateway)) {
     // Not acknowledged: the gateway keeps it until a route exists.
     return fail("unrouted", "endpoint \"" + gateway + "\" has no route to a channel");
   }
-  return IncomingBatch{ep->first, envelope->header.epoch, envelope->header.seq, std::move(*batch)};
+  in.batch = std::move(*batch);
+  return in;
 }
 
 }  // namespace dots::cloud

@@ -1,7 +1,9 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -12,18 +14,25 @@
 #include <utility>
 
 #include "cloud/registry/registry.h"
+#include "shared/codec/ack_codec.h"
 #include "shared/error/error.h"
 #include "shared/model/reading.h"
 #include "shared/seal/envelope.h"
 
 namespace dots::cloud {
 
-// A gateway batch that passed every check, ready to be committed.
+// A gateway batch that opened under its endpoint's key: ready to be committed, or, when
+// `refused` is set, authentic but refused for what it holds (it cannot decode, or it is beyond a
+// bound), a candidate for the dead-letter table.
 struct IncomingBatch {
   std::string gateway;
-  std::uint32_t epoch = 0;
-  std::uint64_t seq = 0;
+  std::string account;
+  std::uint32_t key_id = 0;
+  codec::BatchId id;
+  std::array<std::uint8_t, seal::kTagBytes> digest{};  // the seal's tag
+  std::shared_ptr<const seal::Key> ack_key;            // derived for the gateway's acks
   Batch batch;
+  std::optional<Error> refused;
 };
 
 // What admitting a batch needs from the registry; part of a routing snapshot, never changed.
@@ -35,16 +44,19 @@ struct AdmissionTable {
 
 // Admits a sealed batch from dots/v1/<gw>/up: finds the endpoint by the topic's gateway id,
 // checks its environment and that it is enabled, reads the envelope, picks the key by key id,
-// opens (tag and AAD), and decodes and verifies the batch. Keeps one cipher per (gateway, key)
-// for the table it was last called with (a new table may carry new keys). Thread-safe: the
-// MQTT thread admits as batches arrive, the commit worker again after a registry change.
+// derives the key of the envelope's run, opens (tag and AAD), and decodes and verifies the
+// batch. Keeps the ciphers of the last few runs per (gateway, key) that opened a batch, for the
+// table it was last called with (a new table may carry new keys); a forged envelope naming new
+// runs costs a derivation, never cache space. Thread-safe: the MQTT thread admits as batches
+// arrive, the commit worker again after a registry change.
 class Admitter {
  public:
-  explicit Admitter(std::string environment) : environment_(std::move(environment)) {}
+  explicit Admitter(std::string environment);
+  ~Admitter();
 
   // Errors carry the rejection reason: unrouted, bad-topic, unknown-gateway,
-  // other-environment, disabled-endpoint, gateway-mismatch, unknown-key, and the envelope's and
-  // decoder's own.
+  // other-environment, disabled-endpoint, gateway-mismatch, unknown-key, and the envelope's
+  // own. What the decoder refuses comes back as an IncomingBatch with `refused` set.
   Result<IncomingBatch> admit(const std::shared_ptr<const AdmissionTable>& table,
                               std::string_view topic, std::span<const std::uint8_t> payload);
 
@@ -52,7 +64,13 @@ class Admitter {
   std::string environment_;
   std::mutex mutex_;
   std::shared_ptr<const AdmissionTable> ciphers_for_;
-  std::map<std::pair<std::string, std::uint32_t>, std::unique_ptr<seal::AesGcm>> ciphers_;
+  struct KeyState {
+    std::shared_ptr<const seal::Key> ack_key;
+    // Most recently used first, at most kRunsKept.
+    std::vector<std::pair<std::uint64_t, std::unique_ptr<seal::AesGcm>>> runs;
+  };
+  static constexpr std::size_t kRunsKept = 4;
+  std::map<std::pair<std::string, std::uint32_t>, KeyState> keys_;
 };
 
 }  // namespace dots::cloud

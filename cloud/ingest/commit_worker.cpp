@@ -2,7 +2,10 @@
 
 #include <map>
 
+#include "cloud/store/row_json.h"
 #include "shared/app/thread_name.h"
+#include "shared/log/log.h"
+#include "shared/topics/topics.h"
 #include "shared/senml/topic_name.h"
 #include "shared/text/glob.h"
 #include "shared/time/clock.h"
@@ -82,9 +85,32 @@ Result<void> CommitWorker::runStream(const RoutingSnapshot& routing, const Strea
   return ch->second->run(std::move(readings), "stream:" + s.name, false, parts_.writer);
 }
 
+bool CommitWorker::failedForGood(const IncomingBatch& in) {
+  // Counted per batch key; a bounded map (cleared when full: the count starts again).
+  if (failures_.size() >= 10000) failures_.clear();
+  return ++failures_[{in.gateway, in.id}] >= parts_.dead_letter_after;
+}
+
+Result<void> CommitWorker::raiseConflict(const IncomingBatch& in) {
+  Alert alert;
+  alert.kind = "conflict";
+  alert.state = "raised";
+  alert.gateway = in.gateway;
+  alert.time_ms = wallMillis();
+  alert.message = "a different batch under the used key (run " + std::to_string(in.id.run) +
+                  ", epoch " + std::to_string(in.id.epoch) + ", seq " +
+                  std::to_string(in.id.seq) + "): not stored, not acknowledged";
+  auto id = parts_.writer.recordAlert(0, in.account, kIngestChannel, alert);
+  if (!id) return std::unexpected(id.error());
+  return parts_.writer.enqueueDelivery(
+      *id, "mqtt", "dots/v1/alerts/" + in.account + "/" + std::string(kIngestChannel),
+      alertJson(*id, in.account, kIngestChannel, alert));
+}
+
 void CommitWorker::process(std::vector<IncomingMessage>& messages) {
   auto routing = parts_.topology.current();  // the registry as of now
   std::vector<IncomingBatch> admitted;
+  std::vector<std::pair<IncomingBatch, const GatewayMessage*>> refused;
   std::vector<const StreamMessage*> stream_messages;
   admitted.reserve(messages.size());
   std::uint64_t other_environment = 0;
@@ -107,15 +133,28 @@ void CommitWorker::process(std::vector<IncomingMessage>& messages) {
       }
       continue;
     }
+    if (m.admitted->refused) {
+      parts_.stats.reject(*m.admitted->refused, m.topic);
+      if (failedForGood(*m.admitted)) refused.emplace_back(std::move(*m.admitted), &m);
+      continue;
+    }
+    if (!limiter_.allow(m.admitted->gateway, m.admitted->batch.readings.size(), m.payload.size(),
+                        SteadyClock::now())) {
+      // Not acknowledged: the gateway sends it again after its ack timeout.
+      parts_.stats.reject(Error{"rate-limited", "over the endpoint's rate"}, m.topic);
+      continue;
+    }
     admitted.push_back(std::move(*m.admitted));
   }
   parts_.stats.update([&](IngestStats& s) {
     s.messages += messages.size();
     s.other_environment += other_environment;
   });
-  if (!routing || (admitted.empty() && stream_messages.empty())) return;
+  if (!routing || (admitted.empty() && stream_messages.empty() && refused.empty())) return;
 
-  std::vector<bool> duplicate(admitted.size());
+  using Recorded = BatchWriter::Recorded;
+  std::vector<Recorded> recorded(admitted.size());
+  std::vector<Recorded> dead(refused.size());
   std::vector<std::size_t> sizes;  // the channels may take the readings out of their batch
   for (const IncomingBatch& in : admitted) sizes.push_back(in.batch.readings.size());
   std::uint64_t readings = 0;
@@ -124,12 +163,22 @@ void CommitWorker::process(std::vector<IncomingMessage>& messages) {
     if (auto r = writer.begin(); !r) return r;
     for (std::size_t i = 0; i < admitted.size(); ++i) {
       IncomingBatch& in = admitted[i];
-      auto fresh = writer.recordBatch(in.gateway, in.epoch, in.seq, sizes[i], in.batch.historical);
-      if (!fresh) return std::unexpected(fresh.error());
-      duplicate[i] = !*fresh;
-      if (duplicate[i]) continue;
+      auto was = writer.recordBatch(in.gateway, in.id, in.digest, sizes[i], in.batch.historical);
+      if (!was) return std::unexpected(was.error());
+      recorded[i] = *was;
+      if (*was == Recorded::kConflict && !alerted_conflicts_.contains({in.gateway, in.id})) {
+        if (auto r = raiseConflict(in); !r) return r;
+      }
+      if (*was != Recorded::kFresh) continue;
       readings += sizes[i];
       if (auto r = runChannels(*routing, in.gateway, in.batch); !r) return r;
+    }
+    for (std::size_t i = 0; i < refused.size(); ++i) {
+      const IncomingBatch& in = refused[i].first;
+      auto was = writer.recordDeadLetter(in.gateway, in.id, in.digest, *in.refused,
+                                         refused[i].second->payload);
+      if (!was) return std::unexpected(was.error());
+      dead[i] = *was;
     }
     for (const StreamMessage* m : stream_messages) {
       if (auto r = runStream(*routing, *m); !r) return r;
@@ -146,26 +195,79 @@ void CommitWorker::process(std::vector<IncomingMessage>& messages) {
   routing->commitHandlers();
   if (parts_.on_commit) parts_.on_commit();
 
-  std::map<std::string, std::vector<codec::BatchId>> acks;
+  // One ack per gateway, signed under the ack key of the highest key id it sealed with.
+  std::map<std::string, GatewayAck> acks;
+  auto ackFor = [&](const IncomingBatch& in) -> GatewayAck& {
+    GatewayAck& a = acks[in.gateway];
+    if (!a.ack_key || in.key_id > a.key_id) {
+      a.gateway = in.gateway;
+      a.key_id = in.key_id;
+      a.ack_key = in.ack_key;
+    }
+    return a;
+  };
   std::uint64_t duplicates = 0;
+  std::uint64_t stored = 0;
+  std::uint64_t dead_lettered = 0;
   std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> per_endpoint;
   for (std::size_t i = 0; i < admitted.size(); ++i) {
-    acks[admitted[i].gateway].push_back({admitted[i].epoch, admitted[i].seq});
-    if (!duplicate[i]) {
-      auto& e = per_endpoint[admitted[i].gateway];
-      e.first += 1;
-      e.second += sizes[i];
-      continue;
+    const IncomingBatch& in = admitted[i];
+    switch (recorded[i]) {
+      case Recorded::kFresh: {
+        ackFor(in).stored.push_back(in.id);
+        ++stored;
+        auto& e = per_endpoint[in.gateway];
+        e.first += 1;
+        e.second += sizes[i];
+        break;
+      }
+      case Recorded::kDuplicate:
+        ackFor(in).stored.push_back(in.id);
+        ++duplicates;
+        parts_.stats.logDuplicate(in.gateway, in.id.epoch, in.id.seq);
+        break;
+      case Recorded::kDeadLettered:
+        ackFor(in).rejected.push_back(in.id);
+        break;
+      case Recorded::kConflict:
+        // Never acknowledged as stored: counted, logged and alerted (once per key).
+        if (alerted_conflicts_.size() >= 10000) alerted_conflicts_.clear();
+        alerted_conflicts_.insert({in.gateway, in.id});
+        parts_.stats.reject(Error{"conflict", "a different batch under the used key (run " +
+                                                  std::to_string(in.id.run) + ", epoch " +
+                                                  std::to_string(in.id.epoch) + ", seq " +
+                                                  std::to_string(in.id.seq) + ")"},
+                            topics::up(in.gateway));
+        break;
     }
-    ++duplicates;
-    parts_.stats.logDuplicate(admitted[i].gateway, admitted[i].epoch, admitted[i].seq);
   }
-  parts_.acker.enqueue(
-      {std::make_move_iterator(acks.begin()), std::make_move_iterator(acks.end())});
+  for (std::size_t i = 0; i < refused.size(); ++i) {
+    const IncomingBatch& in = refused[i].first;
+    if (dead[i] == Recorded::kDuplicate) {
+      ackFor(in).stored.push_back(in.id);  // it was stored before after all
+    } else if (dead[i] == Recorded::kConflict) {
+      parts_.stats.reject(Error{"conflict", "a refused batch under a used key"},
+                          topics::up(in.gateway));
+    } else {
+      ackFor(in).rejected.push_back(in.id);
+      if (dead[i] == Recorded::kFresh) {
+        ++dead_lettered;
+        log::error("ingest", "dead-lettered batch (run ", in.id.run, ", epoch ", in.id.epoch,
+                   ", seq ", in.id.seq, ") of ", in.gateway, ": ", in.refused->describe(),
+                   " (refused ", parts_.dead_letter_after, " times)");
+      }
+      failures_.erase({in.gateway, in.id});
+    }
+  }
+  std::vector<GatewayAck> out;
+  out.reserve(acks.size());
+  for (auto& [gw, a] : acks) out.push_back(std::move(a));
+  parts_.acker.enqueue(std::move(out));
   parts_.stats.update([&](IngestStats& s) {
-    s.batches_stored += admitted.size() - duplicates;
+    s.batches_stored += stored;
     s.readings_stored += readings;
     s.duplicates += duplicates;
+    s.dead_lettered += dead_lettered;
     for (const auto& [gw, counts] : per_endpoint) {
       s.endpoint_batches[gw] += counts.first;
       s.endpoint_readings[gw] += counts.second;

@@ -3,12 +3,15 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <map>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "cloud/ingest/acker.h"
 #include "cloud/ingest/admitter.h"
+#include "cloud/ingest/endpoint_limiter.h"
 #include "cloud/ingest/ingest_stats.h"
 #include "cloud/ingest/routing.h"
 #include "cloud/intake/intake_queue.h"
@@ -29,18 +32,32 @@ struct CommitParts {
   std::function<void(const RoutingSnapshot&)> on_topology;
   // After every commit (e.g. to wake the notifier).
   std::function<void()> on_commit;
+  // An authentic batch refused this many times (it cannot decode, or is beyond a bound) is
+  // dead-lettered: kept in the dead-letter table, and the gateway told to drop it.
+  int dead_letter_after = 3;
+  // Per endpoint; excess batches are not acknowledged (the gateway sends them again later).
+  RateLimits endpoint_rate;
 };
 
 // Takes groups of messages from the intake queue and commits each group as one transaction:
-// per gateway batch its idempotency key (a duplicate is acknowledged again, not run) and what
-// the channels it is routed to write; per stream message what its channel writes. On commit the
+// per gateway batch its idempotency key (a duplicate is acknowledged again, not run; a different
+// batch under a used key is a conflict: alerted, never acknowledged) and what the channels it
+// is routed to write; per stream message what its channel writes; per authentic batch refused
+// too often its dead letter. On commit the
 // handlers keep their state changes and the batches are acknowledged; on failure everything —
 // store and handler state — is rolled back and nothing is acknowledged, so the gateways send
 // the batches again. One thread.
 class CommitWorker {
  public:
   CommitWorker(CommitParts parts, std::size_t max_group, std::chrono::seconds stats_interval)
-      : parts_(std::move(parts)), max_group_(max_group), stats_interval_(stats_interval) {}
+      : parts_(std::move(parts)),
+        max_group_(max_group),
+        stats_interval_(stats_interval),
+        limiter_(parts_.endpoint_rate) {}
+
+  // The channel name of the alerts the ingester raises itself (conflicts), on
+  // dots/v1/alerts/<account>/_ingest.
+  static constexpr std::string_view kIngestChannel = "_ingest";
   ~CommitWorker() { join(); }
 
   void start();
@@ -54,11 +71,18 @@ class CommitWorker {
   Result<void> runChannels(const RoutingSnapshot& routing, const std::string& gateway,
                            Batch& batch);
   Result<void> runStream(const RoutingSnapshot& routing, const StreamMessage& message);
+  // True when `in` has now been refused dead_letter_after times.
+  bool failedForGood(const IncomingBatch& in);
+  Result<void> raiseConflict(const IncomingBatch& in);
 
   CommitParts parts_;
   std::size_t max_group_;
   std::chrono::seconds stats_interval_;
   senml::PayloadParser stream_parser_;
+  EndpointLimiter limiter_;
+  using Key = std::pair<std::string, codec::BatchId>;
+  std::map<Key, int> failures_;
+  std::set<Key> alerted_conflicts_;
   std::thread thread_;
 };
 

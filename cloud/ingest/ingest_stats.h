@@ -17,6 +17,7 @@ struct IngestStats {
   std::uint64_t batches_stored = 0;
   std::uint64_t readings_stored = 0;  // readings of new batches, before channels
   std::uint64_t duplicates = 0;
+  std::uint64_t dead_lettered = 0;  // authentic batches refused for good
   std::uint64_t acks_sent = 0;
   std::uint64_t other_environment = 0;
   std::map<std::string, std::uint64_t> rejected;          // by reason

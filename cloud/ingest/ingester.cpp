@@ -48,18 +48,19 @@ Ingester::Ingester(IngestOptions options)
           orThrow(sqlite_store::SqliteQueries::open(options_.data_dir),
                   "cannot open the store in " + options_.data_dir))),
       client_(clientOptions(options_)),
-      queue_(options_.queue_limit),
+      queue_(options_.queue_limit, options_.queue_bytes),
       topology_(*registry_, options_.environment),
       admitter_(options_.environment),
       streams_(options_.environment, queue_),
-      uplink_(client_, options_.environment, admitter_, topology_, queue_),
+      uplink_(client_, options_.environment, admitter_, topology_, queue_, stats_),
       acker_(client_, stats_),
       notifier_(orThrow(sqlite_store::SqliteOutbox::open(options_.data_dir),
                         "cannot open the store in " + options_.data_dir),
                 client_),
       worker_(CommitParts{queue_, topology_, admitter_, *writer_, acker_, stats_,
                           [this](const RoutingSnapshot& s) { streams_.reconcile(s); },
-                          [this] { notifier_.poke(); }},
+                          [this] { notifier_.poke(); }, options_.dead_letter_after,
+                          options_.endpoint_rate},
               options_.max_group, options_.stats_interval) {
   if (!options_.http.empty()) {
     http_ = std::make_unique<HttpApi>(options_.http, *queries_, [this] { return view(); });

@@ -34,6 +34,9 @@ struct IngestOptions {
   std::size_t max_group = 512;  // batches committed in one transaction at most
   // Opened batches waiting (two groups); beyond it the MQTT thread waits, and so the broker.
   std::size_t queue_limit = 1024;
+  std::size_t queue_bytes = 256u << 20;  // and the memory they take, at most
+  int dead_letter_after = 3;
+  RateLimits endpoint_rate;  // off by default
   std::chrono::seconds stats_interval{10};
 };
 

@@ -32,6 +32,28 @@ int main(int argc, char** argv) {
                  "opened batches waiting for the store; beyond it the broker is held back")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
+  app.add_option("--queue-bytes", options.queue_bytes,
+                 "memory the waiting messages may take (payloads and decoded readings)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1} << 20, std::size_t{1} << 40));
+  app.add_option("--dead-letter-after", options.dead_letter_after,
+                 "an authentic batch refused this many times is dead-lettered and the gateway "
+                 "told to drop it")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--endpoint-batches-per-s", options.endpoint_rate.batches_per_s,
+                 "batches one endpoint may send per second; excess is not acknowledged (0: no "
+                 "limit)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e9));
+  app.add_option("--endpoint-readings-per-s", options.endpoint_rate.readings_per_s,
+                 "readings one endpoint may send per second (0: no limit)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e12));
+  app.add_option("--endpoint-bytes-per-s", options.endpoint_rate.bytes_per_s,
+                 "envelope bytes one endpoint may send per second (0: no limit)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e12));
   app.add_option("--log-level", log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
   try {

@@ -11,11 +11,17 @@
 
 namespace dots::cloud {
 
-// The bounded queue between the intakes (MQTT callback threads) and the commit worker.
-// Back-pressure: push() holds its caller — and so the broker — while the queue is full.
+// The bounded queue between the intakes (MQTT callback threads) and the commit worker, bounded
+// in messages and in the memory they take (payload and decoded readings, see costOf).
+// Back-pressure: push() holds its caller — and so the broker — while the queue is full. A
+// message larger than the whole byte budget still passes when the queue is empty.
 class IntakeQueue {
  public:
-  explicit IntakeQueue(std::size_t limit) : limit_(limit) {}
+  explicit IntakeQueue(std::size_t limit, std::size_t byte_limit = 256u << 20)
+      : limit_(limit), byte_limit_(byte_limit) {}
+
+  // What a message takes in memory, about.
+  static std::size_t costOf(const IncomingMessage& message);
 
   // Waits for space; false (message dropped, not acknowledged) once closed.
   bool push(IncomingMessage message);
@@ -28,6 +34,8 @@ class IntakeQueue {
 
  private:
   std::size_t limit_;
+  std::size_t byte_limit_;
+  std::size_t bytes_ = 0;
   std::mutex mutex_;
   std::condition_variable ready_;
   std::condition_variable space_;

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "cloud/ingest/admitter.h"
+#include "cloud/ingest/ingest_stats.h"
 #include "cloud/ingest/routing.h"
 #include "cloud/intake/intake_queue.h"
 #include "shared/mqtt/connection.h"
@@ -11,12 +12,14 @@ namespace dots::cloud {
 
 // The gateways' uplink: subscribes to $share/<environment>/dots/v1/+/up (so replicas of one
 // environment split the load) and admits each sealed batch on the MQTT thread as it arrives,
-// in parallel with the worker's commits, before queueing it.
+// in parallel with the worker's commits, before queueing it. Whatever a message makes the
+// handler throw (std::bad_alloc included) is a counted rejection ("internal-error"), never the
+// end of the process.
 class UplinkIntake {
  public:
   // Registers the subscription and the handler on `client`; call before client.start().
   UplinkIntake(mqtt::Connection& client, const std::string& environment, Admitter& admitter,
-               const Topology& topology, IntakeQueue& queue);
+               const Topology& topology, IntakeQueue& queue, StatsBoard& stats);
 };
 
 }  // namespace dots::cloud

@@ -24,8 +24,21 @@ CREATE TABLE IF NOT EXISTS batches(
   bytes INTEGER NOT NULL,
   created_ms INTEGER NOT NULL,
   payload BLOB NOT NULL,
+  run INTEGER NOT NULL DEFAULT 0,
   UNIQUE(epoch, seq));
 )sql";
+
+// Spools made before batches carried their run get the column (their batches have run 0).
+Result<void> addRunColumn(sqlite::Database& db) {
+  auto st = db.prepare("SELECT count(*) FROM pragma_table_info('batches') WHERE name='run'");
+  if (!st) return std::unexpected(st.error());
+  auto row = st->step();
+  if (!row) return std::unexpected(row.error());
+  bool has = st->int64(0) > 0;
+  st->reset();
+  if (has) return {};
+  return db.exec("ALTER TABLE batches ADD COLUMN run INTEGER NOT NULL DEFAULT 0");
+}
 
 const char* syncPragma(SpoolSync sync) {
   switch (sync) {
@@ -45,6 +58,7 @@ Result<sqlite::Database> openAndCheck(const SpoolOptions& options) {
   // disk (min_free_bytes) always has room for it to grow again.
   if (auto r = db->exec("PRAGMA journal_size_limit=4194304"); !r) return std::unexpected(r.error());
   if (auto r = db->exec(kSchema); !r) return std::unexpected(r.error());
+  if (auto r = addRunColumn(*db); !r) return std::unexpected(r.error());
   return db;
 }
 
@@ -132,9 +146,9 @@ Result<void> Spool::countDropped(sqlite::Statement& deletion, AppendOutcome& out
 
 Result<AppendOutcome> Spool::append(std::uint32_t epoch, std::uint64_t seq, std::uint32_t readings,
                                     const std::vector<std::uint8_t>& payload,
-                                    std::int64_t created_ms) {
+                                    std::int64_t created_ms, std::uint64_t run) {
   AppendOutcome outcome;
-  auto inserted = insert(epoch, seq, readings, payload, created_ms, outcome);
+  auto inserted = insert(epoch, seq, readings, payload, created_ms, run, outcome);
   if (inserted || inserted.error().reason != "sqlite-full") return inserted;
   // The disk filled up before the cap: from now on the spool is capped at what it holds, and
   // the policy makes room as it would at the configured cap.
@@ -143,7 +157,7 @@ Result<AppendOutcome> Spool::append(std::uint32_t epoch, std::uint64_t seq, std:
             "); the spool is capped there until it empties");
   outcome = AppendOutcome{};
   if (options_.policy == SpoolPolicy::kDropOldest && batches_ > 0) {
-    inserted = insert(epoch, seq, readings, payload, created_ms, outcome);
+    inserted = insert(epoch, seq, readings, payload, created_ms, run, outcome);
     if (inserted || inserted.error().reason != "sqlite-full") return inserted;
     outcome = AppendOutcome{};
   }
@@ -154,7 +168,8 @@ Result<AppendOutcome> Spool::append(std::uint32_t epoch, std::uint64_t seq, std:
 
 Result<AppendOutcome> Spool::insert(std::uint32_t epoch, std::uint64_t seq, std::uint32_t readings,
                                     const std::vector<std::uint8_t>& payload,
-                                    std::int64_t created_ms, AppendOutcome& outcome) {
+                                    std::int64_t created_ms, std::uint64_t run,
+                                    AppendOutcome& outcome) {
   std::uint64_t cap = std::min({options_.max_bytes, disk_cap_, headroomCap()});
   cap_ = cap;
   std::uint64_t need = payload.size();
@@ -176,15 +191,16 @@ Result<AppendOutcome> Spool::insert(std::uint32_t epoch, std::uint64_t seq, std:
     if (auto r = dropOldest(outcome); !r) return rollback(r.error());
   }
   auto st = db_.prepare(
-      "INSERT INTO batches(epoch, seq, readings, bytes, created_ms, payload) "
-      "VALUES(?1,?2,?3,?4,?5,?6)");
+      "INSERT INTO batches(epoch, seq, readings, bytes, created_ms, payload, run) "
+      "VALUES(?1,?2,?3,?4,?5,?6,?7)");
   if (!st) return rollback(st.error());
   st->bind(1, static_cast<std::int64_t>(epoch))
       .bind(2, static_cast<std::int64_t>(seq))
       .bind(3, static_cast<std::int64_t>(readings))
       .bind(4, static_cast<std::int64_t>(payload.size()))
       .bind(5, created_ms)
-      .bindBlob(6, payload);
+      .bindBlob(6, payload)
+      .bind(7, static_cast<std::int64_t>(run));
   if (auto r = st->run(); !r) return rollback(r.error());
   if (auto r = tx->commit(); !r) return rollback(r.error());
   bytes_ += payload.size();
@@ -196,7 +212,7 @@ Result<AppendOutcome> Spool::insert(std::uint32_t epoch, std::uint64_t seq, std:
 
 Result<std::vector<SpoolEntry>> Spool::after(std::int64_t after_id, std::size_t limit) {
   auto st = db_.prepare(
-      "SELECT id, epoch, seq, readings, created_ms, payload FROM batches WHERE id > ?1 "
+      "SELECT id, epoch, seq, readings, created_ms, payload, run FROM batches WHERE id > ?1 "
       "ORDER BY id LIMIT ?2");
   if (!st) return std::unexpected(st.error());
   st->bind(1, after_id).bind(2, static_cast<std::int64_t>(limit));
@@ -210,6 +226,7 @@ Result<std::vector<SpoolEntry>> Spool::after(std::int64_t after_id, std::size_t 
     e.created_ms = row.int64(4);
     auto blob = row.blob(5);
     e.payload.assign(blob.begin(), blob.end());
+    e.run = static_cast<std::uint64_t>(row.int64(6));
     out.push_back(std::move(e));
   });
   if (!read) return std::unexpected(read.error());
@@ -229,14 +246,16 @@ Result<RemoveOutcome> Spool::remove(const std::vector<codec::SeqRange>& ranges) 
   auto tx = sqlite::Transaction::begin(db_, sqlite::Transaction::Kind::kImmediate);
   if (!tx) return std::unexpected(tx.error());
   auto st = db_.prepare(
-      "DELETE FROM batches WHERE epoch=?1 AND seq BETWEEN ?2 AND ?3 RETURNING id, readings, bytes");
+      "DELETE FROM batches WHERE run=?4 AND epoch=?1 AND seq BETWEEN ?2 AND ?3 "
+      "RETURNING id, readings, bytes");
   if (!st) return std::unexpected(st.error());
   // Counted here and applied to the spool's totals only after the commit.
   std::uint64_t bytes = 0;
   for (const auto& range : ranges) {
     st->bind(1, static_cast<std::int64_t>(range.epoch))
         .bind(2, static_cast<std::int64_t>(range.first))
-        .bind(3, static_cast<std::int64_t>(range.last));
+        .bind(3, static_cast<std::int64_t>(range.last))
+        .bind(4, static_cast<std::int64_t>(range.run));
     auto deleted = st->forEachRow([&](const sqlite::Statement& row) {
       outcome.ids.push_back(row.int64(0));
       outcome.readings += static_cast<std::uint64_t>(row.int64(1));

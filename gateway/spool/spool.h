@@ -33,6 +33,7 @@ struct SpoolEntry {
   std::int64_t id = 0;  // insertion order
   std::uint32_t epoch = 0;
   std::uint64_t seq = 0;
+  std::uint64_t run = 0;  // the gateway run that sealed it
   std::uint32_t readings = 0;
   std::int64_t created_ms = 0;
   std::vector<std::uint8_t> payload;  // the sealed envelope
@@ -62,12 +63,15 @@ class Spool {
   // (epoch, seq) and with it the seal's nonce is never reused, across restarts and power loss.
   Result<std::uint32_t> reserveEpoch(std::uint32_t at_least);
 
-  // Stores a sealed batch, making room by policy when the cap (or a full disk) is reached.
+  // Stores a sealed batch (of run `run`), making room by policy when the cap (or a full disk) is
+  // reached.
   Result<AppendOutcome> append(std::uint32_t epoch, std::uint64_t seq, std::uint32_t readings,
-                               const std::vector<std::uint8_t>& payload, std::int64_t created_ms);
+                               const std::vector<std::uint8_t>& payload, std::int64_t created_ms,
+                               std::uint64_t run = 0);
   // Entries with id > after_id, oldest first.
   Result<std::vector<SpoolEntry>> after(std::int64_t after_id, std::size_t limit);
   Result<std::optional<SpoolEntry>> get(std::int64_t id);
+  // Deletes the batches in `ranges` (matched by run, epoch and seq).
   Result<RemoveOutcome> remove(const std::vector<codec::SeqRange>& ranges);
   // Drops batches created before `cutoff_ms` (the age limit); counts what it dropped.
   Result<AppendOutcome> dropOlderThan(std::int64_t cutoff_ms);
@@ -86,7 +90,7 @@ class Spool {
   // One transaction: makes room under the cap by policy, then inserts.
   Result<AppendOutcome> insert(std::uint32_t epoch, std::uint64_t seq, std::uint32_t readings,
                                const std::vector<std::uint8_t>& payload, std::int64_t created_ms,
-                               AppendOutcome& outcome);
+                               std::uint64_t run, AppendOutcome& outcome);
   Result<void> dropOldest(AppendOutcome& outcome);
   // What the spool may hold given the free disk space above min_free_bytes.
   std::uint64_t headroomCap();

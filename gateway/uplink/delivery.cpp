@@ -28,7 +28,18 @@ void Delivery::restart(TimePoint now) {
   }
 }
 
-void Delivery::applyAcks(const std::vector<codec::SeqRange>& ranges) {
+void Delivery::applyAck(const codec::AckContent& ack) {
+  remove(ack.stored, counters_.batches_acked, counters_.readings_acked);
+  if (ack.rejected.empty()) return;
+  std::uint64_t before = counters_.readings_rejected.load();
+  remove(ack.rejected, counters_.batches_rejected, counters_.readings_rejected);
+  log::error("uplink", "the ingester dead-lettered ", counters_.readings_rejected.load() - before,
+             " readings (it refused their batches for good; they are in its dead-letter table)");
+}
+
+void Delivery::remove(const std::vector<codec::SeqRange>& ranges,
+                      std::atomic<std::uint64_t>& batches, std::atomic<std::uint64_t>& readings) {
+  if (ranges.empty()) return;
   auto removed = spool_.remove(ranges);
   if (!removed) {
     counters_.spool_errors.fetch_add(1);
@@ -36,8 +47,8 @@ void Delivery::applyAcks(const std::vector<codec::SeqRange>& ranges) {
     return;
   }
   for (std::int64_t id : removed->ids) inflight_.erase(id);
-  counters_.batches_acked.fetch_add(removed->ids.size());
-  counters_.readings_acked.fetch_add(removed->readings);
+  batches.fetch_add(removed->ids.size());
+  readings.fetch_add(removed->readings);
 }
 
 bool Delivery::send(const SpoolEntry& entry) {

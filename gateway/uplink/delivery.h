@@ -37,8 +37,9 @@ class Delivery {
   // A new connection: whatever was in flight may be lost and is sent again; the spool's
   // content is now the backlog.
   void restart(TimePoint now);
-  // Deletes the acknowledged batches from the spool and the window.
-  void applyAcks(const std::vector<codec::SeqRange>& ranges);
+  // Deletes the batches an authentic ack names from the spool and the window: the stored ones
+  // (counted as acked) and the dead-lettered ones (counted as rejected).
+  void applyAck(const codec::AckContent& ack);
   // Resends what is overdue, then sends live batches, then backlog, as far as the window and
   // the pace allow; nothing while the publisher is disconnected.
   void service(TimePoint now);
@@ -54,6 +55,8 @@ class Delivery {
     bool backlog = false;
   };
   bool send(const SpoolEntry& entry);
+  void remove(const std::vector<codec::SeqRange>& ranges, std::atomic<std::uint64_t>& batches,
+              std::atomic<std::uint64_t>& readings);
   bool resendOverdue(TimePoint now);
   bool sendLive(TimePoint now);
   void sendBacklog(TimePoint now);

@@ -1,7 +1,9 @@
 #include "gateway/uplink/uplink.h"
 
+#include <algorithm>
 #include <stdexcept>
 
+#include "shared/seal/keys.h"
 #include "shared/topics/topics.h"
 
 namespace dots::gateway {
@@ -9,6 +11,8 @@ namespace dots::gateway {
 Uplink::Uplink(UplinkOptions options, Spool spool, std::unique_ptr<mqtt::Connection> connection,
                std::function<void()> wake, std::function<std::int64_t()> wall_ms)
     : gateway_id_(options.seal.gateway_id),
+      key_id_(options.seal.key_id),
+      ack_key_(seal::deriveKey(options.seal.key, seal::Purpose::kAck, gateway_id_, key_id_)),
       spool_(std::move(spool)),
       connection_(std::move(connection)),
       wake_(std::move(wake)),
@@ -38,8 +42,9 @@ void Uplink::start() {
   auto epoch = spool_.reserveEpoch(now_s);
   if (!epoch)
     throw std::runtime_error("spool: cannot reserve an epoch: " + epoch.error().describe());
-  sealer_.beginEpoch(*epoch);
-  log::info("uplink", "gateway ", gateway_id_, " epoch ", *epoch, "; spool holds ",
+  sealer_.beginRun(seal::randomRun(), *epoch);
+  log::info("uplink", "gateway ", gateway_id_, " epoch ", *epoch, " run ", sealer_.run(),
+            "; spool holds ",
             spool_.batches(), " batches (", spool_.readings(), " readings, ", spool_.bytes(),
             " bytes)");
   connection_->start();
@@ -55,20 +60,37 @@ bool Uplink::hasWork() const {
 }
 
 void Uplink::onAckMessage(std::span<const std::uint8_t> payload) {
-  auto ranges = codec::decodeAck(payload);
-  if (!ranges) {
+  auto ack = codec::decodeAck(payload, gateway_id_, key_id_, ack_key_);
+  if (!ack) {
     counters_.acks_rejected.fetch_add(1);
     long suppressed = 0;
     if (log_limiter_.allow("ack", suppressed)) {
-      log::warn("uplink", "ignored an ack: ", ranges.error().describe());
+      log::warn("uplink", "dropped an ack: ", ack.error().describe(), " (",
+                counters_.acks_rejected.load(), " dropped in all)");
     }
     return;
   }
   {
     std::lock_guard lock(queue_mutex_);
-    acks_.insert(acks_.end(), ranges->begin(), ranges->end());
+    acks_.push_back(std::move(*ack));
   }
   wake_();
+}
+
+bool Uplink::namesOnlySealed(const codec::AckContent& ack) {
+  auto unsealed = [this](const codec::SeqRange& r) {
+    return r.run == sealer_.run() && r.last >= sealer_.nextSeq();
+  };
+  if (std::ranges::none_of(ack.stored, unsealed) && std::ranges::none_of(ack.rejected, unsealed)) {
+    return true;
+  }
+  counters_.acks_unknown_seq.fetch_add(1);
+  long suppressed = 0;
+  if (log_limiter_.allow("ack-unknown-seq", suppressed)) {
+    log::error("uplink", "dropped an authentic ack naming batches never sealed (seq ",
+               sealer_.nextSeq(), " and above of this run)");
+  }
+  return false;
 }
 
 void Uplink::submit(Batch&& batch) {
@@ -80,14 +102,16 @@ void Uplink::submit(Batch&& batch) {
 }
 
 void Uplink::service(std::chrono::steady_clock::time_point now) {
-  std::vector<codec::SeqRange> acks;
+  std::vector<codec::AckContent> acks;
   bool reconnected = false;
   {
     std::lock_guard lock(queue_mutex_);
     acks.swap(acks_);
     reconnected = std::exchange(reconnected_, false);
   }
-  if (!acks.empty()) delivery_.applyAcks(acks);
+  for (const auto& ack : acks) {
+    if (namesOnlySealed(ack)) delivery_.applyAck(ack);
+  }
   if (appender_.hasAgeLimit() && now >= next_age_check_) {
     appender_.dropExpired(wall_ms_());
     next_age_check_ = now + std::chrono::seconds(1);

@@ -28,7 +28,8 @@ struct UplinkOptions {
 
 // The gateway's way to the cloud: seals batches (Sealer), keeps them in the spool
 // (SpoolAppender) and delivers them on dots/v1/<gw>/up (Delivery) until the ingester's commit
-// ack for each arrives on dots/v1/<gw>/ack. Batches sealed while the uplink is down are flagged
+// ack for each arrives on dots/v1/<gw>/ack; an ack that fails authentication, or names a batch
+// of this run never sealed, is dropped and counted. Batches sealed while the uplink is down are flagged
 // historical. submit() and service() run on the gateway's loop thread only; the connection's
 // callbacks only queue work and call `wake`.
 class Uplink {
@@ -39,7 +40,8 @@ class Uplink {
          std::function<void()> wake, std::function<std::int64_t()> wall_ms);
   ~Uplink();
 
-  // Reserves this run's epoch in the spool and starts connecting. Throws on a spool error.
+  // Draws this run's random value, reserves its epoch in the spool and starts connecting.
+  // Throws on a spool error.
   void start();
   // Seals `batch` under the next (epoch, seq) and appends it to the spool.
   void submit(Batch&& batch);
@@ -58,6 +60,7 @@ class Uplink {
   const Spool& spool() const { return spool_; }
   Spool& spool() { return spool_; }
   std::uint32_t epoch() const { return sealer_.epoch(); }
+  std::uint64_t run() const { return sealer_.run(); }
   std::size_t inflight() const { return delivery_.inflight(); }
   // Backlog batches sent and not yet acknowledged.
   std::size_t backlogBatches() const { return delivery_.backlogBatches(); }
@@ -65,8 +68,12 @@ class Uplink {
 
  private:
   void onAckMessage(std::span<const std::uint8_t> payload);
+  // False (counted, logged) when `ack` names a batch of this run that was never sealed.
+  bool namesOnlySealed(const codec::AckContent& ack);
 
   std::string gateway_id_;
+  std::uint32_t key_id_;
+  seal::Key ack_key_;  // derived from the endpoint key for acks
   Spool spool_;
   std::unique_ptr<mqtt::Connection> connection_;
   std::function<void()> wake_;
@@ -80,7 +87,7 @@ class Uplink {
   log::RateLimiter log_limiter_;
 
   mutable std::mutex queue_mutex_;
-  std::vector<codec::SeqRange> acks_;
+  std::vector<codec::AckContent> acks_;
   bool reconnected_ = false;
 };
 

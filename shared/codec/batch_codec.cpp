@@ -135,6 +135,34 @@ Result<Batch> decodeBatch(std::span<const std::uint8_t> received) {
     return fail("malformed", "reading time out of range");
   }
 
+  // Bounds, once per series and text, before anything is made: the memory the readings will
+  // take (a string longer than the small-string buffer is a heap block per reading).
+  auto heap = [](std::size_t length) { return length > 15 ? length + 1 : 0; };
+  std::vector<std::size_t> series_bytes(series_count);
+  for (std::size_t s = 0; s < series_count; ++s) {
+    const wire::Series* sr = series->Get(static_cast<flatbuffers::uoffset_t>(s));
+    std::size_t name = sr->name()->size();
+    std::size_t unit = sr->unit() ? sr->unit()->size() : 0;
+    if (name > kMaxSeriesNameBytes) return fail("oversize", "series name of " + std::to_string(name) + " bytes");
+    if (unit > kMaxUnitBytes) return fail("oversize", "unit of " + std::to_string(unit) + " bytes");
+    series_bytes[s] = heap(name) + heap(unit);
+  }
+  std::size_t decoded = n * sizeof(Reading);
+  for (std::size_t i = 0; i < n && decoded <= kMaxDecodedBytes; ++i) {
+    std::uint32_t s = index->Get(static_cast<flatbuffers::uoffset_t>(i));
+    if (s >= series_count) return fail("malformed", "series index out of range");
+    decoded += series_bytes[s];
+  }
+  if (texts) {
+    for (const auto* t : *texts) {
+      if (t->size() > kMaxTextBytes) return fail("oversize", "text value of " + std::to_string(t->size()) + " bytes");
+      decoded += heap(t->size());
+    }
+  }
+  if (decoded > kMaxDecodedBytes) {
+    return fail("oversize", "readings would take over " + std::to_string(kMaxDecodedBytes >> 20) + " MiB decoded");
+  }
+
   Batch out;
   out.historical = fb->historical();
   out.readings.resize(n);

@@ -107,8 +107,16 @@ struct Client::Impl : public ::mqtt::callback {
   void message_arrived(::mqtt::const_message_ptr msg) override {
     if (!on_message) return;
     const auto& payload = msg->get_payload_ref();
-    on_message(msg->get_topic(),
-               {reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()});
+    // An exception must not reach the client library's thread (it would end the process).
+    try {
+      on_message(msg->get_topic(),
+                 {reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()});
+    } catch (const std::exception& e) {
+      log::error(options.log_name, "a message handler failed on ", msg->get_topic(), ": ",
+                 e.what());
+    } catch (...) {
+      log::error(options.log_name, "a message handler failed on ", msg->get_topic());
+    }
   }
 
   void delivery_complete(::mqtt::delivery_token_ptr) override {

@@ -83,15 +83,16 @@ namespace {
 
 // AAD: a domain label, then every header field in a fixed, length-prefixed layout.
 std::vector<std::uint8_t> aadFor(const EnvelopeHeader& h, bool compressed) {
-  static constexpr std::string_view kLabel = "dots/v1 envelope";
+  static constexpr std::string_view kLabel = "dots/v2 envelope";
   std::vector<std::uint8_t> aad(kLabel.begin(), kLabel.end());
   auto put = [&aad](std::uint64_t v, int bytes) {
     for (int i = bytes - 1; i >= 0; --i) aad.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
   };
   put(kEnvelopeVersion, 2);
-  put(h.gateway.size(), 1);
+  put(h.gateway.size(), 2);
   aad.insert(aad.end(), h.gateway.begin(), h.gateway.end());
   put(h.key_id, 4);
+  put(h.run, 8);
   put(h.epoch, 4);
   put(h.seq, 8);
   put(compressed ? 1 : 0, 1);
@@ -117,7 +118,8 @@ std::vector<std::uint8_t> sealEnvelope(AesGcm& gcm, const EnvelopeHeader& header
   auto ct_vec = fbb.CreateVector(sealed);
   auto root = wire::CreateEnvelope(
       fbb, kEnvelopeVersion, gw, header.key_id, header.epoch, header.seq,
-      use_zstd ? wire::Compression::Zstd : wire::Compression::None, nonce_vec, ct_vec);
+      use_zstd ? wire::Compression::Zstd : wire::Compression::None, nonce_vec, ct_vec,
+      header.run);
   wire::FinishEnvelopeBuffer(fbb, root);
   return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
 }
@@ -144,6 +146,7 @@ Result<EnvelopeView> readEnvelope(std::span<const std::uint8_t> received) {
   EnvelopeView view;
   view.header.gateway = env->gateway()->str();
   view.header.key_id = env->key_id();
+  view.header.run = env->run();
   view.header.epoch = env->epoch();
   view.header.seq = env->seq();
   view.compressed = env->compression() == wire::Compression::Zstd;

@@ -15,7 +15,7 @@ namespace dots::seal {
 inline constexpr std::size_t kKeyBytes = 32;
 inline constexpr std::size_t kNonceBytes = 12;
 inline constexpr std::size_t kTagBytes = 16;
-inline constexpr std::uint16_t kEnvelopeVersion = 1;
+inline constexpr std::uint16_t kEnvelopeVersion = 2;
 // The largest envelope the ingester accepts and the largest plaintext it will expand to.
 inline constexpr std::size_t kMaxEnvelopeBytes = 4 * 1024 * 1024;
 inline constexpr std::size_t kMaxPlaintextBytes = 16 * 1024 * 1024;
@@ -46,12 +46,15 @@ class AesGcm {
   std::unique_ptr<Impl> impl_;
 };
 
-// What identifies a sealed batch; every field is authenticated as AAD.
+// What identifies a sealed batch; every field is authenticated as AAD. (run, epoch, seq) is the
+// batch's idempotency key within its gateway; the batch is sealed under the key derived for its
+// run (seal::deriveKey with Purpose::kUplinkSeal).
 struct EnvelopeHeader {
   std::string gateway;
   std::uint32_t key_id = 0;
   std::uint32_t epoch = 0;
   std::uint64_t seq = 0;
+  std::uint64_t run = 0;
 };
 
 // A verified envelope; the spans point into the buffer given to readEnvelope.
@@ -60,13 +63,19 @@ struct EnvelopeView {
   bool compressed = false;
   std::span<const std::uint8_t> nonce;
   std::span<const std::uint8_t> ciphertext;
+  // The GCM tag (the last bytes of ciphertext): a digest of the sealed batch that tells a resend
+  // of it from a different batch under the same idempotency key.
+  std::span<const std::uint8_t> tag() const {
+    return ciphertext.size() >= kTagBytes ? ciphertext.last(kTagBytes) : ciphertext;
+  }
 };
 
 // The nonce for (epoch, seq): 4 bytes epoch then 8 bytes seq, big-endian. The gateway never
 // reuses an (epoch, seq) under one key, so the nonce is never reused either.
 std::array<std::uint8_t, kNonceBytes> nonceFor(std::uint32_t epoch, std::uint64_t seq);
 
-// Optionally compresses (zstd) and seals `plaintext` into a dots.wire.Envelope.
+// Optionally compresses (zstd) and seals `plaintext` into a dots.wire.Envelope; `gcm` holds the
+// run's key.
 std::vector<std::uint8_t> sealEnvelope(AesGcm& gcm, const EnvelopeHeader& header,
                                        std::span<const std::uint8_t> plaintext, bool use_zstd);
 
@@ -74,7 +83,8 @@ std::vector<std::uint8_t> sealEnvelope(AesGcm& gcm, const EnvelopeHeader& header
 // "version".
 Result<EnvelopeView> readEnvelope(std::span<const std::uint8_t> bytes);
 
-// Authenticates and decrypts (then decompresses) a verified envelope. Errors: "bad-tag"
+// Authenticates and decrypts (then decompresses) a verified envelope; `gcm` holds the key of its
+// run. Errors: "bad-tag"
 // (wrong key, tampered data or header), "bad-nonce", "bad-compression", "oversize".
 Result<std::vector<std::uint8_t>> openEnvelope(AesGcm& gcm, const EnvelopeView& envelope);
 

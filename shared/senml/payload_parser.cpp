@@ -168,6 +168,9 @@ Result<void> resolveRecord(simdjson::dom::object record, Base& base, std::string
   }
   reading.name = std::move(full);
   reading.unit = has_unit ? std::string(unit) : base.unit;
+  if (reading.unit.size() > kMaxNameBytes) {
+    return fail("senml-bad-unit", "unit longer than 256 bytes");
+  }
   reading.time_ms = resolveTime(seconds, now_ms);
   if (has_value && reading.kind == ValueKind::kNumber) reading.value += base.value;
   if (has_sum) reading.sum = base.sum + sum;

@@ -15,6 +15,7 @@
 #include "shared/topics/topics.h"
 #include "tests/integration/http_probe.h"
 #include "tests/integration/system.h"
+#include "tests/support/sealing.h"
 
 using namespace dots;
 using namespace dots::itest;
@@ -30,6 +31,9 @@ seal::Key keyOf(const std::string& config_path) {
   return key;
 }
 
+// The run these tests seal under, as one run of a gateway.
+constexpr std::uint64_t kRun = 0x5eed;
+
 std::vector<std::uint8_t> sealedBatch(const seal::Key& key, const std::string& gw,
                                       std::uint32_t epoch, std::uint64_t seq, int readings,
                                       std::uint32_t key_id = 1) {
@@ -43,18 +47,18 @@ std::vector<std::uint8_t> sealedBatch(const seal::Key& key, const std::string& g
                           "",
                           {}});
   }
-  seal::AesGcm gcm(key);
-  return seal::sealEnvelope(gcm, {gw, key_id, epoch, seq}, codec::encodeBatch(b), true);
+  return test::sealAsGateway(key, gw, key_id, kRun, epoch, seq, b);
 }
 // A client on the broker that collects the sequence numbers acknowledged to gw-a in `epoch`.
 struct AckWatcher {
-  AckWatcher(System& sys, std::uint32_t epoch) : client(options(sys)) {
+  AckWatcher(System& sys, std::uint32_t epoch, const seal::Key& key)
+      : client(options(sys)), ack_key(seal::deriveKey(key, seal::Purpose::kAck, "gw-a", 1)) {
     client.subscribe(topics::ack("gw-a"), 1);
     client.onMessage([this, epoch](std::string_view, std::span<const std::uint8_t> payload) {
-      auto ranges = codec::decodeAck(payload);
-      if (!ranges) return;
+      auto ack = codec::decodeAck(payload, "gw-a", 1, ack_key);
+      if (!ack) return;
       std::lock_guard lock(mutex);
-      for (const auto& r : *ranges) {
+      for (const auto& r : ack->stored) {
         for (std::uint64_t q = r.first; q <= r.last && r.epoch == epoch; ++q) acked.insert(q);
       }
     });
@@ -72,6 +76,7 @@ struct AckWatcher {
     return acked;
   }
   mqtt::Client client;
+  seal::Key ack_key;
   std::mutex mutex;
   std::set<std::uint64_t> acked;
 };
@@ -86,7 +91,7 @@ TEST_CASE("ingest: rejections are counted by reason, duplicates stored once, oth
   auto ingest = sys.startIngest("ingest.log", {"--http", "127.0.0.1:0"});
   int api = httpPortOf(*ingest);
 
-  AckWatcher acks(sys, 5);
+  AckWatcher acks(sys, 5, key_a);
   mqtt::Client& client = acks.client;
   REQUIRE(client.waitConnected(10s));
 
@@ -109,10 +114,9 @@ TEST_CASE("ingest: rejections are counted by reason, duplicates stored once, oth
   REQUIRE(client.publish(topics::up("gw-a"), tampered, 1));  // bad-tag
   // A batch of readings that are not a valid FlatBuffer inside a valid seal.
   {
-    seal::AesGcm gcm(key_a);
     std::vector<std::uint8_t> junk(64, 0x11);
     REQUIRE(client.publish(topics::up("gw-a"),
-                           seal::sealEnvelope(gcm, {"gw-a", 1, 5, 5}, junk, false), 1));
+                           test::sealAsGateway(key_a, "gw-a", 1, kRun, 5, 5, junk, false), 1));
   }
   REQUIRE(client.publish(topics::up("gw-a"), sealedBatch(key_a, "gw-a", 5, 7, 3, 9),
                          1));                             // unknown-key
@@ -212,11 +216,15 @@ TEST_CASE("ingest: replays (a duplicate, an old sequence, a reused sequence) and
   REQUIRE(waitFor([&] { return sys.count("gw-a").count == 15; }, 20s));
   std::vector<std::string> before = sys.stored("gw-a");
 
-  // An old sequence number again, byte for byte; then the same (epoch, seq) sealed validly
-  // over other readings, as a gateway that lost its spool and reused its epoch would.
+  // An old sequence number again, byte for byte (a duplicate); then the same (run, epoch, seq)
+  // sealed validly over other readings (a conflict: only the key's holder can do it, and a
+  // gateway never reuses a run).
+  const std::string conflicts =
+      "dots_ingest_rejected_total{environment=\"default\",reason=\"conflict\"}";
   REQUIRE(client.publish(topics::up("gw-a"), sent[1], 1));
   REQUIRE(client.publish(topics::up("gw-a"), sealedBatch(key, "gw-a", 7, 3, 9), 1));
-  REQUIRE(waitFor([&] { return counter(api, duplicates) == 2; }, 20s));
+  REQUIRE(waitFor([&] { return counter(api, duplicates) == 1 && counter(api, conflicts) == 1; },
+                  20s));
 
   // The ledger is durable: after a kill -9 the same replays are still refused.
   ingest->signal(SIGKILL);
@@ -231,7 +239,8 @@ TEST_CASE("ingest: replays (a duplicate, an old sequence, a reused sequence) and
   // And the next epoch is served.
   REQUIRE(client.publish(topics::up("gw-a"), sealedBatch(key, "gw-a", 8, 0, 2), 1));
   REQUIRE(waitFor([&] { return sys.count("gw-a").count == 17; }, 20s));
-  REQUIRE(waitFor([&] { return counter(api, duplicates) == 2; }, 20s));
+  REQUIRE(waitFor([&] { return counter(api, duplicates) == 1 && counter(api, conflicts) == 1; },
+                  20s));
   std::string metrics = httpGet(api, "/metrics");
   INFO(metrics);
   CHECK(metric(metrics,
@@ -251,7 +260,7 @@ TEST_CASE("ingest: a full queue holds the broker back, and every batch is still 
   // A queue of 2 opened batches: the MQTT thread waits for room nearly all the time, while the
   // worker commits and acknowledges.
   auto ingest = sys.startIngest("ingest.log", {"--queue-limit", "2"});
-  AckWatcher acks(sys, 3);
+  AckWatcher acks(sys, 3, key);
   mqtt::Client& client = acks.client;
   REQUIRE(client.waitConnected(10s));
   constexpr std::uint64_t kBatches = 400;

@@ -19,6 +19,7 @@
 #include "shared/codec/batch_codec.h"
 #include "shared/compress/zstd_codec.h"
 #include "shared/mqtt/client.h"
+#include "shared/seal/keys.h"
 #include "shared/sqlite/database.h"
 #include "shared/topics/topics.h"
 
@@ -210,15 +211,18 @@ LoadResult load(const std::string& uri, const std::vector<Endpoint>& endpoints,
   std::vector<std::vector<std::uint8_t>> sealed;
   std::vector<std::string> up_topics;
   std::vector<std::unique_ptr<seal::AesGcm>> ciphers;
+  // One run per load, as a gateway's: each batch under the run's derived key.
+  const std::uint64_t run = seal::randomRun();
   for (const auto& e : endpoints) {
-    ciphers.push_back(std::make_unique<seal::AesGcm>(e.key));
+    ciphers.push_back(std::make_unique<seal::AesGcm>(
+        seal::deriveKey(e.key, seal::Purpose::kUplinkSeal, e.gateway, 1, run)));
     up_topics.push_back(topics::up(e.gateway));
   }
   std::uint32_t epoch = static_cast<std::uint32_t>(std::time(nullptr));
   for (std::uint64_t i = 0; i < batches; ++i) {
     std::size_t g = i % endpoints.size();
     std::uint64_t seq = first_seq + i / endpoints.size();
-    sealed.push_back(seal::sealEnvelope(*ciphers[g], {endpoints[g].gateway, 1, epoch, seq},
+    sealed.push_back(seal::sealEnvelope(*ciphers[g], {endpoints[g].gateway, 1, epoch, seq, run},
                                         codec::encodeBatch(sampleBatch(readings, sensors, seq)),
                                         true));
   }
@@ -280,7 +284,9 @@ std::uint64_t fillSpool(const std::string& spool_path, const Endpoint& gateway,
   if (!spool) throw std::runtime_error(spool.error().describe());
   auto epoch = spool->reserveEpoch(1);
   if (!epoch) throw std::runtime_error(epoch.error().describe());
-  seal::AesGcm gcm(gateway.key);
+  const std::uint64_t run = seal::randomRun();
+  seal::AesGcm gcm(
+      seal::deriveKey(gateway.key, seal::Purpose::kUplinkSeal, gateway.gateway, key_id, run));
   // A few distinct batches, encoded once and sealed under every seq; not compressed, so that a
   // gigabyte of backlog is written in seconds (the ingester opens either kind).
   std::vector<std::vector<std::uint8_t>> plaintexts;
@@ -292,9 +298,10 @@ std::uint64_t fillSpool(const std::string& spool_path, const Endpoint& gateway,
   std::int64_t created = static_cast<std::int64_t>(std::time(nullptr)) * 1000;
   std::uint64_t seq = 0;
   while (spool->bytes() < bytes) {
-    auto sealed = seal::sealEnvelope(gcm, {gateway.gateway, key_id, *epoch, seq},
+    auto sealed = seal::sealEnvelope(gcm, {gateway.gateway, key_id, *epoch, seq, run},
                                      plaintexts[seq % plaintexts.size()], false);
-    auto r = spool->append(*epoch, seq, static_cast<std::uint32_t>(readings), sealed, created);
+    auto r =
+        spool->append(*epoch, seq, static_cast<std::uint32_t>(readings), sealed, created, run);
     if (!r || !r->stored) throw std::runtime_error("spool: cannot append");
     ++seq;
   }

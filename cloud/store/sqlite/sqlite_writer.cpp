@@ -15,6 +15,8 @@ constexpr std::uint64_t kFoldMaxDeltas = 1'000'000;
 
 struct SqliteWriter::Statements {
   sqlite::Statement insert_batch;
+  sqlite::Statement find_batch;
+  sqlite::Statement insert_dead_letter;
   sqlite::Statement insert_block;
   sqlite::Statement find_series;
   sqlite::Statement insert_series;
@@ -34,9 +36,13 @@ Result<std::unique_ptr<SqliteWriter>> SqliteWriter::open(const std::string& data
   auto db = openStoreDatabase(data_dir, sqlite::Database::Mode::kReadWriteCreate);
   if (!db) return std::unexpected(db.error());
   auto insert_batch = db->prepare(
-      "INSERT INTO batches(gateway, epoch, seq, readings, stored_ms, historical) "
-      "VALUES(?1,?2,?3,?4,?5,?6) "
-      "ON CONFLICT DO NOTHING");
+      "INSERT INTO batches(gateway, run, epoch, seq, readings, stored_ms, historical, digest, "
+      "state) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9) ON CONFLICT DO NOTHING");
+  auto find_batch = db->prepare(
+      "SELECT digest, state FROM batches WHERE gateway=?1 AND run=?2 AND epoch=?3 AND seq=?4");
+  auto insert_dead_letter = db->prepare(
+      "INSERT INTO dead_letters(gateway, run, epoch, seq, reason, detail, received_ms, envelope) "
+      "VALUES(?1,?2,?3,?4,?5,?6,?7,?8)");
   auto insert_block = db->prepare(
       "INSERT INTO reading_blocks(channel_id, gateway, first_ms, last_ms, count, historical, "
       "stored_ms, readings) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)");
@@ -57,13 +63,14 @@ Result<std::unique_ptr<SqliteWriter>> SqliteWriter::open(const std::string& data
       "time_ms, message, historical, created_ms) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)");
   auto insert_delivery = db->prepare(
       "INSERT INTO outbox(alert_id, target, address, payload, next_ms) VALUES(?1,?2,?3,?4,0)");
-  for (auto* st : {&insert_batch, &insert_block, &find_series, &insert_series, &merge_aggregate,
+  for (auto* st : {&insert_batch, &find_batch, &insert_dead_letter, &insert_block, &find_series, &insert_series, &merge_aggregate,
                    &log_aggregates, &read_aggregate_log, &clear_aggregate_log, &insert_alert,
                    &insert_delivery}) {
     if (!*st) return std::unexpected(st->error());
   }
   auto statements = std::make_unique<Statements>(
-      Statements{std::move(*insert_batch), std::move(*insert_block), std::move(*find_series),
+      Statements{std::move(*insert_batch), std::move(*find_batch), std::move(*insert_dead_letter),
+                 std::move(*insert_block), std::move(*find_series),
                  std::move(*insert_series), std::move(*merge_aggregate), std::move(*log_aggregates),
                  std::move(*read_aggregate_log), std::move(*clear_aggregate_log),
                  std::move(*insert_alert), std::move(*insert_delivery)});
@@ -130,17 +137,78 @@ void SqliteWriter::rollback() {
   logged_deltas_ = 0;
 }
 
-Result<bool> SqliteWriter::recordBatch(const std::string& gateway, std::uint32_t epoch,
-                                       std::uint64_t seq, std::size_t readings, bool historical) {
+namespace {
+// Run, epoch and seq as SQLite integers (a run is 64 random bits: stored as their two's
+// complement, compared as such).
+void bindKey(sqlite::Statement& st, const std::string& gateway, const codec::BatchId& id) {
+  st.bind(1, gateway)
+      .bind(2, static_cast<std::int64_t>(id.run))
+      .bind(3, static_cast<std::int64_t>(id.epoch))
+      .bind(4, static_cast<std::int64_t>(id.seq));
+}
+}  // namespace
+
+Result<BatchWriter::Recorded> SqliteWriter::inserted(const std::string& gateway,
+                                                     const codec::BatchId& id,
+                                                     std::span<const std::uint8_t> digest) {
+  if (db_.changes() > 0) return Recorded::kFresh;
+  auto& fb = st_->find_batch;
+  bindKey(fb, gateway, id);
+  auto row = fb.step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return fail("store-error", "ledger row vanished");
+  // A row from before digests were kept cannot tell: it counts as the same batch.
+  bool same = fb.isNull(0) || std::ranges::equal(fb.blob(0), digest);
+  bool dead = fb.text(1) == "dead-lettered";
+  fb.reset();
+  if (!same) return Recorded::kConflict;
+  return dead ? Recorded::kDeadLettered : Recorded::kDuplicate;
+}
+
+Result<BatchWriter::Recorded> SqliteWriter::recordBatch(const std::string& gateway,
+                                                        const codec::BatchId& id,
+                                                        std::span<const std::uint8_t> digest,
+                                                        std::size_t readings, bool historical) {
   auto& ib = st_->insert_batch;
   ib.bind(1, gateway)
-      .bind(2, static_cast<std::int64_t>(epoch))
-      .bind(3, static_cast<std::int64_t>(seq))
-      .bind(4, static_cast<std::int64_t>(readings))
-      .bind(5, wallMillis())
-      .bind(6, static_cast<std::int64_t>(historical ? 1 : 0));
+      .bind(2, static_cast<std::int64_t>(id.run))
+      .bind(3, static_cast<std::int64_t>(id.epoch))
+      .bind(4, static_cast<std::int64_t>(id.seq))
+      .bind(5, static_cast<std::int64_t>(readings))
+      .bind(6, wallMillis())
+      .bind(7, static_cast<std::int64_t>(historical ? 1 : 0))
+      .bindBlob(8, digest)
+      .bind(9, std::string_view("stored"));
   if (auto r = ib.run(); !r) return std::unexpected(r.error());
-  return db_.changes() > 0;
+  return inserted(gateway, id, digest);
+}
+
+Result<BatchWriter::Recorded> SqliteWriter::recordDeadLetter(const std::string& gateway,
+                                                             const codec::BatchId& id,
+                                                             std::span<const std::uint8_t> digest,
+                                                             const Error& reason,
+                                                             std::span<const std::uint8_t> envelope) {
+  auto& ib = st_->insert_batch;
+  ib.bind(1, gateway)
+      .bind(2, static_cast<std::int64_t>(id.run))
+      .bind(3, static_cast<std::int64_t>(id.epoch))
+      .bind(4, static_cast<std::int64_t>(id.seq))
+      .bind(5, std::int64_t{0})
+      .bind(6, wallMillis())
+      .bind(7, std::int64_t{0})
+      .bindBlob(8, digest)
+      .bind(9, std::string_view("dead-lettered"));
+  if (auto r = ib.run(); !r) return std::unexpected(r.error());
+  auto was = inserted(gateway, id, digest);
+  if (!was || *was != Recorded::kFresh) return was;
+  auto& dl = st_->insert_dead_letter;
+  bindKey(dl, gateway, id);
+  dl.bind(5, reason.reason)
+      .bind(6, reason.detail)
+      .bind(7, wallMillis())
+      .bindBlob(8, envelope);
+  if (auto r = dl.run(); !r) return std::unexpected(r.error());
+  return Recorded::kFresh;
 }
 
 Result<void> SqliteWriter::storeReadings(std::int64_t channel_id, std::string_view gateway,

@@ -25,8 +25,12 @@ class SqliteWriter final : public BatchWriter {
   ~SqliteWriter() override;
 
   Result<void> begin() override;
-  Result<bool> recordBatch(const std::string& gateway, std::uint32_t epoch, std::uint64_t seq,
-                           std::size_t readings, bool historical) override;
+  Result<Recorded> recordBatch(const std::string& gateway, const codec::BatchId& id,
+                               std::span<const std::uint8_t> digest, std::size_t readings,
+                               bool historical) override;
+  Result<Recorded> recordDeadLetter(const std::string& gateway, const codec::BatchId& id,
+                                    std::span<const std::uint8_t> digest, const Error& reason,
+                                    std::span<const std::uint8_t> envelope) override;
   Result<void> commit() override;
   void rollback() override;
 
@@ -43,6 +47,9 @@ class SqliteWriter final : public BatchWriter {
   Result<void> foldAggregates();
 
  private:
+  // After an INSERT ... ON CONFLICT DO NOTHING into the ledger: what the key was.
+  Result<Recorded> inserted(const std::string& gateway, const codec::BatchId& id,
+                            std::span<const std::uint8_t> digest);
   struct Statements;
   SqliteWriter(sqlite::Database db, std::unique_ptr<Statements> statements);
   // Series ids by gateway, then sensor name, then unit (a sensor has one unit, seldom more).

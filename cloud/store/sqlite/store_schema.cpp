@@ -25,14 +25,32 @@ CREATE TABLE IF NOT EXISTS reading_blocks(
   stored_ms INTEGER NOT NULL,
   readings BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS reading_blocks_by_gateway ON reading_blocks(gateway, id);
+-- The idempotency ledger: one row per batch key (gateway, run, epoch, seq), with the seal's tag
+-- as the batch's digest (a resend has the same one; a different batch under a used key has
+-- another) and its state: 'stored' or 'dead-lettered'.
 CREATE TABLE IF NOT EXISTS batches(
   gateway TEXT NOT NULL,
+  run INTEGER NOT NULL,
   epoch INTEGER NOT NULL,
   seq INTEGER NOT NULL,
   readings INTEGER NOT NULL,
   stored_ms INTEGER NOT NULL,
   historical INTEGER NOT NULL,
-  PRIMARY KEY(gateway, epoch, seq)) WITHOUT ROWID;
+  digest BLOB,
+  state TEXT NOT NULL DEFAULT 'stored',
+  PRIMARY KEY(gateway, run, epoch, seq)) WITHOUT ROWID;
+-- Authentic batches refused for good (they cannot decode, or are beyond a bound), kept for a
+-- look: the envelope as received and why.
+CREATE TABLE IF NOT EXISTS dead_letters(
+  id INTEGER PRIMARY KEY,
+  gateway TEXT NOT NULL,
+  run INTEGER NOT NULL,
+  epoch INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  received_ms INTEGER NOT NULL,
+  envelope BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS aggregates(
   channel_id INTEGER NOT NULL,
   series_id INTEGER NOT NULL,
@@ -75,6 +93,39 @@ CREATE TABLE IF NOT EXISTS outbox(
   last_error TEXT);
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox(state, next_ms);
 )sql";
+// A ledger made before batch keys carried the gateway's run is rebuilt with the new key (its
+// rows get run 0 and no digest: resends of them count as duplicates).
+constexpr const char* kLedgerWithRun = R"sql(
+CREATE TABLE batches_with_run(
+  gateway TEXT NOT NULL,
+  run INTEGER NOT NULL,
+  epoch INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  readings INTEGER NOT NULL,
+  stored_ms INTEGER NOT NULL,
+  historical INTEGER NOT NULL,
+  digest BLOB,
+  state TEXT NOT NULL DEFAULT 'stored',
+  PRIMARY KEY(gateway, run, epoch, seq)) WITHOUT ROWID;
+INSERT INTO batches_with_run(gateway, run, epoch, seq, readings, stored_ms, historical)
+  SELECT gateway, 0, epoch, seq, readings, stored_ms, historical FROM batches;
+DROP TABLE batches;
+ALTER TABLE batches_with_run RENAME TO batches;
+)sql";
+
+Result<void> migrateLedger(sqlite::Database& db) {
+  auto st = db.prepare("SELECT count(*) FROM pragma_table_info('batches') WHERE name='run'");
+  if (!st) return std::unexpected(st.error());
+  if (auto row = st->step(); !row) return std::unexpected(row.error());
+  bool current = st->int64(0) > 0;
+  st->reset();
+  if (current) return {};
+  auto tx = sqlite::Transaction::begin(db, sqlite::Transaction::Kind::kImmediate);
+  if (!tx) return std::unexpected(tx.error());
+  if (auto r = db.exec(kLedgerWithRun); !r) return r;
+  return tx->commit();
+}
+
 }  // namespace
 
 Result<sqlite::Database> openStoreDatabase(const std::string& data_dir,
@@ -88,9 +139,19 @@ Result<sqlite::Database> openStoreDatabase(const std::string& data_dir,
   auto db = sqlite::Database::open(path, mode);
   if (!db) return std::unexpected(db.error());
   if (mode == sqlite::Database::Mode::kReadOnly) return db;
-  for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", kSchema}) {
+  for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL"}) {
     if (auto r = db->exec(sql); !r) return std::unexpected(r.error());
   }
+  // An old ledger first: the schema's CREATE ... IF NOT EXISTS leaves an existing table as it is.
+  auto has_ledger = db->prepare("SELECT count(*) FROM sqlite_master WHERE name='batches'");
+  if (!has_ledger) return std::unexpected(has_ledger.error());
+  if (auto row = has_ledger->step(); !row) return std::unexpected(row.error());
+  bool ledger = has_ledger->int64(0) > 0;
+  has_ledger->reset();
+  if (ledger) {
+    if (auto r = migrateLedger(*db); !r) return std::unexpected(r.error());
+  }
+  if (auto r = db->exec(kSchema); !r) return std::unexpected(r.error());
   return db;
 }
 

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "shared/codec/batch_codec.h"
+#include "tests/support/sealing.h"
 
 using namespace dots;
 using namespace dots::cloud;
@@ -12,13 +13,17 @@ namespace {
 const seal::Key kKey = seal::randomKey();
 const seal::Key kOtherKey = seal::randomKey();
 
-std::vector<std::uint8_t> sealed(const std::string& gateway, std::uint32_t key_id,
-                                 const seal::Key& key, std::uint64_t seq = 7) {
+Batch twoReadings() {
   Batch batch;
   batch.readings.push_back({"t", "Cel", 1000, ValueKind::kNumber, 21.5, "", {}});
   batch.readings.push_back({"t", "Cel", 2000, ValueKind::kNumber, 22.0, "", {}});
-  seal::AesGcm gcm(key);
-  return seal::sealEnvelope(gcm, {gateway, key_id, 3, seq}, codec::encodeBatch(batch), true);
+  return batch;
+}
+
+std::vector<std::uint8_t> sealed(const std::string& gateway, std::uint32_t key_id,
+                                 const seal::Key& key, std::uint64_t seq = 7,
+                                 std::uint64_t run = 0x77) {
+  return test::sealAsGateway(key, gateway, key_id, run, 3, seq, twoReadings());
 }
 
 // gw-1 served here (environment "east") with key 1; gw-2 served by another environment;
@@ -51,8 +56,11 @@ TEST_CASE("admitter: a batch of a known, enabled, routed gateway is opened and d
   auto r = admitter.admit(table(), "dots/v1/gw-1/up", sealed("gw-1", 1, kKey, 42));
   REQUIRE(r.has_value());
   CHECK(r->gateway == "gw-1");
-  CHECK(r->epoch == 3);
-  CHECK(r->seq == 42);
+  CHECK(r->account == "acme");
+  CHECK(r->id == codec::BatchId{0x77, 3, 42});
+  CHECK_FALSE(r->refused);
+  REQUIRE(r->ack_key);
+  CHECK(*r->ack_key == seal::deriveKey(kKey, seal::Purpose::kAck, "gw-1", 1));
   REQUIRE(r->batch.readings.size() == 2);
   CHECK(r->batch.readings[1].value == 22.0);
 }
@@ -84,4 +92,38 @@ TEST_CASE("admitter: a new table's keys replace the cached ciphers") {
   rotated->endpoints["gw-1"].keys[1] = kOtherKey;
   CHECK(reasonOf(admitter, rotated, "dots/v1/gw-1/up", sealed("gw-1", 1, kKey)) == "bad-tag");
   CHECK(reasonOf(admitter, rotated, "dots/v1/gw-1/up", sealed("gw-1", 1, kOtherKey)) == "admitted");
+}
+
+TEST_CASE("admitter: each run opens under its own key, a batch sealed with the endpoint key fails") {
+  Admitter admitter("east");
+  auto t = table();
+  for (std::uint64_t run : {1ull, 2ull, 3ull, 4ull, 5ull, 6ull, 1ull}) {
+    CAPTURE(run);
+    CHECK(reasonOf(admitter, t, "dots/v1/gw-1/up", sealed("gw-1", 1, kKey, 7, run)) == "admitted");
+  }
+  seal::AesGcm raw(kKey);
+  auto raw_sealed =
+      seal::sealEnvelope(raw, {"gw-1", 1, 3, 7, 9}, codec::encodeBatch(twoReadings()), true);
+  CHECK(reasonOf(admitter, t, "dots/v1/gw-1/up", raw_sealed) == "bad-tag");
+  // Same key, seal of two different batches: different digests.
+  auto a = admitter.admit(t, "dots/v1/gw-1/up", sealed("gw-1", 1, kKey, 7, 1));
+  Batch other = twoReadings();
+  other.readings[0].value = 99;
+  auto b = admitter.admit(t, "dots/v1/gw-1/up", test::sealAsGateway(kKey, "gw-1", 1, 1, 3, 7, other));
+  REQUIRE(a.has_value());
+  REQUIRE(b.has_value());
+  CHECK(a->id == b->id);
+  CHECK(a->digest != b->digest);
+}
+
+TEST_CASE("admitter: an authentic batch beyond a bound comes back refused, not thrown") {
+  Admitter admitter("east");
+  Batch poison;
+  std::string long_name(64 * 1024, 'n');
+  for (int i = 0; i < 1000; ++i) poison.readings.push_back({long_name, "", 1000 + i, ValueKind::kNumber, 1, "", {}});
+  auto r = admitter.admit(table(), "dots/v1/gw-1/up", test::sealAsGateway(kKey, "gw-1", 1, 5, 3, 1, poison));
+  REQUIRE(r.has_value());
+  REQUIRE(r->refused);
+  CHECK(r->refused->reason == "oversize");
+  CHECK(r->batch.readings.empty());
 }

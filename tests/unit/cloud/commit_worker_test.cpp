@@ -14,6 +14,13 @@ using namespace dots::cloud;
 
 namespace {
 
+long queryLong(const std::string& path, const std::string& sql) {
+  auto db = sqlite::Database::open(path).value();
+  auto st = db.prepare(sql).value();
+  REQUIRE(st.step().value());
+  return static_cast<long>(st.int64(0));
+}
+
 // The SQLite writer with failures injected: the Nth commit, or the Nth storeReadings call,
 // fails the way a full or broken disk would.
 class FailingWriter final : public BatchWriter {
@@ -23,9 +30,15 @@ class FailingWriter final : public BatchWriter {
   int fail_store_at = 0;
 
   Result<void> begin() override { return inner_.begin(); }
-  Result<bool> recordBatch(const std::string& gateway, std::uint32_t epoch, std::uint64_t seq,
-                           std::size_t readings, bool historical) override {
-    return inner_.recordBatch(gateway, epoch, seq, readings, historical);
+  Result<Recorded> recordBatch(const std::string& gateway, const codec::BatchId& id,
+                               std::span<const std::uint8_t> digest, std::size_t readings,
+                               bool historical) override {
+    return inner_.recordBatch(gateway, id, digest, readings, historical);
+  }
+  Result<Recorded> recordDeadLetter(const std::string& gateway, const codec::BatchId& id,
+                                    std::span<const std::uint8_t> digest, const Error& reason,
+                                    std::span<const std::uint8_t> envelope) override {
+    return inner_.recordDeadLetter(gateway, id, digest, reason, envelope);
   }
   Result<void> commit() override {
     if (++commits_ == fail_commit_at) return fail("sqlite-full", "injected commit failure");
@@ -65,7 +78,13 @@ const std::vector<std::string> kHandlers = {
 // Batch b of the stream: "t" sits at 20, jumps above 50 for batches 3 and 4, and comes back;
 // "u" creeps up by 0.2 per reading (the deadband keeps every third).
 IncomingBatch batch(std::uint64_t b) {
-  IncomingBatch in{"gw", 1, b, {}};
+  IncomingBatch in;
+  in.gateway = "gw";
+  in.account = "acme";
+  in.key_id = 1;
+  in.id = {5, 1, b};
+  in.digest.fill(static_cast<std::uint8_t>(b));
+  in.ack_key = std::make_shared<const seal::Key>(seal::Key{});
   for (int i = 0; i < 10; ++i) {
     std::int64_t t = static_cast<std::int64_t>(b) * 1000 + i * 100;
     double level = (b == 3 || b == 4) ? 60 : 20;
@@ -97,8 +116,9 @@ struct Pipeline {
   Topology topology{*registry, "default"};
   Admitter admitter{"default"};
   Acker acker{client, stats};
-  CommitWorker worker{CommitParts{queue, topology, admitter, writer, acker, stats, {}, {}}, 512,
-                      std::chrono::seconds(60)};
+  CommitWorker worker{
+      CommitParts{queue, topology, admitter, writer, acker, stats, {}, {}, 3, RateLimits{}}, 512,
+      std::chrono::seconds(60)};
 
   Pipeline() {
     REQUIRE(registry->addAccount("acme"));
@@ -110,21 +130,28 @@ struct Pipeline {
 
   // Commits the batches as one group, as the gateway would send them.
   void send(const std::vector<std::uint64_t>& seqs) {
+    std::vector<IncomingBatch> batches;
+    for (std::uint64_t b : seqs) batches.push_back(batch(b));
+    sendBatches(std::move(batches));
+  }
+  void sendBatches(std::vector<IncomingBatch> batches) {
     std::vector<IncomingMessage> group;
-    for (std::uint64_t b : seqs) {
+    for (IncomingBatch& b : batches) {
       GatewayMessage m;
       m.topic = "dots/v1/gw/up";
-      m.admitted = batch(b);
+      m.payload = {1, 2, 3};
+      m.admitted = std::move(b);
       m.admitted_with = topology.current();
       group.emplace_back(std::move(m));
     }
     worker.process(group);
   }
-  std::uint64_t failures() const {
+  std::uint64_t rejected(const std::string& reason) const {
     auto s = stats.snapshot();
-    auto it = s.rejected.find("store-error");
+    auto it = s.rejected.find(reason);
     return it == s.rejected.end() ? 0 : it->second;
   }
+  std::uint64_t failures() const { return rejected("store-error"); }
 };
 
 // Everything the handlers wrote, in a comparable form.
@@ -216,4 +243,56 @@ TEST_CASE("commit worker: a write failing in the middle of a group undoes every 
   p.send({2, 3, 4});
   for (std::uint64_t b = 5; b < 8; ++b) p.send({b});
   CHECK(effectsOf(p.dir.str()) == clean);
+}
+
+TEST_CASE("commit worker: a different batch under a stored key is a conflict, alerted, not stored") {
+  Pipeline p;
+  p.send({0, 1});
+  long stored = queryLong(p.dir.file("store.db"), "SELECT count(*) FROM reading_blocks");
+  CHECK(stored > 0);
+  // The same key as batch 1, another digest: a forgery with the key, or a gateway that reused it.
+  IncomingBatch other = batch(1);
+  other.digest.fill(0xee);
+  p.sendBatches({other});
+  CHECK(p.rejected("conflict") == 1);
+  CHECK(queryLong(p.dir.file("store.db"), "SELECT count(*) FROM reading_blocks") == stored);
+  CHECK(queryLong(p.dir.file("store.db"),
+                  "SELECT count(*) FROM alerts WHERE kind='conflict' AND channel='_ingest' AND "
+                  "account='acme' AND gateway='gw'") == 1);
+  CHECK(queryLong(p.dir.file("store.db"),
+                  "SELECT count(*) FROM outbox WHERE address='dots/v1/alerts/acme/_ingest'") == 1);
+  // Sent again (it was not acknowledged): counted again, alerted once.
+  p.sendBatches({other});
+  CHECK(p.rejected("conflict") == 2);
+  CHECK(queryLong(p.dir.file("store.db"), "SELECT count(*) FROM alerts WHERE kind='conflict'") ==
+        1);
+  // A true resend of batch 1 is a duplicate, not a conflict.
+  p.send({1});
+  CHECK(p.rejected("conflict") == 2);
+  CHECK(p.stats.snapshot().duplicates == 1);
+}
+
+TEST_CASE("commit worker: an authentic batch refused three times is dead-lettered, once") {
+  Pipeline p;
+  IncomingBatch poison = batch(0);
+  poison.batch.readings.clear();
+  poison.refused = Error{"oversize", "series name of 65536 bytes"};
+  for (int i = 0; i < 2; ++i) p.sendBatches({poison});
+  CHECK(p.rejected("oversize") == 2);
+  CHECK(queryLong(p.dir.file("store.db"), "SELECT count(*) FROM dead_letters") == 0);
+  p.sendBatches({poison});
+  CHECK(p.rejected("oversize") == 3);
+  CHECK(p.stats.snapshot().dead_lettered == 1);
+  CHECK(queryLong(p.dir.file("store.db"),
+                  "SELECT count(*) FROM dead_letters WHERE gateway='gw' AND reason='oversize' AND "
+                  "seq=0 AND length(envelope)=3") == 1);
+  CHECK(queryLong(p.dir.file("store.db"),
+                  "SELECT count(*) FROM batches WHERE state='dead-lettered'") == 1);
+  // Sent again after that (the rejection ack was lost): refused without a second dead letter.
+  for (int i = 0; i < 3; ++i) p.sendBatches({poison});
+  CHECK(p.stats.snapshot().dead_lettered == 1);
+  CHECK(queryLong(p.dir.file("store.db"), "SELECT count(*) FROM dead_letters") == 1);
+  // The next batches are stored as usual.
+  p.send({1});
+  CHECK(p.stats.snapshot().batches_stored == 1);
 }

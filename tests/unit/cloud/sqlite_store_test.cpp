@@ -35,7 +35,9 @@ struct StoreUnderTest {
 };
 IncomingBatch batchOf(const std::string& gw, std::uint32_t epoch, std::uint64_t seq, int n,
                       std::int64_t t0) {
-  IncomingBatch b{gw, epoch, seq, {}};
+  IncomingBatch b;
+  b.gateway = gw;
+  b.id = {1, epoch, seq};
   for (int i = 0; i < n; ++i) {
     b.batch.readings.push_back(
         {"s" + std::to_string(i % 2), "Cel", t0 + i, ValueKind::kNumber, i * 1.5, "", {}});
@@ -58,11 +60,12 @@ std::vector<bool> commitGroup(StoreUnderTest& store, const std::vector<IncomingB
   std::vector<bool> duplicate;
   REQUIRE(store.writer->begin().has_value());
   for (const auto& b : batches) {
-    auto fresh = store.writer->recordBatch(b.gateway, b.epoch, b.seq, b.batch.readings.size(),
-                                           b.batch.historical);
-    REQUIRE(fresh.has_value());
-    duplicate.push_back(!*fresh);
-    if (*fresh)
+    auto was = store.writer->recordBatch(b.gateway, b.id, b.digest, b.batch.readings.size(),
+                                         b.batch.historical);
+    REQUIRE(was.has_value());
+    bool fresh = *was == BatchWriter::Recorded::kFresh;
+    duplicate.push_back(!fresh);
+    if (fresh)
       REQUIRE(store.writer->storeReadings(1, b.gateway, b.batch.readings, b.batch.historical));
   }
   REQUIRE(store.writer->commit().has_value());
@@ -105,7 +108,8 @@ TEST_CASE("store: a rolled back group leaves nothing") {
   REQUIRE(store.has_value());
   REQUIRE(store->writer->begin().has_value());
   auto b = batchOf("gw", 1, 0, 5, 1000);
-  REQUIRE(*store->writer->recordBatch("gw", 1, 0, 5, false));
+  REQUIRE(*store->writer->recordBatch("gw", {1, 1, 0}, b.digest, 5, false) ==
+          BatchWriter::Recorded::kFresh);
   REQUIRE(store->writer->storeReadings(1, "gw", b.batch.readings, false).has_value());
   store->writer->rollback();
   CHECK(store->queries->count({})->count == 0);
@@ -116,7 +120,9 @@ TEST_CASE("store: queries return what was stored, with every value kind") {
   test::TempDir dir;
   auto store = StoreUnderTest::open(dir.str());
   REQUIRE(store.has_value());
-  IncomingBatch b{"gw", 1, 0, {}};
+  IncomingBatch b;
+  b.gateway = "gw";
+  b.id = {1, 1, 0};
   b.batch.historical = true;
   b.batch.readings = {{"t", "Cel", 5000, ValueKind::kNumber, 21.25, "", 3.0},
                       {"label", "", 5001, ValueKind::kText, 0, "hall, east", {}},

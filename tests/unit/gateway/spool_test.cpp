@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "shared/sqlite/database.h"
 #include "tests/unit/temp_dir.h"
 
 using namespace dots;
@@ -25,7 +26,7 @@ TEST_CASE("spool: append, read in order, remove by acked ranges") {
   Spool spool =
       openSpool({dir.file("spool.db"), 1 << 20, SpoolPolicy::kDropOldest, SpoolSync::kNormal});
   for (std::uint64_t seq = 0; seq < 5; ++seq) {
-    auto r = spool.append(7, seq, 10, payload(100, static_cast<std::uint8_t>(seq)), 1000);
+    auto r = spool.append(7, seq, 10, payload(100, static_cast<std::uint8_t>(seq)), 1000, 42);
     REQUIRE(r.has_value());
     CHECK(r->stored);
   }
@@ -42,7 +43,10 @@ TEST_CASE("spool: append, read in order, remove by acked ranges") {
   auto rest = spool.after((*first)[1].id, 10);
   REQUIRE(rest->size() == 3);
 
-  auto removed = spool.remove({{7, 1, 3}, {9, 0, 100}});
+  CHECK((*first)[1].run == 42);
+  // Another run's ack for the same (epoch, seq) removes nothing of this run.
+  CHECK(spool.remove({{41, 7, 0, 4}})->ids.empty());
+  auto removed = spool.remove({{42, 7, 1, 3}, {42, 9, 0, 100}});
   REQUIRE(removed.has_value());
   CHECK(removed->ids.size() == 3);
   CHECK(removed->readings == 30);
@@ -53,7 +57,7 @@ TEST_CASE("spool: append, read in order, remove by acked ranges") {
   CHECK((*left)[0].seq == 0);
   CHECK((*left)[1].seq == 4);
   // A repeated ack removes nothing more.
-  CHECK(spool.remove({{7, 1, 3}})->ids.empty());
+  CHECK(spool.remove({{42, 7, 1, 3}})->ids.empty());
 }
 
 TEST_CASE("spool: survives reopening with its totals") {
@@ -149,4 +153,26 @@ TEST_CASE("spool: the age limit drops old batches and counts them") {
   CHECK(spool.readings() == 5);
   CHECK(spool.bytes() == 10);
   CHECK(spool.dropOlderThan(2500)->dropped_batches == 0);
+}
+
+TEST_CASE("spool: a spool made before runs gets the run column, its batches run 0") {
+  test::TempDir dir;
+  {
+    auto db = sqlite::Database::open(dir.file("spool.db")).value();
+    REQUIRE(db.exec("CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+                    "CREATE TABLE batches(id INTEGER PRIMARY KEY AUTOINCREMENT, epoch INTEGER NOT "
+                    "NULL, seq INTEGER NOT NULL, readings INTEGER NOT NULL, bytes INTEGER NOT NULL, "
+                    "created_ms INTEGER NOT NULL, payload BLOB NOT NULL, UNIQUE(epoch, seq));"
+                    "INSERT INTO batches(epoch, seq, readings, bytes, created_ms, payload) "
+                    "VALUES(3, 0, 5, 2, 1, x'0102');"));
+  }
+  Spool spool =
+      openSpool({dir.file("spool.db"), 1 << 20, SpoolPolicy::kDropOldest, SpoolSync::kNormal});
+  CHECK(spool.batches() == 1);
+  auto all = spool.after(0, 10);
+  REQUIRE(all->size() == 1);
+  CHECK((*all)[0].run == 0);
+  REQUIRE(spool.append(4, 0, 1, payload(3, 1), 2, 77)->stored);
+  CHECK(spool.remove({{0, 3, 0, 0}})->ids.size() == 1);
+  CHECK(spool.batches() == 1);
 }

@@ -89,7 +89,7 @@ TEST_CASE("delivery: never more than max_inflight live batches unacknowledged") 
   rig.delivery.service(t0 + 1s);
   CHECK(rig.sent().empty());
 
-  rig.delivery.applyAcks({{kEpoch, 0, 1}});
+  rig.delivery.applyAck({{{0, kEpoch, 0, 1}}, {}});
   rig.delivery.service(t0 + 2s);
   CHECK(rig.sent() == Seqs{4, 5});
   CHECK(rig.delivery.inflight() == 4);
@@ -116,7 +116,7 @@ TEST_CASE("delivery: a batch unacknowledged after ack_timeout is sent again") {
   CHECK(rig.sent() == Seqs{0, 1});
   CHECK(rig.counters.batches_resent == 2);
 
-  rig.delivery.applyAcks({{kEpoch, 0, 0}});
+  rig.delivery.applyAck({{{0, kEpoch, 0, 0}}, {}});
   rig.delivery.service(t0 + 1999ms);
   CHECK(rig.sent().empty());  // the timeout counts from the last send
   rig.delivery.service(t0 + 2000ms);
@@ -152,7 +152,7 @@ TEST_CASE("delivery: acks delete exactly the acknowledged batches") {
   Rig rig({1000ms, 8, 1000});
   rig.sendFirst(6);
 
-  rig.delivery.applyAcks({{kEpoch, 1, 2}, {kEpoch, 4, 4}, {kEpoch + 1, 0, 5}, {kEpoch, 9, 20}});
+  rig.delivery.applyAck({{{0, kEpoch, 1, 2}, {0, kEpoch, 4, 4}, {0, kEpoch + 1, 0, 5}, {0, kEpoch, 9, 20}}, {}});
   CHECK(rig.counters.batches_acked == 3);
   CHECK(rig.counters.readings_acked == 3 * kReadings);
   CHECK(rig.spool.batches() == 3);
@@ -174,11 +174,11 @@ TEST_CASE("delivery: the backlog uses at most half the window, live batches go f
   CHECK(rig.delivery.backlogBatches() == 2);
   CHECK(rig.delivery.inflight() == 6);
 
-  rig.delivery.applyAcks({{kEpoch, 100, 102}});
+  rig.delivery.applyAck({{{0, kEpoch, 100, 102}}, {}});
   rig.delivery.service(t0 + 2s);
   CHECK(rig.sent() == Seqs{104});  // the backlog holds its half: no third backlog batch
   CHECK(rig.delivery.backlogBatches() == 2);
-  rig.delivery.applyAcks({{kEpoch, 0, 0}});
+  rig.delivery.applyAck({{{0, kEpoch, 0, 0}}, {}});
   rig.delivery.service(t0 + 3s);
   CHECK(rig.sent() == Seqs{2});  // the freed backlog place
   CHECK(rig.counters.batches_backfilled == 3);

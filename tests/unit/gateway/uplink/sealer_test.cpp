@@ -3,15 +3,16 @@
 #include <doctest/doctest.h>
 
 #include "shared/codec/batch_codec.h"
+#include "shared/seal/keys.h"
 
 using namespace dots;
 using namespace dots::gateway;
 
-TEST_CASE("sealer: seals under (epoch, seq), seq counting from 0 in each epoch") {
+TEST_CASE("sealer: seals under (run, epoch, seq) with the run's key, seq from 0 in each run") {
   seal::Key key{};
   key.fill(7);
   Sealer sealer({"gw-9", 4, key, false});
-  sealer.beginEpoch(41);
+  sealer.beginRun(0xabcdef, 41);
   Batch batch;
   batch.readings.resize(3);
   batch.readings[0].name = "a";
@@ -33,8 +34,15 @@ TEST_CASE("sealer: seals under (epoch, seq), seq counting from 0 in each epoch")
   CHECK(view->header.key_id == 4);
   CHECK(view->header.epoch == 41);
   CHECK(view->header.seq == 1);
+  CHECK(view->header.run == 0xabcdef);
+  CHECK(first.run == 0xabcdef);
   CHECK_FALSE(view->compressed);
-  seal::AesGcm gcm(key);
+  // Not under the endpoint key itself, nor under another run's key.
+  seal::AesGcm endpoint(key);
+  CHECK(seal::openEnvelope(endpoint, *view).error().reason == "bad-tag");
+  seal::AesGcm other_run(seal::deriveKey(key, seal::Purpose::kUplinkSeal, "gw-9", 4, 0xabcdee));
+  CHECK(seal::openEnvelope(other_run, *view).error().reason == "bad-tag");
+  seal::AesGcm gcm(seal::deriveKey(key, seal::Purpose::kUplinkSeal, "gw-9", 4, 0xabcdef));
   auto plain = seal::openEnvelope(gcm, *view);
   REQUIRE(plain.has_value());
   auto decoded = codec::decodeBatch(*plain);
@@ -42,8 +50,15 @@ TEST_CASE("sealer: seals under (epoch, seq), seq counting from 0 in each epoch")
   CHECK(decoded->historical);
   CHECK(decoded->readings == batch.readings);
 
-  sealer.beginEpoch(42);
+  // A new run with the same epoch and seq (a lost spool, a clock back at its start): another key,
+  // so the same nonce never seals two plaintexts under one key.
+  sealer.beginRun(0x123456, 41);
   SealedBatch next = sealer.seal(batch);
-  CHECK(next.epoch == 42);
+  CHECK(next.epoch == 41);
   CHECK(next.seq == 0);
+  auto next_view = seal::readEnvelope(next.envelope);
+  REQUIRE(next_view.has_value());
+  CHECK(next_view->nonce.size() == seal::kNonceBytes);
+  CHECK(std::ranges::equal(next_view->nonce, seal::readEnvelope(first.envelope)->nonce));
+  CHECK_FALSE(seal::openEnvelope(gcm, *next_view).has_value());
 }

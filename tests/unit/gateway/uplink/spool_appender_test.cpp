@@ -14,7 +14,7 @@ Spool openSpool(const test::TempDir& dir, std::uint64_t max_bytes, SpoolPolicy p
   return std::move(*s);
 }
 SealedBatch sealed(std::uint64_t seq, std::uint32_t readings, std::size_t bytes) {
-  return {1, seq, readings, std::vector<std::uint8_t>(bytes, 0x11)};
+  return {9, 1, seq, readings, std::vector<std::uint8_t>(bytes, 0x11)};
 }
 }  // namespace
 

@@ -5,6 +5,7 @@
 #include "shared/codec/ack_codec.h"
 #include "shared/codec/batch_codec.h"
 #include "shared/seal/envelope.h"
+#include "shared/seal/keys.h"
 #include "tests/support/fake_connection.h"
 #include "tests/unit/temp_dir.h"
 
@@ -47,7 +48,8 @@ Batch openBatch(const std::vector<std::uint8_t>& sealed, std::uint64_t& seq) {
   CHECK(view->header.gateway == "gw1");
   CHECK(view->header.key_id == 3);
   seq = view->header.seq;
-  seal::AesGcm gcm(kKey);
+  seal::AesGcm gcm(
+      seal::deriveKey(kKey, seal::Purpose::kUplinkSeal, "gw1", 3, view->header.run));
   auto plain = seal::openEnvelope(gcm, *view);
   REQUIRE(plain.has_value());
   auto batch = codec::decodeBatch(*plain);
@@ -107,7 +109,7 @@ TEST_CASE("uplink: seals under this run's epoch, flags batches sealed while down
   CHECK(sent[1].topic == "dots/v1/gw1/up");
 }
 
-TEST_CASE("uplink: an ack from the connection deletes its batches, a bad one is counted") {
+TEST_CASE("uplink: an authentic ack deletes its batches, forged or unsent ones are counted") {
   Rig rig;
   rig.uplink->start();
   rig.connection->connect();
@@ -117,18 +119,55 @@ TEST_CASE("uplink: an ack from the connection deletes its batches, a bad one is 
   rig.uplink->submit(batchOf(5));
   rig.uplink->service(now);
   CHECK(rig.uplink->inflight() == 2);
+  const std::uint64_t run = rig.uplink->run();
+  const std::uint32_t epoch = rig.uplink->epoch();
+  CHECK(run != 0);
+  seal::Key ack_key = seal::deriveKey(kKey, seal::Purpose::kAck, "gw1", 3);
 
   rig.connection->deliver("dots/v1/gw1/ack", std::string_view("garbage"));
   CHECK(rig.uplink->counters().acks_rejected == 1);
+  // Well-formed and naming both batches, but signed by someone without the key.
+  seal::Key forger = seal::deriveKey(seal::randomKey(), seal::Purpose::kAck, "gw1", 3);
+  rig.connection->deliver("dots/v1/gw1/ack",
+                          codec::encodeAck(forger, "gw1", 3, {{{run, epoch, 0, 1}}, {}}));
+  CHECK(rig.uplink->counters().acks_rejected == 2);
+  // Signed with the right key for another gateway.
+  seal::Key gw2_key = seal::deriveKey(kKey, seal::Purpose::kAck, "gw2", 3);
+  rig.connection->deliver("dots/v1/gw1/ack",
+                          codec::encodeAck(gw2_key, "gw2", 3, {{{run, epoch, 0, 1}}, {}}));
+  CHECK(rig.uplink->counters().acks_rejected == 3);
   CHECK_FALSE(rig.uplink->hasWork());
+  rig.uplink->service(now + 1ms);
+  CHECK(rig.uplink->spool().batches() == 2);
+
+  // Authentic, but naming a seq this run never sealed: the whole ack is dropped.
+  rig.connection->deliver("dots/v1/gw1/ack",
+                          codec::encodeAck(ack_key, "gw1", 3, {{{run, epoch, 0, 7}}, {}}));
+  rig.uplink->service(now + 2ms);
+  CHECK(rig.uplink->counters().acks_unknown_seq == 1);
+  CHECK(rig.uplink->spool().batches() == 2);
+  // Authentic for another run's batch of the same (epoch, seq): nothing of this run goes.
+  rig.connection->deliver("dots/v1/gw1/ack",
+                          codec::encodeAck(ack_key, "gw1", 3, {{{run + 1, epoch, 0, 1}}, {}}));
+  rig.uplink->service(now + 3ms);
+  CHECK(rig.uplink->spool().batches() == 2);
 
   int wakes = rig.wakes;
-  rig.connection->deliver("dots/v1/gw1/ack", codec::encodeAck({{rig.uplink->epoch(), 1, 1}}));
+  rig.connection->deliver("dots/v1/gw1/ack",
+                          codec::encodeAck(ack_key, "gw1", 3, {{{run, epoch, 1, 1}}, {}}));
   CHECK(rig.wakes == wakes + 1);
-  rig.uplink->service(now + 1ms);
+  rig.uplink->service(now + 4ms);
   CHECK(rig.uplink->spool().batches() == 1);
   CHECK(rig.uplink->counters().readings_acked == 5);
   CHECK(rig.uplink->inflight() == 1);
+
+  // Dead-lettered by the ingester: dropped and counted as rejected, not as acked.
+  rig.connection->deliver("dots/v1/gw1/ack",
+                          codec::encodeAck(ack_key, "gw1", 3, {{}, {{run, epoch, 0, 0}}}));
+  rig.uplink->service(now + 5ms);
+  CHECK(rig.uplink->spool().batches() == 0);
+  CHECK(rig.uplink->counters().readings_rejected == 4);
+  CHECK(rig.uplink->counters().readings_acked == 5);
 }
 
 TEST_CASE("uplink: status is published retained on the status topic") {
