@@ -105,6 +105,9 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& out_path,
                                      0644);
   }
   if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
+  // Nothing else is inherited: a broker left behind by a test that died must not hold the test
+  // runner's descriptors (a lock file, a pipe ctest waits on) open.
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
