@@ -5,10 +5,10 @@
 #include "cloud/store/row_json.h"
 #include "shared/app/thread_name.h"
 #include "shared/log/log.h"
-#include "shared/topics/topics.h"
 #include "shared/senml/topic_name.h"
 #include "shared/text/glob.h"
 #include "shared/time/clock.h"
+#include "shared/topics/topics.h"
 
 namespace dots::cloud {
 
@@ -98,8 +98,8 @@ Result<void> CommitWorker::raiseConflict(const IncomingBatch& in) {
   alert.gateway = in.gateway;
   alert.time_ms = wallMillis();
   alert.message = "a different batch under the used key (run " + std::to_string(in.id.run) +
-                  ", epoch " + std::to_string(in.id.epoch) + ", seq " +
-                  std::to_string(in.id.seq) + "): not stored, not acknowledged";
+                  ", epoch " + std::to_string(in.id.epoch) + ", seq " + std::to_string(in.id.seq) +
+                  "): not stored, not acknowledged";
   auto id = parts_.writer.recordAlert(0, in.account, kIngestChannel, alert);
   if (!id) return std::unexpected(id.error());
   return parts_.writer.enqueueDelivery(
@@ -226,9 +226,7 @@ void CommitWorker::process(std::vector<IncomingMessage>& messages) {
         ++duplicates;
         parts_.stats.logDuplicate(in.gateway, in.id.epoch, in.id.seq);
         break;
-      case Recorded::kDeadLettered:
-        ackFor(in).rejected.push_back(in.id);
-        break;
+      case Recorded::kDeadLettered: ackFor(in).rejected.push_back(in.id); break;
       case Recorded::kConflict:
         // Never acknowledged as stored: counted, logged and alerted (once per key).
         if (alerted_conflicts_.size() >= 10000) alerted_conflicts_.clear();

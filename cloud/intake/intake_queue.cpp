@@ -18,8 +18,7 @@ bool IntakeQueue::push(IncomingMessage message) {
   std::size_t cost = costOf(message);
   std::unique_lock lock(mutex_);
   space_.wait(lock, [&] {
-    return closed_ ||
-           (queue_.size() < limit_ && (queue_.empty() || bytes_ + cost <= byte_limit_));
+    return closed_ || (queue_.size() < limit_ && (queue_.empty() || bytes_ + cost <= byte_limit_));
   });
   if (closed_) return false;
   bytes_ += cost;

@@ -2,9 +2,8 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <string>
-
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "cloud/store/channel_sink.h"
@@ -21,17 +20,17 @@ class BatchWriter : public ChannelSink {
  public:
   // What the ledger knew of an idempotency key before.
   enum class Recorded {
-    kFresh,          // new: recorded now, its effects follow
-    kDuplicate,      // stored before with the same digest (a resend): acknowledge again
-    kConflict,       // stored before with another digest: a different batch under a used key
-    kDeadLettered,   // dead-lettered before with the same digest: tell the gateway again
+    kFresh,         // new: recorded now, its effects follow
+    kDuplicate,     // stored before with the same digest (a resend): acknowledge again
+    kConflict,      // stored before with another digest: a different batch under a used key
+    kDeadLettered,  // dead-lettered before with the same digest: tell the gateway again
   };
 
   virtual Result<void> begin() = 0;
   // Records a batch's idempotency key with its digest (the seal's tag).
   virtual Result<Recorded> recordBatch(const std::string& gateway, const codec::BatchId& id,
-                                       std::span<const std::uint8_t> digest,
-                                       std::size_t readings, bool historical) = 0;
+                                       std::span<const std::uint8_t> digest, std::size_t readings,
+                                       bool historical) = 0;
   // Records an authentic batch refused for good: its key in the ledger as dead-lettered and the
   // envelope with the reason in the dead-letter table. A key stored or dead-lettered before is
   // left as it is, and what it was is returned.

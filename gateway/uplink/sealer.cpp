@@ -11,8 +11,8 @@ Sealer::Sealer(SealerOptions options) : options_(std::move(options)) {}
 Sealer::~Sealer() = default;
 
 void Sealer::beginRun(std::uint64_t run, std::uint32_t epoch) {
-  gcm_ = std::make_unique<seal::AesGcm>(seal::deriveKey(
-      options_.key, seal::Purpose::kUplinkSeal, options_.gateway_id, options_.key_id, run));
+  gcm_ = std::make_unique<seal::AesGcm>(seal::deriveKey(options_.key, seal::Purpose::kUplinkSeal,
+                                                        options_.gateway_id, options_.key_id, run));
   run_ = run;
   epoch_ = epoch;
   next_seq_ = 0;

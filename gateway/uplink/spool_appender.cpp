@@ -6,8 +6,8 @@ SpoolAppender::SpoolAppender(Spool& spool, SpoolLimits limits, UplinkCounters& c
     : spool_(spool), limits_(limits), counters_(counters) {}
 
 void SpoolAppender::append(const SealedBatch& sealed, std::int64_t now_ms) {
-  auto outcome = spool_.append(sealed.epoch, sealed.seq, sealed.readings, sealed.envelope, now_ms,
-                               sealed.run);
+  auto outcome =
+      spool_.append(sealed.epoch, sealed.seq, sealed.readings, sealed.envelope, now_ms, sealed.run);
   if (!outcome) {
     // The readings cannot be kept: count them as dropped, loudly.
     counters_.spool_errors.fetch_add(1);

@@ -44,9 +44,8 @@ void Uplink::start() {
     throw std::runtime_error("spool: cannot reserve an epoch: " + epoch.error().describe());
   sealer_.beginRun(seal::randomRun(), *epoch);
   log::info("uplink", "gateway ", gateway_id_, " epoch ", *epoch, " run ", sealer_.run(),
-            "; spool holds ",
-            spool_.batches(), " batches (", spool_.readings(), " readings, ", spool_.bytes(),
-            " bytes)");
+            "; spool holds ", spool_.batches(), " batches (", spool_.readings(), " readings, ",
+            spool_.bytes(), " bytes)");
   connection_->start();
 }
 

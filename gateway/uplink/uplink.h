@@ -29,9 +29,9 @@ struct UplinkOptions {
 // The gateway's way to the cloud: seals batches (Sealer), keeps them in the spool
 // (SpoolAppender) and delivers them on dots/v1/<gw>/up (Delivery) until the ingester's commit
 // ack for each arrives on dots/v1/<gw>/ack; an ack that fails authentication, or names a batch
-// of this run never sealed, is dropped and counted. Batches sealed while the uplink is down are flagged
-// historical. submit() and service() run on the gateway's loop thread only; the connection's
-// callbacks only queue work and call `wake`.
+// of this run never sealed, is dropped and counted. Batches sealed while the uplink is down are
+// flagged historical. submit() and service() run on the gateway's loop thread only; the
+// connection's callbacks only queue work and call `wake`.
 class Uplink {
  public:
   // `connection` is the cloud broker's, not yet started; `wall_ms` is the wall clock (ms since

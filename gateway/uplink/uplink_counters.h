@@ -18,10 +18,10 @@ struct UplinkCounters {
   std::atomic<std::uint64_t> readings_acked{0};
   std::atomic<std::uint64_t> batches_dropped{0};
   std::atomic<std::uint64_t> readings_dropped{0};
-  std::atomic<std::uint64_t> batches_rejected{0};   // dead-lettered by the ingester
+  std::atomic<std::uint64_t> batches_rejected{0};  // dead-lettered by the ingester
   std::atomic<std::uint64_t> readings_rejected{0};
-  std::atomic<std::uint64_t> acks_rejected{0};      // failed authentication or verification
-  std::atomic<std::uint64_t> acks_unknown_seq{0};   // authentic, naming a batch never sealed
+  std::atomic<std::uint64_t> acks_rejected{0};     // failed authentication or verification
+  std::atomic<std::uint64_t> acks_unknown_seq{0};  // authentic, naming a batch never sealed
   std::atomic<std::uint64_t> spool_errors{0};
 };
 

@@ -143,7 +143,8 @@ Result<Batch> decodeBatch(std::span<const std::uint8_t> received) {
     const wire::Series* sr = series->Get(static_cast<flatbuffers::uoffset_t>(s));
     std::size_t name = sr->name()->size();
     std::size_t unit = sr->unit() ? sr->unit()->size() : 0;
-    if (name > kMaxSeriesNameBytes) return fail("oversize", "series name of " + std::to_string(name) + " bytes");
+    if (name > kMaxSeriesNameBytes)
+      return fail("oversize", "series name of " + std::to_string(name) + " bytes");
     if (unit > kMaxUnitBytes) return fail("oversize", "unit of " + std::to_string(unit) + " bytes");
     series_bytes[s] = heap(name) + heap(unit);
   }
@@ -155,12 +156,14 @@ Result<Batch> decodeBatch(std::span<const std::uint8_t> received) {
   }
   if (texts) {
     for (const auto* t : *texts) {
-      if (t->size() > kMaxTextBytes) return fail("oversize", "text value of " + std::to_string(t->size()) + " bytes");
+      if (t->size() > kMaxTextBytes)
+        return fail("oversize", "text value of " + std::to_string(t->size()) + " bytes");
       decoded += heap(t->size());
     }
   }
   if (decoded > kMaxDecodedBytes) {
-    return fail("oversize", "readings would take over " + std::to_string(kMaxDecodedBytes >> 20) + " MiB decoded");
+    return fail("oversize", "readings would take over " + std::to_string(kMaxDecodedBytes >> 20) +
+                                " MiB decoded");
   }
 
   Batch out;

@@ -118,8 +118,7 @@ std::vector<std::uint8_t> sealEnvelope(AesGcm& gcm, const EnvelopeHeader& header
   auto ct_vec = fbb.CreateVector(sealed);
   auto root = wire::CreateEnvelope(
       fbb, kEnvelopeVersion, gw, header.key_id, header.epoch, header.seq,
-      use_zstd ? wire::Compression::Zstd : wire::Compression::None, nonce_vec, ct_vec,
-      header.run);
+      use_zstd ? wire::Compression::Zstd : wire::Compression::None, nonce_vec, ct_vec, header.run);
   wire::FinishEnvelopeBuffer(fbb, root);
   return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
 }

@@ -12,14 +12,10 @@ namespace {
 
 std::string_view labelOf(Purpose purpose) {
   switch (purpose) {
-    case Purpose::kUplinkSeal:
-      return "dots/v2 uplink seal";
-    case Purpose::kAck:
-      return "dots/v2 downlink ack";
-    case Purpose::kCommand:
-      return "dots/v2 downlink command";
-    case Purpose::kConfig:
-      return "dots/v2 downlink config";
+    case Purpose::kUplinkSeal: return "dots/v2 uplink seal";
+    case Purpose::kAck: return "dots/v2 downlink ack";
+    case Purpose::kCommand: return "dots/v2 downlink command";
+    case Purpose::kConfig: return "dots/v2 downlink config";
   }
   throw std::logic_error("unknown key purpose");
 }

@@ -103,12 +103,12 @@ TEST_CASE("attack: a forged ack leaves the spool as it is and is counted, the ba
       // seq of the epoch: what emptied a spool before acks were signed.
       unsignedVersion1Ack(epoch),
       // Signed under a key of the attacker's own.
-      codec::encodeAck(seal::deriveKey(seal::randomKey(), seal::Purpose::kAck, "gw1", 1), "gw1",
-                       1, everything),
+      codec::encodeAck(seal::deriveKey(seal::randomKey(), seal::Purpose::kAck, "gw1", 1), "gw1", 1,
+                       everything),
       // Under the endpoint key itself, or its uplink key (not the ack key).
       codec::encodeAck(key, "gw1", 1, everything),
-      codec::encodeAck(seal::deriveKey(key, seal::Purpose::kUplinkSeal, "gw1", 1, run_id), "gw1",
-                       1, everything),
+      codec::encodeAck(seal::deriveKey(key, seal::Purpose::kUplinkSeal, "gw1", 1, run_id), "gw1", 1,
+                       everything),
       // Dead-lettering everything, unsigned.
       codec::encodeAck(seal::Key{}, "gw1", 1, {{}, {{run_id, epoch, 0, UINT64_MAX}}}),
   };
@@ -207,7 +207,8 @@ TEST_CASE("attack: a poison batch sealed with a gateway's key is dead-lettered, 
   std::string metrics = httpGet(api, "/metrics");
   INFO(metrics);
   CHECK(metric(metrics,
-               "dots_ingest_batches_total{environment=\"default\",outcome=\"dead-lettered\"}") == 2);
+               "dots_ingest_batches_total{environment=\"default\",outcome=\"dead-lettered\"}") ==
+        2);
   CHECK(metric(metrics,
                "dots_ingest_rejected_total{environment=\"default\",reason=\"oversize\"}") == 6);
   CHECK(queryLong(sys.data() + "/store.db",
@@ -227,14 +228,14 @@ TEST_CASE("attack: a spool lost on a board whose clock restarts at the same time
   // The gateway's wall clock starts at the same second at each start, as after a reboot of a
   // board without a real-time clock; with an empty spool, each start reserves the same epoch.
   std::string asan = std::getenv("ASAN_OPTIONS") ? std::getenv("ASAN_OPTIONS") : "";
-  std::vector<std::string> argv{"env",
-                                std::string("LD_PRELOAD=") + DOTS_FIXED_CLOCK_LIB,
-                                "DOTS_FIXED_CLOCK_S=1767225600",
-                                "ASAN_OPTIONS=" + asan + (asan.empty() ? "" : ":") +
-                                    "verify_asan_link_order=0",
-                                DOTS_GATEWAY_BIN,
-                                "--config",
-                                config};
+  std::vector<std::string> argv{
+      "env",
+      std::string("LD_PRELOAD=") + DOTS_FIXED_CLOCK_LIB,
+      "DOTS_FIXED_CLOCK_S=1767225600",
+      "ASAN_OPTIONS=" + asan + (asan.empty() ? "" : ":") + "verify_asan_link_order=0",
+      DOTS_GATEWAY_BIN,
+      "--config",
+      config};
   auto startGateway = [&](const std::string& log) {
     auto p = std::make_unique<Process>(argv, sys.path(log));
     bool up = waitFor(
@@ -280,8 +281,9 @@ TEST_CASE("attack: a spool lost on a board whose clock restarts at the same time
   CHECK(queryLong(store,
                   "SELECT count(*) FROM (SELECT epoch, seq FROM batches WHERE gateway='gw1' "
                   "GROUP BY epoch, seq HAVING count(*) = 2)") > 0);
-  CHECK(queryLong(store, "SELECT count(*) FROM (SELECT run, epoch, seq FROM batches GROUP BY "
-                         "run, epoch, seq HAVING count(*) > 1)") == 0);
+  CHECK(queryLong(store,
+                  "SELECT count(*) FROM (SELECT run, epoch, seq FROM batches GROUP BY "
+                  "run, epoch, seq HAVING count(*) > 1)") == 0);
   std::string metrics_log = ingest->log();
   CHECK(metrics_log.find("duplicate") == std::string::npos);
 }

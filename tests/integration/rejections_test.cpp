@@ -223,8 +223,8 @@ TEST_CASE("ingest: replays (a duplicate, an old sequence, a reused sequence) and
       "dots_ingest_rejected_total{environment=\"default\",reason=\"conflict\"}";
   REQUIRE(client.publish(topics::up("gw-a"), sent[1], 1));
   REQUIRE(client.publish(topics::up("gw-a"), sealedBatch(key, "gw-a", 7, 3, 9), 1));
-  REQUIRE(waitFor([&] { return counter(api, duplicates) == 1 && counter(api, conflicts) == 1; },
-                  20s));
+  REQUIRE(
+      waitFor([&] { return counter(api, duplicates) == 1 && counter(api, conflicts) == 1; }, 20s));
 
   // The ledger is durable: after a kill -9 the same replays are still refused.
   ingest->signal(SIGKILL);
@@ -239,8 +239,8 @@ TEST_CASE("ingest: replays (a duplicate, an old sequence, a reused sequence) and
   // And the next epoch is served.
   REQUIRE(client.publish(topics::up("gw-a"), sealedBatch(key, "gw-a", 8, 0, 2), 1));
   REQUIRE(waitFor([&] { return sys.count("gw-a").count == 17; }, 20s));
-  REQUIRE(waitFor([&] { return counter(api, duplicates) == 1 && counter(api, conflicts) == 1; },
-                  20s));
+  REQUIRE(
+      waitFor([&] { return counter(api, duplicates) == 1 && counter(api, conflicts) == 1; }, 20s));
   std::string metrics = httpGet(api, "/metrics");
   INFO(metrics);
   CHECK(metric(metrics,

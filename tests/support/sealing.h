@@ -18,8 +18,7 @@ inline std::vector<std::uint8_t> sealAsGateway(const seal::Key& endpoint_key,
                                                std::uint64_t seq,
                                                const std::vector<std::uint8_t>& plaintext,
                                                bool zstd = true) {
-  seal::AesGcm gcm(
-      seal::deriveKey(endpoint_key, seal::Purpose::kUplinkSeal, gateway, key_id, run));
+  seal::AesGcm gcm(seal::deriveKey(endpoint_key, seal::Purpose::kUplinkSeal, gateway, key_id, run));
   return seal::sealEnvelope(gcm, {gateway, key_id, epoch, seq, run}, plaintext, zstd);
 }
 

@@ -300,8 +300,7 @@ std::uint64_t fillSpool(const std::string& spool_path, const Endpoint& gateway,
   while (spool->bytes() < bytes) {
     auto sealed = seal::sealEnvelope(gcm, {gateway.gateway, key_id, *epoch, seq, run},
                                      plaintexts[seq % plaintexts.size()], false);
-    auto r =
-        spool->append(*epoch, seq, static_cast<std::uint32_t>(readings), sealed, created, run);
+    auto r = spool->append(*epoch, seq, static_cast<std::uint32_t>(readings), sealed, created, run);
     if (!r || !r->stored) throw std::runtime_error("spool: cannot append");
     ++seq;
   }

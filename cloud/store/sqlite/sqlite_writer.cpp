@@ -63,17 +63,16 @@ Result<std::unique_ptr<SqliteWriter>> SqliteWriter::open(const std::string& data
       "time_ms, message, historical, created_ms) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)");
   auto insert_delivery = db->prepare(
       "INSERT INTO outbox(alert_id, target, address, payload, next_ms) VALUES(?1,?2,?3,?4,0)");
-  for (auto* st : {&insert_batch, &find_batch, &insert_dead_letter, &insert_block, &find_series, &insert_series, &merge_aggregate,
-                   &log_aggregates, &read_aggregate_log, &clear_aggregate_log, &insert_alert,
-                   &insert_delivery}) {
+  for (auto* st : {&insert_batch, &find_batch, &insert_dead_letter, &insert_block, &find_series,
+                   &insert_series, &merge_aggregate, &log_aggregates, &read_aggregate_log,
+                   &clear_aggregate_log, &insert_alert, &insert_delivery}) {
     if (!*st) return std::unexpected(st->error());
   }
-  auto statements = std::make_unique<Statements>(
-      Statements{std::move(*insert_batch), std::move(*find_batch), std::move(*insert_dead_letter),
-                 std::move(*insert_block), std::move(*find_series),
-                 std::move(*insert_series), std::move(*merge_aggregate), std::move(*log_aggregates),
-                 std::move(*read_aggregate_log), std::move(*clear_aggregate_log),
-                 std::move(*insert_alert), std::move(*insert_delivery)});
+  auto statements = std::make_unique<Statements>(Statements{
+      std::move(*insert_batch), std::move(*find_batch), std::move(*insert_dead_letter),
+      std::move(*insert_block), std::move(*find_series), std::move(*insert_series),
+      std::move(*merge_aggregate), std::move(*log_aggregates), std::move(*read_aggregate_log),
+      std::move(*clear_aggregate_log), std::move(*insert_alert), std::move(*insert_delivery)});
   return std::unique_ptr<SqliteWriter>(new SqliteWriter(std::move(*db), std::move(statements)));
 }
 
@@ -183,11 +182,9 @@ Result<BatchWriter::Recorded> SqliteWriter::recordBatch(const std::string& gatew
   return inserted(gateway, id, digest);
 }
 
-Result<BatchWriter::Recorded> SqliteWriter::recordDeadLetter(const std::string& gateway,
-                                                             const codec::BatchId& id,
-                                                             std::span<const std::uint8_t> digest,
-                                                             const Error& reason,
-                                                             std::span<const std::uint8_t> envelope) {
+Result<BatchWriter::Recorded> SqliteWriter::recordDeadLetter(
+    const std::string& gateway, const codec::BatchId& id, std::span<const std::uint8_t> digest,
+    const Error& reason, std::span<const std::uint8_t> envelope) {
   auto& ib = st_->insert_batch;
   ib.bind(1, gateway)
       .bind(2, static_cast<std::int64_t>(id.run))
@@ -203,10 +200,7 @@ Result<BatchWriter::Recorded> SqliteWriter::recordDeadLetter(const std::string& 
   if (!was || *was != Recorded::kFresh) return was;
   auto& dl = st_->insert_dead_letter;
   bindKey(dl, gateway, id);
-  dl.bind(5, reason.reason)
-      .bind(6, reason.detail)
-      .bind(7, wallMillis())
-      .bindBlob(8, envelope);
+  dl.bind(5, reason.reason).bind(6, reason.detail).bind(7, wallMillis()).bindBlob(8, envelope);
   if (auto r = dl.run(); !r) return std::unexpected(r.error());
   return Recorded::kFresh;
 }

@@ -94,7 +94,8 @@ TEST_CASE("admitter: a new table's keys replace the cached ciphers") {
   CHECK(reasonOf(admitter, rotated, "dots/v1/gw-1/up", sealed("gw-1", 1, kOtherKey)) == "admitted");
 }
 
-TEST_CASE("admitter: each run opens under its own key, a batch sealed with the endpoint key fails") {
+TEST_CASE(
+    "admitter: each run opens under its own key, a batch sealed with the endpoint key fails") {
   Admitter admitter("east");
   auto t = table();
   for (std::uint64_t run : {1ull, 2ull, 3ull, 4ull, 5ull, 6ull, 1ull}) {
@@ -109,7 +110,8 @@ TEST_CASE("admitter: each run opens under its own key, a batch sealed with the e
   auto a = admitter.admit(t, "dots/v1/gw-1/up", sealed("gw-1", 1, kKey, 7, 1));
   Batch other = twoReadings();
   other.readings[0].value = 99;
-  auto b = admitter.admit(t, "dots/v1/gw-1/up", test::sealAsGateway(kKey, "gw-1", 1, 1, 3, 7, other));
+  auto b =
+      admitter.admit(t, "dots/v1/gw-1/up", test::sealAsGateway(kKey, "gw-1", 1, 1, 3, 7, other));
   REQUIRE(a.has_value());
   REQUIRE(b.has_value());
   CHECK(a->id == b->id);
@@ -120,8 +122,10 @@ TEST_CASE("admitter: an authentic batch beyond a bound comes back refused, not t
   Admitter admitter("east");
   Batch poison;
   std::string long_name(64 * 1024, 'n');
-  for (int i = 0; i < 1000; ++i) poison.readings.push_back({long_name, "", 1000 + i, ValueKind::kNumber, 1, "", {}});
-  auto r = admitter.admit(table(), "dots/v1/gw-1/up", test::sealAsGateway(kKey, "gw-1", 1, 5, 3, 1, poison));
+  for (int i = 0; i < 1000; ++i)
+    poison.readings.push_back({long_name, "", 1000 + i, ValueKind::kNumber, 1, "", {}});
+  auto r = admitter.admit(table(), "dots/v1/gw-1/up",
+                          test::sealAsGateway(kKey, "gw-1", 1, 5, 3, 1, poison));
   REQUIRE(r.has_value());
   REQUIRE(r->refused);
   CHECK(r->refused->reason == "oversize");

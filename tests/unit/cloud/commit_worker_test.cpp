@@ -245,7 +245,8 @@ TEST_CASE("commit worker: a write failing in the middle of a group undoes every 
   CHECK(effectsOf(p.dir.str()) == clean);
 }
 
-TEST_CASE("commit worker: a different batch under a stored key is a conflict, alerted, not stored") {
+TEST_CASE(
+    "commit worker: a different batch under a stored key is a conflict, alerted, not stored") {
   Pipeline p;
   p.send({0, 1});
   long stored = queryLong(p.dir.file("store.db"), "SELECT count(*) FROM reading_blocks");

@@ -159,12 +159,13 @@ TEST_CASE("spool: a spool made before runs gets the run column, its batches run 
   test::TempDir dir;
   {
     auto db = sqlite::Database::open(dir.file("spool.db")).value();
-    REQUIRE(db.exec("CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
-                    "CREATE TABLE batches(id INTEGER PRIMARY KEY AUTOINCREMENT, epoch INTEGER NOT "
-                    "NULL, seq INTEGER NOT NULL, readings INTEGER NOT NULL, bytes INTEGER NOT NULL, "
-                    "created_ms INTEGER NOT NULL, payload BLOB NOT NULL, UNIQUE(epoch, seq));"
-                    "INSERT INTO batches(epoch, seq, readings, bytes, created_ms, payload) "
-                    "VALUES(3, 0, 5, 2, 1, x'0102');"));
+    REQUIRE(
+        db.exec("CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+                "CREATE TABLE batches(id INTEGER PRIMARY KEY AUTOINCREMENT, epoch INTEGER NOT "
+                "NULL, seq INTEGER NOT NULL, readings INTEGER NOT NULL, bytes INTEGER NOT NULL, "
+                "created_ms INTEGER NOT NULL, payload BLOB NOT NULL, UNIQUE(epoch, seq));"
+                "INSERT INTO batches(epoch, seq, readings, bytes, created_ms, payload) "
+                "VALUES(3, 0, 5, 2, 1, x'0102');"));
   }
   Spool spool =
       openSpool({dir.file("spool.db"), 1 << 20, SpoolPolicy::kDropOldest, SpoolSync::kNormal});

@@ -17,8 +17,15 @@ const seal::Key kAckKey = seal::deriveKey(kEndpointKey, seal::Purpose::kAck, "gw
 }  // namespace
 
 TEST_CASE("ack ranges: merges consecutive sequence numbers per run and epoch") {
-  auto ranges = toRanges({{5, 2, 5}, {5, 1, 3}, {5, 1, 1}, {5, 1, 2}, {5, 2, 7}, {5, 2, 6},
-                          {5, 1, 9}, {5, 1, 2}, {6, 1, 4}});
+  auto ranges = toRanges({{5, 2, 5},
+                          {5, 1, 3},
+                          {5, 1, 1},
+                          {5, 1, 2},
+                          {5, 2, 7},
+                          {5, 2, 6},
+                          {5, 1, 9},
+                          {5, 1, 2},
+                          {6, 1, 4}});
   std::vector<SeqRange> expected{{5, 1, 1, 3}, {5, 1, 9, 9}, {5, 2, 5, 7}, {6, 1, 4, 4}};
   CHECK(ranges == expected);
 }
@@ -68,15 +75,14 @@ TEST_CASE("ack codec: an authentic ack with an inverted range is malformed") {
 
 TEST_CASE("key derivation: one key per purpose, gateway, key id and run") {
   using seal::Purpose;
-  std::vector<seal::Key> keys{
-      seal::deriveKey(kEndpointKey, Purpose::kUplinkSeal, "gw1", 1, 1),
-      seal::deriveKey(kEndpointKey, Purpose::kUplinkSeal, "gw1", 1, 2),
-      seal::deriveKey(kEndpointKey, Purpose::kUplinkSeal, "gw2", 1, 1),
-      seal::deriveKey(kEndpointKey, Purpose::kUplinkSeal, "gw1", 2, 1),
-      seal::deriveKey(kEndpointKey, Purpose::kAck, "gw1", 1),
-      seal::deriveKey(kEndpointKey, Purpose::kCommand, "gw1", 1),
-      seal::deriveKey(kEndpointKey, Purpose::kConfig, "gw1", 1),
-      kEndpointKey};
+  std::vector<seal::Key> keys{seal::deriveKey(kEndpointKey, Purpose::kUplinkSeal, "gw1", 1, 1),
+                              seal::deriveKey(kEndpointKey, Purpose::kUplinkSeal, "gw1", 1, 2),
+                              seal::deriveKey(kEndpointKey, Purpose::kUplinkSeal, "gw2", 1, 1),
+                              seal::deriveKey(kEndpointKey, Purpose::kUplinkSeal, "gw1", 2, 1),
+                              seal::deriveKey(kEndpointKey, Purpose::kAck, "gw1", 1),
+                              seal::deriveKey(kEndpointKey, Purpose::kCommand, "gw1", 1),
+                              seal::deriveKey(kEndpointKey, Purpose::kConfig, "gw1", 1),
+                              kEndpointKey};
   for (std::size_t i = 0; i < keys.size(); ++i) {
     for (std::size_t j = i + 1; j < keys.size(); ++j) CHECK(keys[i] != keys[j]);
   }

@@ -152,7 +152,8 @@ TEST_CASE("delivery: acks delete exactly the acknowledged batches") {
   Rig rig({1000ms, 8, 1000});
   rig.sendFirst(6);
 
-  rig.delivery.applyAck({{{0, kEpoch, 1, 2}, {0, kEpoch, 4, 4}, {0, kEpoch + 1, 0, 5}, {0, kEpoch, 9, 20}}, {}});
+  rig.delivery.applyAck(
+      {{{0, kEpoch, 1, 2}, {0, kEpoch, 4, 4}, {0, kEpoch + 1, 0, 5}, {0, kEpoch, 9, 20}}, {}});
   CHECK(rig.counters.batches_acked == 3);
   CHECK(rig.counters.readings_acked == 3 * kReadings);
   CHECK(rig.spool.batches() == 3);

@@ -48,8 +48,7 @@ Batch openBatch(const std::vector<std::uint8_t>& sealed, std::uint64_t& seq) {
   CHECK(view->header.gateway == "gw1");
   CHECK(view->header.key_id == 3);
   seq = view->header.seq;
-  seal::AesGcm gcm(
-      seal::deriveKey(kKey, seal::Purpose::kUplinkSeal, "gw1", 3, view->header.run));
+  seal::AesGcm gcm(seal::deriveKey(kKey, seal::Purpose::kUplinkSeal, "gw1", 3, view->header.run));
   auto plain = seal::openEnvelope(gcm, *view);
   REQUIRE(plain.has_value());
   auto batch = codec::decodeBatch(*plain);
