@@ -64,8 +64,7 @@ std::string renderMetrics(const IngestView& v) {
   }
   family(out, "dots_stream_dropped_disk_low_total",
          "Stream messages dropped while the disk was below the watermark.");
-  out << "dots_stream_dropped_disk_low_total{" << env << "} " << s.disk_low_stream_dropped
-      << "\n";
+  out << "dots_stream_dropped_disk_low_total{" << env << "} " << s.disk_low_stream_dropped << "\n";
   family(out, "dots_store_disk_low", "1 while the data folder's disk is below the watermark.",
          "gauge");
   out << "dots_store_disk_low{" << env << "} " << (v.disk.low ? 1 : 0) << "\n";
@@ -77,16 +76,16 @@ std::string renderMetrics(const IngestView& v) {
   family(out, "dots_store_disk_low_periods_total", "Times the disk went below the watermark.");
   out << "dots_store_disk_low_periods_total{" << env << "} " << v.disk.low_periods << "\n";
   family(out, "dots_store_retention_passes_total", "Retention passes, by outcome.");
-  out << "dots_store_retention_passes_total{" << env << ",outcome=\"done\"} "
-      << s.retention_passes << "\n"
+  out << "dots_store_retention_passes_total{" << env << ",outcome=\"done\"} " << s.retention_passes
+      << "\n"
       << "dots_store_retention_passes_total{" << env << ",outcome=\"failed\"} "
       << s.retention_failures << "\n";
   family(out, "dots_store_pruned_total", "Rows deleted by the retention passes, by kind.");
-  for (auto [kind, n] : {std::pair{"readings", s.pruned_readings},
-                         std::pair{"reading_blocks", s.pruned_reading_blocks},
-                         std::pair{"aggregates", s.pruned_aggregates},
-                         std::pair{"alerts", s.pruned_alerts},
-                         std::pair{"outbox", s.pruned_outbox}}) {
+  for (auto [kind, n] :
+       {std::pair{"readings", s.pruned_readings},
+        std::pair{"reading_blocks", s.pruned_reading_blocks},
+        std::pair{"aggregates", s.pruned_aggregates}, std::pair{"alerts", s.pruned_alerts},
+        std::pair{"outbox", s.pruned_outbox}}) {
     out << "dots_store_pruned_total{" << env << ",kind=\"" << kind << "\"} " << n << "\n";
   }
   family(out, "dots_notify_total", "Alert deliveries by outcome.");

@@ -134,13 +134,16 @@ int main(int argc, char** argv) {
   ch_keep->add_option("--name", name, "channel name")->required();
   ch_keep->add_option("--readings", retention.readings,
                       "keep reading blocks this long after they were stored (default " +
-                          dots::cloud::formatRetention(dots::cloud::Retention::kDefaultReadings) + ")");
+                          dots::cloud::formatRetention(dots::cloud::Retention::kDefaultReadings) +
+                          ")");
   ch_keep->add_option("--aggregates", retention.aggregates,
                       "keep aggregate windows this long after they ended (default " +
-                          dots::cloud::formatRetention(dots::cloud::Retention::kDefaultAggregates) + ")");
+                          dots::cloud::formatRetention(dots::cloud::Retention::kDefaultAggregates) +
+                          ")");
   ch_keep->add_option("--alerts", retention.alerts,
                       "keep alerts this long after they were stored (default " +
-                          dots::cloud::formatRetention(dots::cloud::Retention::kDefaultAlerts) + ")");
+                          dots::cloud::formatRetention(dots::cloud::Retention::kDefaultAlerts) +
+                          ")");
   ch_keep->add_flag("--json", json, "JSON output");
   ch_keep->callback(
       [&] { rc = dots::ctl::channelRetention(ctx(), account, name, retention, json); });

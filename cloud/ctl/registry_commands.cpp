@@ -92,7 +92,9 @@ void writeRetention(json::Writer& w, const cloud::Retention& r) {
 }
 
 std::string describeRetention(const cloud::Retention& r) {
-  auto period = [](std::int64_t s) { return s == 0 ? std::string("forever") : cloud::formatRetention(s); };
+  auto period = [](std::int64_t s) {
+    return s == 0 ? std::string("forever") : cloud::formatRetention(s);
+  };
   return "readings " + period(r.readings_s) + ", aggregates " + period(r.aggregates_s) +
          ", alerts " + period(r.alerts_s);
 }

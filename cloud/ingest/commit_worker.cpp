@@ -61,8 +61,8 @@ void CommitWorker::refuse(const std::vector<IncomingMessage>& group) {
   long suppressed = 0;
   if (log_limiter_.allow("disk-low", suppressed)) {
     log::warn("ingest", "disk below the watermark: ", batches,
-              " batches not committed nor acknowledged (their gateways send them again), ",
-              streams, " stream messages dropped (", now.disk_low_not_acked, " and ",
+              " batches not committed nor acknowledged (their gateways send them again), ", streams,
+              " stream messages dropped (", now.disk_low_not_acked, " and ",
               now.disk_low_stream_dropped, " so far",
               suppressed ? log::concat(", ", suppressed, " lines not logged") : "", ")");
   }

@@ -32,7 +32,7 @@ struct RoutingSnapshot {
   std::shared_ptr<const AdmissionTable> admission;
   std::map<std::int64_t, std::shared_ptr<Channel>> channels;         // this environment's
   std::unordered_map<std::string, std::vector<RouteTarget>> routes;  // by gateway
-  std::map<std::int64_t, Stream> streams;  // this environment's, feeding a channel here
+  std::map<std::int64_t, Stream> streams;   // this environment's, feeding a channel here
   std::vector<ChannelRetention> retention;  // of this environment's channels
 
   void commitHandlers() const;

@@ -9,24 +9,21 @@ constexpr std::int64_t kMaxSeconds = 100LL * 366 * Retention::kDay;
 
 std::int64_t unitSeconds(char unit) {
   switch (unit) {
-    case 's':
-      return 1;
-    case 'm':
-      return 60;
-    case 'h':
-      return 3600;
-    case 'd':
-      return Retention::kDay;
-    default:
-      return 0;
+    case 's': return 1;
+    case 'm': return 60;
+    case 'h': return 3600;
+    case 'd': return Retention::kDay;
+    default: return 0;
   }
 }
 }  // namespace
 
 Result<std::int64_t> parseRetention(std::string_view text) {
   auto bad = [&] {
-    return fail("bad-retention", "a retention is a whole number with a unit s, m, h or d (\"30d\"), "
-                                 "or 0 to keep forever; got \"" + std::string(text) + "\"");
+    return fail("bad-retention",
+                "a retention is a whole number with a unit s, m, h or d (\"30d\"), "
+                "or 0 to keep forever; got \"" +
+                    std::string(text) + "\"");
   };
   if (text == "0") return 0;
   if (text.size() < 2) return bad();

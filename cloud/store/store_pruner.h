@@ -40,8 +40,8 @@ class StorePruner {
 
   virtual ~StorePruner() = default;
   // One pass over `channels` (channels not named are left alone) and the outbox, as of `now_ms`.
-  virtual Result<PruneCounts> prune(std::span<const ChannelRetention> channels,
-                                    std::int64_t now_ms, std::size_t max_rows) = 0;
+  virtual Result<PruneCounts> prune(std::span<const ChannelRetention> channels, std::int64_t now_ms,
+                                    std::size_t max_rows) = 0;
 };
 
 }  // namespace dots::cloud

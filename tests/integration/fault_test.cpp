@@ -344,8 +344,8 @@ TEST_CASE("fault: the store's disk falls below the watermark while a gateway str
   long stored_when_low = storedRows(sys);
   long spooled_when_low = spoolReadings(sys.spoolPath("gw1"));
   REQUIRE(sim.running());
-  CHECK(waitFor([&] { return spoolReadings(sys.spoolPath("gw1")) > spooled_when_low + 2000; },
-                30s));
+  CHECK(
+      waitFor([&] { return spoolReadings(sys.spoolPath("gw1")) > spooled_when_low + 2000; }, 30s));
   CHECK(storedRows(sys) == stored_when_low);
   CHECK(health().first == 503);
   MESSAGE("fault: store disk low at ", disk.freeBytes(), " bytes free: ", stored_when_low,

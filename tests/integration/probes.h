@@ -1,5 +1,7 @@
 #pragma once
 
+#include <doctest/doctest.h>
+
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -11,8 +13,6 @@
 #include "shared/sqlite/database.h"
 #include "shared/topics/topics.h"
 #include "tests/integration/harness.h"
-
-#include <doctest/doctest.h>
 
 namespace dots::itest {
 

@@ -31,15 +31,16 @@ std::uintmax_t sizeOf(const std::string& path) {
 }
 }  // namespace
 
-TEST_CASE("cloud: a retention run deletes what outlived it, keeps the rest, the file stops growing") {
+TEST_CASE(
+    "cloud: a retention run deletes what outlived it, keeps the rest, the file stops growing") {
   System sys(/*separate_local=*/true);
   auto config = sys.provision("gw1");  // routed to acme/default (store)
   sys.ctl({"channel", "add", "--account", "acme", "--name", "agg", "--handler",
            "aggregate:window_s=1"});
   sys.ctl({"route", "add", "--gateway", "gw1", "--account", "acme", "--channel", "agg"});
   const long keep_ms = 6000;
-  CommandResult set = sys.ctl({"channel", "retention", "--account", "acme", "--name", "default",
-                               "--readings", "6s"});
+  CommandResult set = sys.ctl(
+      {"channel", "retention", "--account", "acme", "--name", "default", "--readings", "6s"});
   CHECK(set.out == "channel acme/default keeps readings 6s, aggregates 400d, alerts 90d\n");
   sys.ctl({"channel", "retention", "--account", "acme", "--name", "agg", "--aggregates", "6s"});
   auto ingest = sys.startIngest("ingest.log", {"--retention-interval", "0.5"});

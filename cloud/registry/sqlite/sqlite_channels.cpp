@@ -121,13 +121,13 @@ Result<std::vector<ChannelRecord>> SqliteRegistry::channels() {
   std::vector<ChannelRecord> out;
   auto read = st->forEachRow([&](const sqlite::Statement& row) {
     Retention retention;
-    for (auto [col, period] : {std::pair{5, &retention.readings_s},
-                               std::pair{6, &retention.aggregates_s},
-                               std::pair{7, &retention.alerts_s}}) {
+    for (auto [col, period] :
+         {std::pair{5, &retention.readings_s}, std::pair{6, &retention.aggregates_s},
+          std::pair{7, &retention.alerts_s}}) {
       if (!row.isNull(col)) *period = row.int64(col);
     }
-    out.push_back({row.int64(0), row.text(1), row.text(2), row.text(3), splitLines(row.text(4)),
-                   retention});
+    out.push_back(
+        {row.int64(0), row.text(1), row.text(2), row.text(3), splitLines(row.text(4)), retention});
   });
   if (!read) return std::unexpected(read.error());
   return out;

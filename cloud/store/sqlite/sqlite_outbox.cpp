@@ -32,9 +32,9 @@ Result<std::vector<Delivery>> SqliteOutbox::dueDeliveries(std::int64_t now_ms, s
 
 Result<void> SqliteOutbox::markDelivered(std::int64_t id) {
   // next_ms becomes the delivery time, from which the retention pass counts the grace period.
-  auto st = db_.prepare(
-      "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, next_ms = " +
-      std::string(kNowMs) + " WHERE id = ?1");
+  auto st =
+      db_.prepare("UPDATE outbox SET state = 'delivered', attempts = attempts + 1, next_ms = " +
+                  std::string(kNowMs) + " WHERE id = ?1");
   if (!st) return std::unexpected(st.error());
   st->bind(1, id);
   return st->run();

@@ -8,8 +8,8 @@
 
 #include "cloud/pipeline/sensor_map.h"
 #include "cloud/store/batch_writer.h"
-#include "cloud/store/store_pruner.h"
 #include "cloud/store/sqlite/aggregate_log.h"
+#include "cloud/store/store_pruner.h"
 #include "shared/sqlite/database.h"
 
 namespace dots::cloud::sqlite_store {

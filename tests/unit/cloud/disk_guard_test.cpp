@@ -25,7 +25,7 @@ TEST_CASE("watermark: the larger of bytes and percent, low below it, back above 
   CHECK(w.update({100 * kMiB, total}) == Change::kNone);  // at the line is not below it
   CHECK(w.update({100 * kMiB - 1, total}) == Change::kLow);
   CHECK(w.low());
-  CHECK(w.update({10 * kMiB, total}) == Change::kNone);  // said once
+  CHECK(w.update({10 * kMiB, total}) == Change::kNone);   // said once
   CHECK(w.update({105 * kMiB, total}) == Change::kNone);  // above the line, not above the margin
   CHECK(w.low());
   CHECK(w.update({110 * kMiB, total}) == Change::kRecovered);
@@ -34,7 +34,7 @@ TEST_CASE("watermark: the larger of bytes and percent, low below it, back above 
   CHECK(w.update({99 * kMiB, total}) == Change::kLow);
 }
 
-TEST_CASE("watermark: off when both are 0; a small threshold still has a 1 MiB margin") {
+TEST_CASE("watermark: off when both are 0, and a small threshold still has a 1 MiB margin") {
   DiskWatermark off({0, 0.0});
   CHECK(off.threshold(1ULL << 40) == 0);
   CHECK(off.update({0, 1ULL << 40}) == Change::kNone);

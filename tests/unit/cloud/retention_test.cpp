@@ -22,7 +22,8 @@ constexpr std::int64_t kDayMs = 86'400'000;
 std::vector<Reading> readingsAt(std::int64_t t0, int n) {
   std::vector<Reading> out;
   for (int i = 0; i < n; ++i) {
-    out.push_back({"s" + std::to_string(i % 3), "Cel", t0 + i, ValueKind::kNumber, 1.0 * i, "", {}});
+    out.push_back(
+        {"s" + std::to_string(i % 3), "Cel", t0 + i, ValueKind::kNumber, 1.0 * i, "", {}});
   }
   return out;
 }
@@ -30,7 +31,8 @@ std::vector<Reading> readingsAt(std::int64_t t0, int n) {
 // One group that stores `blocks` blocks of 4 readings for `channel`.
 void storeBlocks(SqliteWriter& w, std::int64_t channel, int blocks) {
   REQUIRE(w.begin());
-  for (int b = 0; b < blocks; ++b) REQUIRE(w.storeReadings(channel, "gw", readingsAt(b * 10, 4), false));
+  for (int b = 0; b < blocks; ++b)
+    REQUIRE(w.storeReadings(channel, "gw", readingsAt(b * 10, 4), false));
   REQUIRE(w.commit());
 }
 
@@ -64,7 +66,8 @@ TEST_CASE("retention: a pass deletes expired reading blocks in bounded batches, 
   storeBlocks(w, 3, 4);   // channel 3: 10 days old, kept forever
   store.exec("UPDATE reading_blocks SET stored_ms = stored_ms - " + std::to_string(10 * kDayMs) +
              " WHERE id <= 25 OR channel_id IN (2, 3)");
-  std::vector<ChannelRetention> channels{{1, 5 * kDayMs, 0, 0}, {2, 20 * kDayMs, 0, 0}, {3, 0, 0, 0}};
+  std::vector<ChannelRetention> channels{
+      {1, 5 * kDayMs, 0, 0}, {2, 20 * kDayMs, 0, 0}, {3, 0, 0, 0}};
 
   // 25 expired blocks, at most 10 rows a pass: 10, 10, then the last 5 and done.
   std::vector<std::uint64_t> deleted;
