@@ -93,7 +93,7 @@ HttpApi::HttpApi(std::string address, ReadingQueries& queries, std::function<Ing
   Impl* impl = impl_.get();
   s.Get("/healthz", [impl](const httplib::Request&, httplib::Response& res) {
     IngestView now = impl->view();
-    res.status = now.broker_connected ? 200 : 503;
+    res.status = healthy(now) ? 200 : 503;
     res.set_content(renderHealth(now) + "\n", "application/json");
   });
   s.Get("/metrics", [impl](const httplib::Request&, httplib::Response& res) {

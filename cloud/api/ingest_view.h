@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "cloud/ingest/disk_guard.h"
 #include "cloud/ingest/ingest_stats.h"
 
 namespace dots::cloud {
@@ -34,7 +35,12 @@ struct IngestView {
   IngestStats stats;
   NotifyView notify;
   std::vector<HandlerView> handlers;
+  DiskView disk;  // the data folder's free-disk watermark
 };
+
+// Healthy: connected to the broker and the disk above its watermark (/healthz answers 200,
+// otherwise 503 with the reason in "status").
+bool healthy(const IngestView& view);
 
 // Prometheus text format.
 std::string renderMetrics(const IngestView& view);

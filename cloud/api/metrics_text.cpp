@@ -21,8 +21,9 @@ std::string label(std::string_view v) {
   return out;
 }
 
-void family(std::ostringstream& out, const char* name, const char* help) {
-  out << "# HELP " << name << " " << help << "\n# TYPE " << name << " counter\n";
+void family(std::ostringstream& out, const char* name, const char* help,
+            const char* type = "counter") {
+  out << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
 }
 
 }  // namespace
@@ -37,7 +38,8 @@ std::string renderMetrics(const IngestView& v) {
   for (auto [outcome, n] :
        {std::pair{"stored", s.batches_stored}, std::pair{"duplicate", s.duplicates},
         std::pair{"dead-lettered", s.dead_lettered},
-        std::pair{"other-environment", s.other_environment}}) {
+        std::pair{"other-environment", s.other_environment},
+        std::pair{"not-acked-disk-low", s.disk_low_not_acked}}) {
     out << "dots_ingest_batches_total{" << env << ",outcome=\"" << outcome << "\"} " << n << "\n";
   }
   family(out, "dots_ingest_readings_total", "Readings of newly committed batches.");
@@ -60,6 +62,32 @@ std::string renderMetrics(const IngestView& v) {
   family(out, "dots_stream_messages_total", "Messages taken from each stream.");
   for (const auto& [name, n] : s.stream_messages) {
     out << "dots_stream_messages_total{stream=\"" << label(name) << "\"} " << n << "\n";
+  }
+  family(out, "dots_stream_dropped_disk_low_total",
+         "Stream messages dropped while the disk was below the watermark.");
+  out << "dots_stream_dropped_disk_low_total{" << env << "} " << s.disk_low_stream_dropped << "\n";
+  family(out, "dots_store_disk_low", "1 while the data folder's disk is below the watermark.",
+         "gauge");
+  out << "dots_store_disk_low{" << env << "} " << (v.disk.low ? 1 : 0) << "\n";
+  family(out, "dots_store_disk_free_bytes", "Free bytes on the data folder's disk.", "gauge");
+  out << "dots_store_disk_free_bytes{" << env << "} " << v.disk.free_bytes << "\n";
+  family(out, "dots_store_disk_min_free_bytes", "The free-disk watermark in force (0: off).",
+         "gauge");
+  out << "dots_store_disk_min_free_bytes{" << env << "} " << v.disk.min_free_bytes << "\n";
+  family(out, "dots_store_disk_low_periods_total", "Times the disk went below the watermark.");
+  out << "dots_store_disk_low_periods_total{" << env << "} " << v.disk.low_periods << "\n";
+  family(out, "dots_store_retention_passes_total", "Retention passes, by outcome.");
+  out << "dots_store_retention_passes_total{" << env << ",outcome=\"done\"} " << s.retention_passes
+      << "\n"
+      << "dots_store_retention_passes_total{" << env << ",outcome=\"failed\"} "
+      << s.retention_failures << "\n";
+  family(out, "dots_store_pruned_total", "Rows deleted by the retention passes, by kind.");
+  for (auto [kind, n] :
+       {std::pair{"readings", s.pruned_readings},
+        std::pair{"reading_blocks", s.pruned_reading_blocks},
+        std::pair{"aggregates", s.pruned_aggregates}, std::pair{"alerts", s.pruned_alerts},
+        std::pair{"outbox", s.pruned_outbox}}) {
+    out << "dots_store_pruned_total{" << env << ",kind=\"" << kind << "\"} " << n << "\n";
   }
   family(out, "dots_notify_total", "Alert deliveries by outcome.");
   out << "dots_notify_total{target=\"mqtt\",outcome=\"delivered\"} " << v.notify.mqtt_delivered
@@ -85,15 +113,24 @@ std::string renderMetrics(const IngestView& v) {
   return out.str() + other.str();
 }
 
+bool healthy(const IngestView& v) {
+  return v.broker_connected && !v.disk.low;
+}
+
 std::string renderHealth(const IngestView& v) {
+  // The first reason that makes it unhealthy; a low disk first, as nothing is stored then. The
+  // figures (free bytes, watermark) are on /metrics, which needs an operator token.
+  const char* status = v.disk.low ? "disk-low" : !v.broker_connected ? "broker-disconnected" : "ok";
   json::Writer w;
   w.beginObject()
       .key("status")
-      .string(v.broker_connected ? "ok" : "broker-disconnected")
+      .string(status)
       .key("environment")
       .string(v.environment)
       .key("broker_connected")
       .boolean(v.broker_connected)
+      .key("disk_low")
+      .boolean(v.disk.low)
       .key("batches_stored")
       .integer(v.stats.batches_stored)
       .key("readings_stored")

@@ -51,6 +51,15 @@ int environmentList(const Context& ctx, bool json);
 int channelAdd(const Context& ctx, const std::string& account, const std::string& name,
                const std::string& environment, const std::vector<std::string>& handlers);
 int channelList(const Context& ctx, bool json);
+// Periods as dotsctl takes them ("30d", "12h", "90m", "45s", "0" = forever); those not given
+// keep their values. With none given, prints the channel's retention.
+struct RetentionArgs {
+  std::optional<std::string> readings;
+  std::optional<std::string> aggregates;
+  std::optional<std::string> alerts;
+};
+int channelRetention(const Context& ctx, const std::string& account, const std::string& name,
+                     const RetentionArgs& args, bool json);
 int routeAdd(const Context& ctx, const std::string& gateway, const std::string& account,
              const std::string& channel, const std::string& sensors);
 int routeRemove(const Context& ctx, const std::string& gateway, const std::string& account,

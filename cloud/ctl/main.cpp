@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cloud/ctl/commands.h"
+#include "cloud/registry/retention.h"
 #include "dots/version.h"
 
 int main(int argc, char** argv) {
@@ -124,6 +125,28 @@ int main(int argc, char** argv) {
       ->required();
   ch_add->callback(
       [&] { rc = dots::ctl::channelAdd(ctx(), account, name, environment, handlers); });
+  dots::ctl::RetentionArgs retention;
+  auto* ch_keep = ch->add_subcommand(
+      "retention",
+      "how long a channel keeps readings, aggregates and alerts (DURATION: 30d, 12h, 90m, 45s; "
+      "0 = forever); without a period, shows it");
+  ch_keep->add_option("--account", account, "owning account")->required();
+  ch_keep->add_option("--name", name, "channel name")->required();
+  ch_keep->add_option("--readings", retention.readings,
+                      "keep reading blocks this long after they were stored (default " +
+                          dots::cloud::formatRetention(dots::cloud::Retention::kDefaultReadings) +
+                          ")");
+  ch_keep->add_option("--aggregates", retention.aggregates,
+                      "keep aggregate windows this long after they ended (default " +
+                          dots::cloud::formatRetention(dots::cloud::Retention::kDefaultAggregates) +
+                          ")");
+  ch_keep->add_option("--alerts", retention.alerts,
+                      "keep alerts this long after they were stored (default " +
+                          dots::cloud::formatRetention(dots::cloud::Retention::kDefaultAlerts) +
+                          ")");
+  ch_keep->add_flag("--json", json, "JSON output");
+  ch_keep->callback(
+      [&] { rc = dots::ctl::channelRetention(ctx(), account, name, retention, json); });
   auto* ch_list = ch->add_subcommand("list", "list channels");
   ch_list->add_flag("--json", json, "JSON output");
   ch_list->callback([&] { rc = dots::ctl::channelList(ctx(), json); });

@@ -79,6 +79,53 @@ int channelAdd(const Context& ctx, const std::string& account, const std::string
   });
 }
 
+namespace {
+void writeRetention(json::Writer& w, const cloud::Retention& r) {
+  w.beginObject()
+      .key("readings_s")
+      .integer(r.readings_s)
+      .key("aggregates_s")
+      .integer(r.aggregates_s)
+      .key("alerts_s")
+      .integer(r.alerts_s)
+      .endObject();
+}
+
+std::string describeRetention(const cloud::Retention& r) {
+  auto period = [](std::int64_t s) {
+    return s == 0 ? std::string("forever") : cloud::formatRetention(s);
+  };
+  return "readings " + period(r.readings_s) + ", aggregates " + period(r.aggregates_s) +
+         ", alerts " + period(r.alerts_s);
+}
+}  // namespace
+
+int channelRetention(const Context& ctx, const std::string& account, const std::string& name,
+                     const RetentionArgs& args, bool json) {
+  cloud::RetentionChange change;
+  for (auto [text, period] : {std::pair{&args.readings, &change.readings_s},
+                              std::pair{&args.aggregates, &change.aggregates_s},
+                              std::pair{&args.alerts, &change.alerts_s}}) {
+    if (!*text) continue;
+    auto seconds = cloud::parseRetention(**text);
+    if (!seconds) return report(ctx, seconds.error());
+    *period = *seconds;
+  }
+  return withRegistry(ctx, [&](cloud::Registry& reg) {
+    auto ch = reg.setRetention(account, name, change);
+    if (!ch) return report(ctx, ch.error());
+    if (json) {
+      json::Writer w;
+      writeRetention(w, ch->retention);
+      ctx.out << w.str() << "\n";
+      return kOk;
+    }
+    ctx.out << "channel " << account << "/" << name << " keeps " << describeRetention(ch->retention)
+            << "\n";
+    return kOk;
+  });
+}
+
 int channelList(const Context& ctx, bool json) {
   return withRegistry(ctx, [&](cloud::Registry& reg) {
     auto list = reg.channels();
@@ -97,7 +144,9 @@ int channelList(const Context& ctx, bool json) {
             .key("handlers")
             .beginArray();
         for (const auto& h : c.handlers) w.string(h);
-        w.endArray().endObject();
+        w.endArray().key("retention");
+        writeRetention(w, c.retention);
+        w.endObject();
       }
       ctx.out << w.endArray().str() << "\n";
       return kOk;

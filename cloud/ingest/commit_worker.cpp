@@ -35,14 +35,78 @@ void CommitWorker::run() {
       next_registry_check = SteadyClock::now() + std::chrono::milliseconds(500);
     }
     if (!group.empty()) {
-      process(group);
+      if (parts_.disk && parts_.disk->low()) {
+        refuse(group);
+      } else {
+        process(group);
+      }
       group.clear();
     }
+    if (parts_.pruner && retention_schedule_.due(SteadyClock::now())) prune();
     if (SteadyClock::now() >= next_stats) {
       parts_.stats.logSummary(false);
       next_stats = SteadyClock::now() + stats_interval_;
     }
   }
+}
+
+void CommitWorker::refuse(const std::vector<IncomingMessage>& group) {
+  std::uint64_t streams = 0;
+  for (const IncomingMessage& m : group) streams += std::holds_alternative<StreamMessage>(m);
+  std::uint64_t batches = group.size() - streams;
+  IngestStats now;
+  parts_.stats.update([&](IngestStats& s) {
+    s.messages += group.size();
+    s.disk_low_not_acked += batches;
+    s.disk_low_stream_dropped += streams;
+    now = s;
+  });
+  long suppressed = 0;
+  if (log_limiter_.allow("disk-low", suppressed)) {
+    log::warn("ingest", "disk below the watermark: ", batches,
+              " batches not committed nor acknowledged (their gateways send them again), ", streams,
+              " stream messages dropped (", now.disk_low_not_acked, " and ",
+              now.disk_low_stream_dropped, " so far",
+              suppressed ? log::concat(", ", suppressed, " lines not logged") : "", ")");
+  }
+}
+
+bool CommitWorker::prune() {
+  auto routing = parts_.topology.current();
+  auto now = SteadyClock::now();
+  if (!parts_.pruner || !routing) {
+    retention_schedule_.ran(now, false);
+    return true;
+  }
+  auto counts = parts_.pruner->prune(routing->retention, wallMillis(), parts_.retention_rows);
+  if (!counts) {
+    retention_schedule_.failed(now);
+    parts_.stats.update([](IngestStats& s) { ++s.retention_failures; });
+    long suppressed = 0;
+    if (log_limiter_.allow("retention-failed", suppressed)) {
+      log::error("ingest", "retention pass failed: ", counts.error().describe(),
+                 " (tried again in ", parts_.retention_interval.count(), " ms)");
+    }
+    return false;
+  }
+  retention_schedule_.ran(now, counts->more);
+  parts_.stats.update([&](IngestStats& s) {
+    ++s.retention_passes;
+    s.pruned_reading_blocks += counts->reading_blocks;
+    s.pruned_readings += counts->readings;
+    s.pruned_aggregates += counts->aggregates;
+    s.pruned_alerts += counts->alerts;
+    s.pruned_outbox += counts->outbox;
+  });
+  long suppressed = 0;
+  if (counts->rows() > 0 && log_limiter_.allow("retention", suppressed)) {
+    log::info("ingest", "retention: deleted ", counts->readings, " readings in ",
+              counts->reading_blocks, " blocks, ", counts->aggregates, " aggregate windows, ",
+              counts->alerts, " alerts, ", counts->outbox, " outbox rows",
+              counts->more ? " (more expired: next pass after the next group)" : "",
+              suppressed ? log::concat(" (", suppressed, " passes not logged)") : "");
+  }
+  return true;
 }
 
 Result<void> CommitWorker::runChannels(const RoutingSnapshot& routing, const std::string& gateway,

@@ -11,11 +11,14 @@
 
 #include "cloud/ingest/acker.h"
 #include "cloud/ingest/admitter.h"
+#include "cloud/ingest/disk_guard.h"
 #include "cloud/ingest/endpoint_limiter.h"
 #include "cloud/ingest/ingest_stats.h"
+#include "cloud/ingest/retention_schedule.h"
 #include "cloud/ingest/routing.h"
 #include "cloud/intake/intake_queue.h"
 #include "cloud/store/batch_writer.h"
+#include "cloud/store/store_pruner.h"
 #include "shared/senml/payload_parser.h"
 
 namespace dots::cloud {
@@ -37,6 +40,13 @@ struct CommitParts {
   int dead_letter_after = 3;
   // Per endpoint; excess batches are not acknowledged (the gateway sends them again later).
   RateLimits endpoint_rate;
+  // Optional: while it says the disk is low, groups are refused: nothing committed, nothing
+  // acknowledged (the gateways keep the batches and send them again).
+  const DiskGuard* disk = nullptr;
+  // Optional: the retention passes, run between groups (usually the writer itself).
+  StorePruner* pruner = nullptr;
+  std::chrono::milliseconds retention_interval{60'000};
+  std::size_t retention_rows = 4000;  // deleted rows per pass at most
 };
 
 // Takes groups of messages from the intake queue and commits each group as one transaction:
@@ -65,6 +75,9 @@ class CommitWorker {
   void join();
   // One group, on the caller's thread (what the worker does for each; tests call it directly).
   void process(std::vector<IncomingMessage>& group);
+  // One retention pass over the current snapshot's channels, on the caller's thread (what the
+  // worker does between groups when one is due); false when it failed.
+  bool prune();
 
  private:
   void run();
@@ -74,6 +87,8 @@ class CommitWorker {
   // True when `in` has now been refused dead_letter_after times.
   bool failedForGood(const IncomingBatch& in);
   Result<void> raiseConflict(const IncomingBatch& in);
+  // A group taken while the disk is low: counted, logged, dropped unacknowledged.
+  void refuse(const std::vector<IncomingMessage>& group);
 
   CommitParts parts_;
   std::size_t max_group_;
@@ -83,6 +98,8 @@ class CommitWorker {
   using Key = std::pair<std::string, codec::BatchId>;
   std::map<Key, int> failures_;
   std::set<Key> alerted_conflicts_;
+  RetentionSchedule retention_schedule_{parts_.retention_interval};
+  log::RateLimiter log_limiter_;
   std::thread thread_;
 };
 

@@ -20,6 +20,18 @@ struct IngestStats {
   std::uint64_t dead_lettered = 0;  // authentic batches refused for good
   std::uint64_t acks_sent = 0;
   std::uint64_t other_environment = 0;
+  // Taken while the data folder's disk was below the watermark: gateway messages neither
+  // committed nor acknowledged (their gateways send them again), stream messages dropped.
+  std::uint64_t disk_low_not_acked = 0;
+  std::uint64_t disk_low_stream_dropped = 0;
+  // Retention passes and what they deleted.
+  std::uint64_t retention_passes = 0;
+  std::uint64_t retention_failures = 0;
+  std::uint64_t pruned_reading_blocks = 0;
+  std::uint64_t pruned_readings = 0;
+  std::uint64_t pruned_aggregates = 0;
+  std::uint64_t pruned_alerts = 0;
+  std::uint64_t pruned_outbox = 0;
   std::map<std::string, std::uint64_t> rejected;          // by reason
   std::map<std::string, std::uint64_t> endpoint_batches;  // by gateway
   std::map<std::string, std::uint64_t> endpoint_readings;

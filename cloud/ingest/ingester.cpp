@@ -2,13 +2,16 @@
 
 #include <unistd.h>
 
+#include <set>
 #include <stdexcept>
 
 #include "cloud/store/serial_queries.h"
 #include "cloud/store/sqlite/sqlite_outbox.h"
 #include "cloud/store/sqlite/sqlite_queries.h"
 #include "cloud/store/sqlite/sqlite_writer.h"
+#include "shared/json/json_writer.h"
 #include "shared/time/clock.h"
+#include "shared/topics/topics.h"
 
 namespace dots::cloud {
 
@@ -57,10 +60,16 @@ Ingester::Ingester(IngestOptions options)
       notifier_(orThrow(sqlite_store::SqliteOutbox::open(options_.data_dir),
                         "cannot open the store in " + options_.data_dir),
                 client_),
+      disk_(
+          options_.disk, [dir = options_.data_dir] { return diskSpaceOf(dir); },
+          [this](DiskWatermark::Change change, const DiskView& disk) {
+            return publishDiskAlert(change, disk);
+          }),
       worker_(CommitParts{queue_, topology_, admitter_, *writer_, acker_, stats_,
                           [this](const RoutingSnapshot& s) { streams_.reconcile(s); },
                           [this] { notifier_.poke(); }, options_.dead_letter_after,
-                          options_.endpoint_rate},
+                          options_.endpoint_rate, &disk_, dynamic_cast<StorePruner*>(writer_.get()),
+                          options_.retention_interval, options_.retention_rows},
               options_.max_group, options_.stats_interval) {
   if (!options_.http.empty()) {
     http_ = std::make_unique<HttpApi>(options_.http, *queries_, [this] { return view(); });
@@ -74,6 +83,7 @@ Ingester::~Ingester() {
 
 void Ingester::start() {
   if (http_) http_->start();
+  disk_.start();
   notifier_.start();
   worker_.start();
   acker_.start();
@@ -95,9 +105,47 @@ void Ingester::stop() {
   queue_.close();
   worker_.join();
   acker_.stop();
+  disk_.stop();
   notifier_.stop();
   if (http_) http_->stop();
   stats_.logSummary(true);
+}
+
+bool Ingester::publishDiskAlert(DiskWatermark::Change change, const DiskView& disk) {
+  bool raised = change == DiskWatermark::Change::kLow;
+  json::Writer w;
+  w.beginObject()
+      .key("kind")
+      .string("disk-low")
+      .key("state")
+      .string(raised ? "raised" : "cleared")
+      .key("environment")
+      .string(options_.environment)
+      .key("free_bytes")
+      .integer(disk.free_bytes)
+      .key("min_free_bytes")
+      .integer(disk.min_free_bytes)
+      .key("time_ms")
+      .integer(wallMillis())
+      .key("message")
+      .string(raised ? "the ingester's disk is below its watermark: readings are kept by the "
+                       "gateways and stored when space returns"
+                     : "the ingester's disk has space again: readings are being stored")
+      .endObject();
+  std::string payload = w.take();
+  std::set<std::string> accounts;
+  if (auto routing = topology_.current()) {
+    for (const auto& [id, channel] : routing->channels) accounts.insert(channel->account());
+  }
+  bool all = true;
+  for (const std::string& account : accounts) {
+    if (auto r = client_.publish(topics::accountAlerts(account), payload, 1); !r) {
+      all = false;
+      log::warn("ingest", "disk alert for account ", account,
+                " not published: ", r.error().describe(), " (tried again)");
+    }
+  }
+  return all;
 }
 
 IngestView Ingester::view() const {
@@ -105,6 +153,7 @@ IngestView Ingester::view() const {
   v.environment = options_.environment;
   v.broker_connected = client_.isConnected();
   v.stats = stats_.snapshot();
+  v.disk = disk_.view();
   const auto& nc = notifier_.counters();
   v.notify = {nc.mqtt_delivered.load(), nc.webhook_delivered.load(), nc.retries.load(),
               nc.failed.load()};

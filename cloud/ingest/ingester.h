@@ -10,6 +10,7 @@
 #include "cloud/ingest/acker.h"
 #include "cloud/ingest/admitter.h"
 #include "cloud/ingest/commit_worker.h"
+#include "cloud/ingest/disk_guard.h"
 #include "cloud/ingest/ingest_stats.h"
 #include "cloud/ingest/routing.h"
 #include "cloud/intake/intake_queue.h"
@@ -38,13 +39,20 @@ struct IngestOptions {
   int dead_letter_after = 3;
   RateLimits endpoint_rate;  // off by default
   std::chrono::seconds stats_interval{10};
+  // The data folder's free-disk watermark (below it nothing is committed nor acknowledged).
+  WatermarkOptions disk;
+  // How often expired rows are looked for, and how many one pass deletes at most.
+  std::chrono::milliseconds retention_interval{60'000};
+  std::size_t retention_rows = 4000;
 };
 
 // dots-ingest for one environment, wired from its parts along the data path:
 //   intake (UplinkIntake: dots/v1/+/up, admitted on arrival by the Admitter; StreamIntake)
 //   -> IntakeQueue -> CommitWorker (routing snapshot from the Topology, channels and their
 //   handlers, one BatchWriter transaction per group) -> Acker (dots/v1/<gw>/ack) and Notifier
-//   (the outbox), with the HttpApi reading through its own query connection.
+//   (the outbox), with the HttpApi reading through its own query connection. Between groups the
+//   worker runs the retention passes; the DiskGuard stops it committing (and so acknowledging)
+//   while the data folder's disk is below its watermark.
 class Ingester {
  public:
   // Opens the registry and the store; throws std::runtime_error when it cannot.
@@ -59,6 +67,10 @@ class Ingester {
   int httpPort() const { return http_ ? http_->port() : 0; }
 
  private:
+  // Publishes the disk alert on dots/v1/alerts/<account> of every account with a channel here;
+  // false when a publish failed (the guard calls again).
+  bool publishDiskAlert(DiskWatermark::Change change, const DiskView& disk);
+
   IngestOptions options_;
   std::unique_ptr<Registry> registry_;
   std::unique_ptr<BatchWriter> writer_;
@@ -72,6 +84,7 @@ class Ingester {
   UplinkIntake uplink_;
   Acker acker_;
   Notifier notifier_;
+  DiskGuard disk_;
   CommitWorker worker_;
   std::unique_ptr<HttpApi> http_;
   bool started_ = false;

@@ -54,6 +54,24 @@ int main(int argc, char** argv) {
                  "envelope bytes one endpoint may send per second (0: no limit)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1e12));
+  app.add_option("--min-free-bytes", options.disk.min_free_bytes,
+                 "free-disk watermark of the data folder (e.g. 256MiB, 2GB; 0: off): below it "
+                 "no batch is committed nor acknowledged, the gateways keep them")
+      ->transform(CLI::AsSizeValue(false))
+      ->capture_default_str();
+  app.add_option("--min-free-percent", options.disk.min_free_percent,
+                 "the same as a percentage of the disk (the larger of the two applies; 0: off)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 99.0));
+  double retention_interval_s = 60;
+  app.add_option("--retention-interval", retention_interval_s,
+                 "seconds between retention passes (more often while expired rows remain)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.05, 86400.0));
+  app.add_option("--retention-rows", options.retention_rows,
+                 "rows one retention pass deletes at most (one short transaction)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
   app.add_option("--log-level", log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
   try {
@@ -62,6 +80,8 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
   }
+  options.retention_interval =
+      std::chrono::milliseconds(static_cast<std::int64_t>(retention_interval_s * 1000));
   dots::log::Level level{};
   dots::log::parseLevel(log_level, level);
   dots::log::setLevel(level);

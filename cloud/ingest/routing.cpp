@@ -46,6 +46,9 @@ bool Topology::refresh() {
   for (const auto& c : *channels) {
     environment_of[c.id] = c.environment;
     if (c.environment != environment_) continue;
+    constexpr std::int64_t kMs = 1000;
+    next->retention.push_back({c.id, c.retention.readings_s * kMs, c.retention.aggregates_s * kMs,
+                               c.retention.alerts_s * kMs});
     if (previous) {
       auto old = previous->channels.find(c.id);
       if (old != previous->channels.end() && old->second->specs() == c.handlers) {

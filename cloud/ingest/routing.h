@@ -11,6 +11,7 @@
 #include "cloud/ingest/admitter.h"
 #include "cloud/pipeline/channel.h"
 #include "cloud/registry/registry.h"
+#include "cloud/store/store_pruner.h"
 
 namespace dots::cloud {
 
@@ -31,7 +32,8 @@ struct RoutingSnapshot {
   std::shared_ptr<const AdmissionTable> admission;
   std::map<std::int64_t, std::shared_ptr<Channel>> channels;         // this environment's
   std::unordered_map<std::string, std::vector<RouteTarget>> routes;  // by gateway
-  std::map<std::int64_t, Stream> streams;  // this environment's, feeding a channel here
+  std::map<std::int64_t, Stream> streams;   // this environment's, feeding a channel here
+  std::vector<ChannelRetention> retention;  // of this environment's channels
 
   void commitHandlers() const;
   void abortHandlers() const;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cloud/registry/retention.h"
 #include "shared/error/error.h"
 #include "shared/seal/envelope.h"
 
@@ -32,6 +33,7 @@ struct ChannelRecord {
   std::string name;
   std::string environment;
   std::vector<std::string> handlers;
+  Retention retention;  // the defaults unless set with setRetention
 };
 
 // Endpoint -> channel, for the sensors whose names match `sensors` (glob; "*" = all).
@@ -108,6 +110,10 @@ class Registry {
                                            const std::vector<std::string>& handlers) = 0;
   // Ordered by account, then name.
   virtual Result<std::vector<ChannelRecord>> channels() = 0;
+  // Sets the periods `change` names and returns the channel as it is now. Errors:
+  // "no-such-channel", "bad-retention" (negative).
+  virtual Result<ChannelRecord> setRetention(const std::string& account, const std::string& name,
+                                             const RetentionChange& change) = 0;
   // Errors: "no-such-endpoint", "no-such-channel", "other-account", "environment-conflict"
   // (an endpoint's channels must all run in one environment), "exists".
   virtual Result<Route> addRoute(const std::string& gateway, const std::string& account,

@@ -18,6 +18,13 @@ inline std::string status(std::string_view gw) {
 }
 inline constexpr std::string_view kAllUp = "dots/v1/+/up";
 
+// Alerts about an account's service rather than one channel (e.g. the ingester's disk below its
+// watermark): dots/v1/alerts/<account>, the parent of its channels' alert topics (which a
+// subscription to dots/v1/alerts/<account>/# also receives), so no channel name can clash.
+inline std::string accountAlerts(std::string_view account) {
+  return "dots/v1/alerts/" + std::string(account);
+}
+
 // The gateway id of a dots/v1/<gw>/up topic, or nullopt if the topic has another shape.
 std::optional<std::string_view> gatewayOfUpTopic(std::string_view topic);
 

@@ -17,38 +17,6 @@ using namespace dots::itest;
 
 namespace {
 
-// Collects every message on one topic filter.
-class Collector {
- public:
-  Collector(const std::string& uri, const std::string& filter, const std::string& id) {
-    mqtt::ClientOptions o;
-    o.uri = uri;
-    o.client_id = id;
-    client_ = std::make_unique<mqtt::Client>(o);
-    client_->subscribe(filter, 1);
-    client_->onMessage([this](std::string_view, std::span<const std::uint8_t> payload) {
-      std::lock_guard lock(mutex_);
-      messages_.emplace_back(payload.begin(), payload.end());
-    });
-    client_->start();
-    REQUIRE(client_->waitConnected(10s));
-  }
-  std::vector<std::string> messages() {
-    std::lock_guard lock(mutex_);
-    return messages_;
-  }
-  long count(const std::string& needle) {
-    long n = 0;
-    for (const auto& m : messages()) n += m.find(needle) != std::string::npos ? 1 : 0;
-    return n;
-  }
-
- private:
-  std::unique_ptr<mqtt::Client> client_;
-  std::mutex mutex_;
-  std::vector<std::string> messages_;
-};
-
 long countIn(System& sys, const std::string& gw, const std::string& channel) {
   CommandResult r = sys.ctl({"readings", "count", "--gateway", gw, "--channel", channel, "--json"});
   std::smatch m;

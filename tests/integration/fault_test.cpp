@@ -1,7 +1,8 @@
 // The fault suite (CTest label "fault"): a continuous stream while the ingester, the gateway and
 // the uplink broker are killed (-9), the uplink is cut and the ingester slowed down, at seeded
-// random moments; and a spool whose disk fills up. After each run the books must balance to the
-// reading. DOTS_FAULT_CYCLES sets the number of fault cycles (short by default, for CI) and
+// random moments; a spool whose disk fills up; and a store whose disk falls below the
+// ingester's watermark. After each run the books must balance to the reading.
+// DOTS_FAULT_CYCLES sets the number of fault cycles (short by default, for CI) and
 // DOTS_FAULT_SEED the seed; scripts/fault-soak runs a long one.
 #include <signal.h>
 #include <sys/mount.h>
@@ -17,6 +18,7 @@
 #include <thread>
 
 #include "shared/time/clock.h"
+#include "tests/integration/http_probe.h"
 #include "tests/integration/link.h"
 #include "tests/integration/probes.h"
 #include "tests/integration/system.h"
@@ -178,7 +180,7 @@ TEST_CASE("fault: kill -9 of ingester, gateway and broker, uplink cuts and a slo
 }
 
 namespace {
-// A small tmpfs for the spool, mounted for the test's lifetime.
+// A small tmpfs (for a spool or a data folder), mounted for the test's lifetime.
 class SmallDisk {
  public:
   SmallDisk(std::string dir, const std::string& size) : dir_(std::move(dir)) {
@@ -296,4 +298,70 @@ TEST_CASE("fault: the spool's disk fills up, the policy makes room, the books ba
     INFO(gateway->log());
     CHECK(stopped == 0);
   }
+}
+
+TEST_CASE("fault: the store's disk falls below the watermark while a gateway streams") {
+  if (::geteuid() != 0) {
+    MESSAGE("SKIPPED: mounting a size-limited tmpfs for the store needs root");
+    return;
+  }
+  System sys(/*separate_local=*/true);
+  // The data folder on a 48 MiB tmpfs, with the registry dotsctl made there moved onto it.
+  std::string before = sys.path("data-before");
+  std::filesystem::rename(sys.data(), before);
+  SmallDisk disk(sys.data(), "48m");
+  REQUIRE(disk.mounted());
+  for (const auto& entry : std::filesystem::directory_iterator(before)) {
+    std::filesystem::copy(entry.path(), sys.data() + "/" + entry.path().filename().string());
+  }
+  const std::uint64_t min_free = 16u << 20;
+  auto config = sys.provision("gw1", "ack_timeout_ms = 1000\nreconnect_max_ms = 500\n");
+  Collector alerts(sys.broker().uri(), "dots/v1/alerts/acme/#", "alert-watch");
+  auto ingest =
+      sys.startIngest("ingest.log", {"--http", "127.0.0.1:0", "--min-free-bytes",
+                                     std::to_string(min_free), "--min-free-percent", "0"});
+  int api = httpPortOf(*ingest);
+  auto health = [&] {
+    int status = 0;
+    std::string body = httpGet(api, "/healthz", &status);
+    return std::pair{status, body};
+  };
+  REQUIRE(health().first == 200);
+  auto gateway = sys.startGateway(config, "gateway.log");
+  Process sim(sys.simArgs("run", 16000, 20, 400), sys.path("sim.log"));
+  REQUIRE(waitFor([&] { return storedRows(sys) > 0; }, 30s));
+
+  // Ballast takes the disk below the watermark while the stream goes on.
+  disk.fillTo(min_free - (4u << 20));
+  INFO(ingest->log());
+  REQUIRE(waitFor([&] { return health().first == 503; }, 10s));
+  CHECK(health().second.find(R"("status":"disk-low")") != std::string::npos);
+  REQUIRE(waitFor([&] { return alerts.count(R"("state":"raised")") == 1; }, 10s));
+  CHECK(alerts.count(R"("kind":"disk-low")") == 1);
+  CHECK(ingest->log().find("below the watermark") != std::string::npos);
+  // Nothing is committed (nor acknowledged) any more: the gateway's spool grows instead.
+  REQUIRE(waitSettled([&] { return storedRows(sys); }, 2s, 20s));
+  long stored_when_low = storedRows(sys);
+  long spooled_when_low = spoolReadings(sys.spoolPath("gw1"));
+  REQUIRE(sim.running());
+  CHECK(
+      waitFor([&] { return spoolReadings(sys.spoolPath("gw1")) > spooled_when_low + 2000; }, 30s));
+  CHECK(storedRows(sys) == stored_when_low);
+  CHECK(health().first == 503);
+  MESSAGE("fault: store disk low at ", disk.freeBytes(), " bytes free: ", stored_when_low,
+          " readings stored, spool grew from ", spooled_when_low, " to ",
+          spoolReadings(sys.spoolPath("gw1")), " readings");
+
+  // Space returns: it recovers by itself, and everything sent is stored exactly once.
+  disk.emptyBallast();
+  REQUIRE(waitFor([&] { return health().first == 200; }, 10s));
+  REQUIRE(waitFor([&] { return alerts.count(R"("state":"cleared")") == 1; }, 10s));
+  REQUIRE(sim.wait(120s) == 0);
+  long sent = System::sentCount(sys.path("run-summary.json"));
+  REQUIRE(sent == 16000);
+  REQUIRE(waitFor([&] { return spoolReadings(sys.spoolPath("gw1")) == 0; }, 60s));
+  sys.requireExactlyOnce("gw1", sent, "run", gateway->log());
+  CHECK(alerts.count(R"("state":"raised")") == 1);
+  int stopped = ingest->stop();
+  CHECK(stopped == 0);
 }

@@ -1,9 +1,13 @@
 #pragma once
 
+#include <doctest/doctest.h>
+
 #include <atomic>
+#include <memory>
 #include <mutex>
 #include <regex>
 #include <string>
+#include <vector>
 
 #include "shared/mqtt/client.h"
 #include "shared/sqlite/database.h"
@@ -56,6 +60,38 @@ class StatusWatcher {
   std::mutex mutex_;
   std::string last_;
   long messages_ = 0;
+};
+
+// Collects every message on one topic filter.
+class Collector {
+ public:
+  Collector(const std::string& uri, const std::string& filter, const std::string& id) {
+    mqtt::ClientOptions o;
+    o.uri = uri;
+    o.client_id = id;
+    client_ = std::make_unique<mqtt::Client>(o);
+    client_->subscribe(filter, 1);
+    client_->onMessage([this](std::string_view, std::span<const std::uint8_t> payload) {
+      std::lock_guard lock(mutex_);
+      messages_.emplace_back(payload.begin(), payload.end());
+    });
+    client_->start();
+    REQUIRE(client_->waitConnected(10s));
+  }
+  std::vector<std::string> messages() {
+    std::lock_guard lock(mutex_);
+    return messages_;
+  }
+  long count(const std::string& needle) {
+    long n = 0;
+    for (const auto& m : messages()) n += m.find(needle) != std::string::npos ? 1 : 0;
+    return n;
+  }
+
+ private:
+  std::unique_ptr<mqtt::Client> client_;
+  std::mutex mutex_;
+  std::vector<std::string> messages_;
 };
 
 // One integer from a SQLite query on a file another process writes (WAL lets us read).

@@ -107,21 +107,66 @@ Result<ChannelRecord> SqliteRegistry::addChannel(const std::string& account,
   if (db_.changes() == 0) {
     return fail("exists", "account \"" + account + "\" already has a channel \"" + name + "\"");
   }
-  return ChannelRecord{db_.lastInsertRowid(), account, name, environment, handlers};
+  return ChannelRecord{db_.lastInsertRowid(), account, name, environment, handlers, Retention{}};
 }
 
 Result<std::vector<ChannelRecord>> SqliteRegistry::channels() {
   auto st = db_.prepare(
-      "SELECT c.id, a.name, c.name, e.name, c.handlers FROM channels c "
+      "SELECT c.id, a.name, c.name, e.name, c.handlers, r.readings_s, r.aggregates_s, "
+      "r.alerts_s FROM channels c "
       "JOIN accounts a ON a.id = c.account_id JOIN environments e ON e.id = c.environment_id "
+      "LEFT JOIN channel_retention r ON r.channel_id = c.id "
       "ORDER BY a.name, c.name");
   if (!st) return std::unexpected(st.error());
   std::vector<ChannelRecord> out;
   auto read = st->forEachRow([&](const sqlite::Statement& row) {
-    out.push_back({row.int64(0), row.text(1), row.text(2), row.text(3), splitLines(row.text(4))});
+    Retention retention;
+    for (auto [col, period] :
+         {std::pair{5, &retention.readings_s}, std::pair{6, &retention.aggregates_s},
+          std::pair{7, &retention.alerts_s}}) {
+      if (!row.isNull(col)) *period = row.int64(col);
+    }
+    out.push_back(
+        {row.int64(0), row.text(1), row.text(2), row.text(3), splitLines(row.text(4)), retention});
   });
   if (!read) return std::unexpected(read.error());
   return out;
+}
+
+Result<ChannelRecord> SqliteRegistry::setRetention(const std::string& account,
+                                                   const std::string& name,
+                                                   const RetentionChange& change) {
+  for (const auto& period : {change.readings_s, change.aggregates_s, change.alerts_s}) {
+    if (period && *period < 0) return fail("bad-retention", "a retention cannot be negative");
+  }
+  auto ch = findChannel(account, name);
+  if (!ch) return std::unexpected(ch.error());
+  if (!*ch) {
+    return fail("no-such-channel", "account \"" + account + "\" has no channel \"" + name + "\"");
+  }
+  // A period not named keeps its value (NULL stays the default).
+  auto st = db_.prepare(
+      "INSERT INTO channel_retention(channel_id, readings_s, aggregates_s, alerts_s) "
+      "VALUES(?1,?2,?3,?4) ON CONFLICT DO UPDATE SET "
+      "readings_s = coalesce(excluded.readings_s, readings_s), "
+      "aggregates_s = coalesce(excluded.aggregates_s, aggregates_s), "
+      "alerts_s = coalesce(excluded.alerts_s, alerts_s)");
+  if (!st) return std::unexpected(st.error());
+  st->bind(1, (*ch)->id);
+  int index = 2;
+  for (const auto& period : {change.readings_s, change.aggregates_s, change.alerts_s}) {
+    if (period) {
+      st->bind(index, *period);
+    } else {
+      st->bindNull(index);
+    }
+    ++index;
+  }
+  if (auto r = st->run(); !r) return std::unexpected(r.error());
+  auto now = findChannel(account, name);
+  if (!now) return std::unexpected(now.error());
+  if (!*now) return fail("no-such-channel", "channel " + account + "/" + name + " is gone");
+  return **now;
 }
 
 Result<std::optional<ChannelRecord>> SqliteRegistry::findChannel(const std::string& account,

@@ -50,6 +50,12 @@ CREATE TABLE IF NOT EXISTS streams(
   broker TEXT NOT NULL,
   topic TEXT NOT NULL,
   format TEXT NOT NULL);
+-- A channel's retention periods in seconds (0: forever); a missing row or NULL: the default.
+CREATE TABLE IF NOT EXISTS channel_retention(
+  channel_id INTEGER PRIMARY KEY REFERENCES channels(id),
+  readings_s INTEGER,
+  aggregates_s INTEGER,
+  alerts_s INTEGER);
 )sql";
 
 }  // namespace

@@ -37,6 +37,8 @@ class SqliteRegistry final : public Registry {
                                    const std::string& environment,
                                    const std::vector<std::string>& handlers) override;
   Result<std::vector<ChannelRecord>> channels() override;
+  Result<ChannelRecord> setRetention(const std::string& account, const std::string& name,
+                                     const RetentionChange& change) override;
   Result<Route> addRoute(const std::string& gateway, const std::string& account,
                          const std::string& channel, const std::string& sensors) override;
   Result<std::vector<Route>> routes() override;

@@ -4,6 +4,11 @@
 
 namespace dots::cloud::sqlite_store {
 
+namespace {
+// The current Unix time in milliseconds, as SQLite computes it.
+constexpr const char* kNowMs = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
+}  // namespace
+
 Result<std::unique_ptr<SqliteOutbox>> SqliteOutbox::open(const std::string& data_dir) {
   auto db = openStoreDatabase(data_dir, sqlite::Database::Mode::kReadWriteCreate);
   if (!db) return std::unexpected(db.error());
@@ -26,8 +31,10 @@ Result<std::vector<Delivery>> SqliteOutbox::dueDeliveries(std::int64_t now_ms, s
 }
 
 Result<void> SqliteOutbox::markDelivered(std::int64_t id) {
+  // next_ms becomes the delivery time, from which the retention pass counts the grace period.
   auto st =
-      db_.prepare("UPDATE outbox SET state = 'delivered', attempts = attempts + 1 WHERE id = ?1");
+      db_.prepare("UPDATE outbox SET state = 'delivered', attempts = attempts + 1, next_ms = " +
+                  std::string(kNowMs) + " WHERE id = ?1");
   if (!st) return std::unexpected(st.error());
   st->bind(1, id);
   return st->run();
@@ -35,9 +42,11 @@ Result<void> SqliteOutbox::markDelivered(std::int64_t id) {
 
 Result<void> SqliteOutbox::markAttempt(std::int64_t id, int attempts, std::int64_t next_ms,
                                        const std::string& error) {
-  auto st = db_.prepare(
-      "UPDATE outbox SET attempts = ?2, next_ms = ?3, last_error = ?4, "
-      "state = CASE WHEN ?3 < 0 THEN 'failed' ELSE 'pending' END WHERE id = ?1");
+  // A row given up on keeps the time it failed in next_ms, for the retention pass.
+  auto st = db_.prepare("UPDATE outbox SET attempts = ?2, next_ms = CASE WHEN ?3 < 0 THEN " +
+                        std::string(kNowMs) +
+                        " ELSE ?3 END, last_error = ?4, "
+                        "state = CASE WHEN ?3 < 0 THEN 'failed' ELSE 'pending' END WHERE id = ?1");
   if (!st) return std::unexpected(st.error());
   st->bind(1, id).bind(2, static_cast<std::int64_t>(attempts)).bind(3, next_ms).bind(4, error);
   return st->run();

@@ -308,3 +308,73 @@ Result<void> SqliteWriter::enqueueDelivery(std::int64_t alert_id, std::string_vi
 }
 
 }  // namespace dots::cloud::sqlite_store
+
+namespace dots::cloud::sqlite_store {
+
+Result<PruneCounts> SqliteWriter::prune(std::span<const ChannelRetention> channels,
+                                        std::int64_t now_ms, std::size_t max_rows) {
+  if (transaction_) return fail("store", "a retention pass inside a group's transaction");
+  // Each DELETE takes at most the rows left in the budget, found through the *_by_age indexes.
+  auto blocks = db_.prepare(
+      "DELETE FROM reading_blocks WHERE id IN (SELECT id FROM reading_blocks "
+      "WHERE channel_id = ?1 AND stored_ms < ?2 LIMIT ?3) RETURNING count");
+  auto aggregates = db_.prepare(
+      "DELETE FROM aggregates WHERE (channel_id, series_id, window_ms, window_start_ms) IN "
+      "(SELECT channel_id, series_id, window_ms, window_start_ms FROM aggregates "
+      "WHERE channel_id = ?1 AND window_start_ms < ?2 AND window_start_ms + window_ms <= ?2 "
+      "LIMIT ?3)");
+  auto alerts = db_.prepare(
+      "DELETE FROM alerts WHERE id IN (SELECT id FROM alerts "
+      "WHERE channel_id = ?1 AND created_ms < ?2 LIMIT ?3)");
+  auto outbox = db_.prepare(
+      "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE "
+      "(state = 'delivered' AND next_ms < ?1) OR (state = 'failed' AND next_ms < ?2) LIMIT ?3)");
+  for (auto* st : {&blocks, &aggregates, &alerts, &outbox}) {
+    if (!*st) return std::unexpected(st->error());
+  }
+  auto tx = sqlite::Transaction::begin(db_, sqlite::Transaction::Kind::kImmediate);
+  if (!tx) return std::unexpected(tx.error());
+
+  PruneCounts counts;
+  std::size_t left = max_rows;
+  // Runs one DELETE within what is left of the budget; returns the rows it deleted.
+  auto take = [&](sqlite::Statement& st, std::int64_t channel_or_cutoff, std::int64_t cutoff,
+                  std::uint64_t* readings) -> Result<std::uint64_t> {
+    st.bind(1, channel_or_cutoff).bind(2, cutoff).bind(3, static_cast<std::int64_t>(left));
+    std::uint64_t rows = 0;
+    auto r = st.forEachRow([&](const sqlite::Statement& row) {
+      ++rows;
+      if (readings) *readings += static_cast<std::uint64_t>(row.int64(0));
+    });
+    if (!r) return std::unexpected(r.error());
+    if (!readings) rows = static_cast<std::uint64_t>(db_.changes());
+    left -= std::min<std::size_t>(left, rows);
+    return rows;
+  };
+  for (const ChannelRetention& c : channels) {
+    struct Kind {
+      sqlite::Statement* st;
+      std::int64_t keep_ms;
+      std::uint64_t* deleted;
+      std::uint64_t* readings;
+    };
+    for (const Kind& k : {Kind{&*blocks, c.readings_ms, &counts.reading_blocks, &counts.readings},
+                          Kind{&*aggregates, c.aggregates_ms, &counts.aggregates, nullptr},
+                          Kind{&*alerts, c.alerts_ms, &counts.alerts, nullptr}}) {
+      if (k.keep_ms <= 0 || left == 0) continue;
+      auto rows = take(*k.st, c.channel_id, now_ms - k.keep_ms, k.readings);
+      if (!rows) return std::unexpected(rows.error());
+      *k.deleted += *rows;
+    }
+  }
+  if (left > 0) {
+    auto rows = take(*outbox, now_ms - kDeliveredGraceMs, now_ms - kFailedGraceMs, nullptr);
+    if (!rows) return std::unexpected(rows.error());
+    counts.outbox = *rows;
+  }
+  counts.more = left == 0;
+  if (auto r = tx->commit(); !r) return std::unexpected(r.error());
+  return counts;
+}
+
+}  // namespace dots::cloud::sqlite_store

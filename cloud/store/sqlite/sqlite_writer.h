@@ -9,6 +9,7 @@
 #include "cloud/pipeline/sensor_map.h"
 #include "cloud/store/batch_writer.h"
 #include "cloud/store/sqlite/aggregate_log.h"
+#include "cloud/store/store_pruner.h"
 #include "shared/sqlite/database.h"
 
 namespace dots::cloud::sqlite_store {
@@ -17,9 +18,10 @@ namespace dots::cloud::sqlite_store {
 // blocks (one per channel and batch, a Batch FlatBuffer), aggregates, alerts and the outbox's
 // new rows. Aggregate deltas are summed in memory per transaction, logged as one aggregate_log
 // row at commit, and folded into one row per sensor and window every 2 s (or at 1,000,000
-// logged deltas) by a committing transaction; queries merge what is not folded yet. Not
-// thread-safe: the commit worker owns it.
-class SqliteWriter final : public BatchWriter {
+// logged deltas) by a committing transaction; queries merge what is not folded yet. It also
+// runs the retention passes (StorePruner), between groups. Not thread-safe: the commit worker
+// owns it.
+class SqliteWriter final : public BatchWriter, public StorePruner {
  public:
   static Result<std::unique_ptr<SqliteWriter>> open(const std::string& data_dir);
   ~SqliteWriter() override;
@@ -42,6 +44,11 @@ class SqliteWriter final : public BatchWriter {
                                    std::string_view channel, const Alert& alert) override;
   Result<void> enqueueDelivery(std::int64_t alert_id, std::string_view target,
                                std::string_view address, std::string_view payload) override;
+
+  // Its own IMMEDIATE transaction; fails inside a group's. Deleted pages go to SQLite's
+  // freelist and are reused by later writes (no auto_vacuum: the file keeps its size).
+  Result<PruneCounts> prune(std::span<const ChannelRetention> channels, std::int64_t now_ms,
+                            std::size_t max_rows) override;
 
   // Folds the aggregate log now, in a transaction of its own (tests, shutdown).
   Result<void> foldAggregates();

@@ -91,7 +91,12 @@ CREATE TABLE IF NOT EXISTS outbox(
   next_ms INTEGER NOT NULL,
   state TEXT NOT NULL DEFAULT 'pending',
   last_error TEXT);
+-- For a delivered or failed row, next_ms is the time of its last attempt (pruned after a grace).
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox(state, next_ms);
+-- For the retention passes (SqliteWriter::prune): what each channel wrote, oldest first.
+CREATE INDEX IF NOT EXISTS reading_blocks_by_age ON reading_blocks(channel_id, stored_ms);
+CREATE INDEX IF NOT EXISTS aggregates_by_age ON aggregates(channel_id, window_start_ms);
+CREATE INDEX IF NOT EXISTS alerts_by_age ON alerts(channel_id, created_ms);
 )sql";
 // A ledger made before batch keys carried the gateway's run is rebuilt with the new key (its
 // rows get run 0 and no digest: resends of them count as duplicates).

@@ -116,9 +116,21 @@ struct Pipeline {
   Topology topology{*registry, "default"};
   Admitter admitter{"default"};
   Acker acker{client, stats};
-  CommitWorker worker{
-      CommitParts{queue, topology, admitter, writer, acker, stats, {}, {}, 3, RateLimits{}}, 512,
-      std::chrono::seconds(60)};
+  CommitWorker worker{CommitParts{queue,
+                                  topology,
+                                  admitter,
+                                  writer,
+                                  acker,
+                                  stats,
+                                  {},
+                                  {},
+                                  3,
+                                  RateLimits{},
+                                  nullptr,
+                                  nullptr,
+                                  std::chrono::milliseconds(60000),
+                                  4000},
+                      512, std::chrono::seconds(60)};
 
   Pipeline() {
     REQUIRE(registry->addAccount("acme"));
