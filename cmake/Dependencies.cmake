@@ -1,6 +1,8 @@
 # Third-party libraries. Each is wrapped by exactly one adapter in shared/.
 find_package(Threads REQUIRED)
 find_package(PahoMqttCpp REQUIRED)
+# OpenSSL: Paho's TLS; shared/mqtt also uses it to tell why a TLS connect failed.
+find_package(OpenSSL REQUIRED)
 find_package(FlatBuffers REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)

@@ -41,6 +41,8 @@ mqtt::ClientOptions uplinkClientOptions(const GatewayConfig& c) {
   o.username = c.username;
   o.password = c.password;
   o.ca_file = c.ca_file;
+  o.cert_file = c.cert_file;
+  o.key_file = c.key_file;
   o.max_inflight = static_cast<int>(std::max<std::size_t>(c.max_inflight * 2, 16));
   o.min_backoff = c.min_backoff;
   o.max_backoff = c.max_backoff;

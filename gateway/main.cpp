@@ -40,12 +40,13 @@ int main(int argc, char** argv) {
   dots::gateway::GatewayConfig config;
   try {
     config = dots::gateway::loadGatewayConfig(config_path);
+    if (!broker.empty()) config.broker = broker;
+    if (!local_broker.empty()) config.mqtt_inputs.front().broker = local_broker;
+    if (!broker.empty() || !local_broker.empty()) dots::gateway::recheckBrokers(config);
   } catch (const dots::config::ConfigError& e) {
     std::cerr << "dots-gateway: bad config: " << e.what() << "\n";
     return 2;
   }
-  if (!broker.empty()) config.broker = broker;
-  if (!local_broker.empty()) config.mqtt_inputs.front().broker = local_broker;
   if (!spool.empty()) config.spool.path = spool;
   if (!log_level.empty()) config.log_level = log_level;
   if (check_config) {

@@ -14,8 +14,8 @@ namespace dots::ctl {
 //
 // Each command writes its result to `out`, diagnostics to `err`, and returns the exit code
 // (exit_codes.h): 0 done; 1 failed (a reason is printed); 2 a bad argument (a name, gateway id,
-// handler spec, broker URI or topic that is refused; main also returns 2 when the command line
-// does not parse); 3 the thing already exists / does not exist.
+// handler spec, broker URI, topic, TLS file or password file that is refused; main also returns 2
+// when the command line does not parse); 3 the thing already exists / does not exist.
 struct Context {
   std::string data_dir;
   std::ostream& out;
@@ -65,8 +65,20 @@ int routeAdd(const Context& ctx, const std::string& gateway, const std::string& 
 int routeRemove(const Context& ctx, const std::string& gateway, const std::string& account,
                 const std::string& channel, const std::string& sensors);
 int routeList(const Context& ctx, bool json);
+// A stream's credentials and TLS files as given on the command line: the password is read from
+// `password_file` (never given as an argument), the files must be readable here.
+struct StreamLogin {
+  std::string username;
+  std::string password_file;
+  std::string ca_file;  // required for ssl://
+  std::string cert_file;
+  std::string key_file;
+};
 int streamAdd(const Context& ctx, const std::string& name, const std::string& account,
-              const std::string& channel, const std::string& broker, const std::string& topic);
+              const std::string& channel, const std::string& broker, const std::string& topic,
+              const StreamLogin& login);
+// Replaces a stream's credentials and TLS files (all of them: what is not given is cleared).
+int streamSet(const Context& ctx, const std::string& name, const StreamLogin& login);
 int streamList(const Context& ctx, bool json);
 int endpointList(const Context& ctx, bool json);
 int endpointEnable(const Context& ctx, const std::string& gateway, bool enabled);

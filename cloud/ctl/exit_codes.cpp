@@ -6,7 +6,8 @@ int report(const Context& ctx, const Error& e) {
   ctx.err << "dotsctl: " << e.describe() << "\n";
   if (e.reason == "exists" || e.reason.starts_with("no-such")) return kConflict;
   if (e.reason == "bad-handler" || e.reason == "bad-name" || e.reason == "bad-gateway-id" ||
-      e.reason == "bad-broker" || e.reason == "bad-topic" || e.reason == "bad-retention") {
+      e.reason == "bad-broker" || e.reason == "bad-topic" || e.reason == "bad-retention" ||
+      e.reason == "bad-tls" || e.reason == "secret-file") {
     return kUsage;
   }
   return kFailed;

@@ -181,8 +181,26 @@ int main(int argc, char** argv) {
   st_add->add_option("--channel", channel, "channel name")->required();
   st_add->add_option("--broker", stream_broker, "the other system's broker URI")->required();
   st_add->add_option("--topic", topic, "topic filter there")->required();
-  st_add->callback(
-      [&] { rc = dots::ctl::streamAdd(ctx(), name, account, channel, stream_broker, topic); });
+  dots::ctl::StreamLogin login;
+  auto login_options = [&login](CLI::App* sub) {
+    sub->add_option("--username", login.username, "user name on the other broker");
+    sub->add_option("--password-file", login.password_file,
+                    "file whose first line is the password there (mode 0600 or 0640); it is "
+                    "kept in the registry");
+    sub->add_option("--ca-file", login.ca_file,
+                    "CA certificate (PEM) that signed the broker's; required for ssl://");
+    sub->add_option("--cert-file", login.cert_file, "client certificate (PEM)");
+    sub->add_option("--key-file", login.key_file, "the client certificate's key (PEM)");
+  };
+  login_options(st_add);
+  st_add->callback([&] {
+    rc = dots::ctl::streamAdd(ctx(), name, account, channel, stream_broker, topic, login);
+  });
+  auto* st_set =
+      st->add_subcommand("set", "replace a stream's credentials and TLS files (all of them)");
+  st_set->add_option("--name", name, "stream name")->required();
+  login_options(st_set);
+  st_set->callback([&] { rc = dots::ctl::streamSet(ctx(), name, login); });
   auto* st_list = st->add_subcommand("list", "list streams");
   st_list->add_flag("--json", json, "JSON output");
   st_list->callback([&] { rc = dots::ctl::streamList(ctx(), json); });

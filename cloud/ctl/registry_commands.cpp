@@ -1,8 +1,11 @@
 // dotsctl's registry commands: accounts, environments, channels, routes and streams.
+#include <algorithm>
+
 #include "cloud/ctl/commands.h"
 #include "cloud/ctl/databases.h"
 #include "cloud/ctl/exit_codes.h"
 #include "cloud/pipeline/channel.h"
+#include "shared/config/secret_file.h"
 #include "shared/json/json_writer.h"
 
 namespace dots::ctl {
@@ -212,12 +215,48 @@ int routeList(const Context& ctx, bool json) {
   });
 }
 
+namespace {
+// The registry's StreamAuth from the command line's; errors name dotsctl's options.
+Result<cloud::StreamAuth> streamAuth(const StreamLogin& login) {
+  cloud::StreamAuth auth{login.username, "", login.ca_file, login.cert_file, login.key_file};
+  if (!login.password_file.empty()) {
+    auto secret = config::readSecretFile(login.password_file);
+    if (!secret) return fail(secret.error().reason, "--password-file: " + secret.error().detail);
+    auth.password = std::move(*secret);
+  }
+  return auth;
+}
+
+// "ca_file is required..." becomes "--ca-file is required...".
+Error withOptionName(Error e) {
+  if (e.reason != "bad-tls") return e;
+  std::size_t end = e.detail.find(' ');
+  std::string field = e.detail.substr(0, end);
+  std::replace(field.begin(), field.end(), '_', '-');
+  e.detail = "--" + field + e.detail.substr(std::min(end, e.detail.size()));
+  return e;
+}
+}  // namespace
+
 int streamAdd(const Context& ctx, const std::string& name, const std::string& account,
-              const std::string& channel, const std::string& broker, const std::string& topic) {
+              const std::string& channel, const std::string& broker, const std::string& topic,
+              const StreamLogin& login) {
+  auto auth = streamAuth(login);
+  if (!auth) return report(ctx, auth.error());
   return withRegistry(ctx, [&](cloud::Registry& reg) {
-    auto s = reg.addStream(name, account, channel, broker, topic);
-    if (!s) return report(ctx, s.error());
+    auto s = reg.addStream(name, account, channel, broker, topic, *auth);
+    if (!s) return report(ctx, withOptionName(s.error()));
     ctx.out << "stream " << name << ": " << broker << " " << topic << " -> " << s->channel << "\n";
+    return kOk;
+  });
+}
+
+int streamSet(const Context& ctx, const std::string& name, const StreamLogin& login) {
+  auto auth = streamAuth(login);
+  if (!auth) return report(ctx, auth.error());
+  return withRegistry(ctx, [&](cloud::Registry& reg) {
+    if (auto r = reg.setStreamAuth(name, *auth); !r) return report(ctx, withOptionName(r.error()));
+    ctx.out << "stream " << name << ": credentials and TLS files replaced\n";
     return kOk;
   });
 }
@@ -241,6 +280,16 @@ int streamList(const Context& ctx, bool json) {
             .string(s.broker)
             .key("topic")
             .string(s.topic)
+            .key("username")
+            .string(s.auth.username)
+            .key("password_set")
+            .boolean(!s.auth.password.empty())
+            .key("ca_file")
+            .string(s.auth.ca_file)
+            .key("cert_file")
+            .string(s.auth.cert_file)
+            .key("key_file")
+            .string(s.auth.key_file)
             .endObject();
       }
       ctx.out << w.endArray().str() << "\n";

@@ -23,6 +23,8 @@ T orThrow(Result<T> r, const std::string& what) {
   return std::move(*r);
 }
 
+}  // namespace
+
 mqtt::ClientOptions clientOptions(const IngestOptions& o) {
   mqtt::ClientOptions c;
   c.uri = o.broker;
@@ -32,14 +34,14 @@ mqtt::ClientOptions clientOptions(const IngestOptions& o) {
   c.username = o.username;
   c.password = o.password;
   c.ca_file = o.ca_file;
+  c.cert_file = o.cert_file;
+  c.key_file = o.key_file;
   c.max_inflight = 4096;
   c.min_backoff = std::chrono::milliseconds(100);
   c.max_backoff = std::chrono::milliseconds(5000);
   c.log_name = "ingest-mqtt";
   return c;
 }
-
-}  // namespace
 
 Ingester::Ingester(IngestOptions options)
     : options_(std::move(options)),

@@ -31,7 +31,9 @@ struct IngestOptions {
   std::string http;  // HOST:PORT for /healthz, /metrics and /api; empty: no HTTP
   std::string username;
   std::string password;
-  std::string ca_file;
+  std::string ca_file;    // required for ssl:// brokers
+  std::string cert_file;  // client certificate and key (PEM), both or neither
+  std::string key_file;
   std::size_t max_group = 512;  // batches committed in one transaction at most
   // Opened batches waiting (two groups); beyond it the MQTT thread waits, and so the broker.
   std::size_t queue_limit = 1024;
@@ -45,6 +47,9 @@ struct IngestOptions {
   std::chrono::milliseconds retention_interval{60'000};
   std::size_t retention_rows = 4000;
 };
+
+// The broker connection's options for `options` (main checks them before start).
+mqtt::ClientOptions clientOptions(const IngestOptions& options);
 
 // dots-ingest for one environment, wired from its parts along the data path:
 //   intake (UplinkIntake: dots/v1/+/up, admitted on arrival by the Admitter; StreamIntake)

@@ -1,11 +1,14 @@
 // dots-ingest: wiring only. See ingester.h for what it does.
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
 #include "cloud/ingest/ingester.h"
 #include "dots/version.h"
 #include "shared/app/signals.h"
+#include "shared/config/secret_file.h"
 #include "shared/log/log.h"
 
 int main(int argc, char** argv) {
@@ -26,8 +29,20 @@ int main(int argc, char** argv) {
   app.add_option("--http", options.http,
                  "HOST:PORT for /healthz, /metrics and the query API (port 0: any free port)");
   app.add_option("--username", options.username, "broker user name");
-  app.add_option("--password", options.password, "broker password");
-  app.add_option("--ca-file", options.ca_file, "CA certificate for ssl:// brokers");
+  std::string password_file;
+  auto* password =
+      app.add_option("--password", options.password,
+                     "broker password (visible to every user in ps: prefer --password-file or "
+                     "DOTS_BROKER_PASSWORD)");
+  app.add_option("--password-file", password_file,
+                 "file whose first line is the broker password; mode 0600 or 0640 (not "
+                 "accessible to others)")
+      ->excludes(password);
+  app.add_option("--ca-file", options.ca_file,
+                 "CA certificate (PEM) that signed the broker's; required for ssl://");
+  app.add_option("--cert-file", options.cert_file,
+                 "client certificate (PEM) for brokers that log clients in by certificate");
+  app.add_option("--key-file", options.key_file, "the client certificate's key (PEM)");
   app.add_option("--queue-limit", options.queue_limit,
                  "opened batches waiting for the store; beyond it the broker is held back")
       ->capture_default_str()
@@ -91,6 +106,23 @@ int main(int argc, char** argv) {
   }
   if (!options.broker.starts_with("tcp://") && !options.broker.starts_with("ssl://")) {
     std::cerr << "dots-ingest: --broker must be tcp://host:port or ssl://host:port\n";
+    return 2;
+  }
+  if (!password_file.empty()) {
+    auto secret = dots::config::readSecretFile(password_file);
+    if (!secret) {
+      std::cerr << "dots-ingest: --password-file: " << secret.error().detail << "\n";
+      return 2;
+    }
+    options.password = std::move(*secret);
+  } else if (const char* env = std::getenv("DOTS_BROKER_PASSWORD");
+             options.password.empty() && env && *env) {
+    options.password = env;
+  }
+  if (auto problem = dots::mqtt::checkTlsOptions(dots::cloud::clientOptions(options))) {
+    std::string flag = "--" + problem->field;
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    std::cerr << "dots-ingest: " << flag << " " << problem->message << "\n";
     return 2;
   }
   try {

@@ -11,7 +11,8 @@ void StreamIntake::reconcile(const RoutingSnapshot& snapshot) {
     std::lock_guard lock(mutex_);
     for (const auto& [id, s] : snapshot.streams) {
       auto old = sources_.find(id);
-      if (old != sources_.end()) {
+      // A stream whose credentials changed (dotsctl stream set) reconnects with the new ones.
+      if (old != sources_.end() && old->second->stream().auth == s.auth) {
         next[id] = std::move(old->second);
         sources_.erase(old);
         continue;

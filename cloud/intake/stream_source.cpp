@@ -10,6 +10,11 @@ StreamSource::StreamSource(Stream stream, std::string environment, Sink sink)
   o.uri = stream_.broker;
   o.client_id =
       "dots-stream-" + environment + "-" + stream_.name + "-" + std::to_string(::getpid());
+  o.username = stream_.auth.username;
+  o.password = stream_.auth.password;
+  o.ca_file = stream_.auth.ca_file;
+  o.cert_file = stream_.auth.cert_file;
+  o.key_file = stream_.auth.key_file;
   o.log_name = "stream " + stream_.name;
   o.min_backoff = std::chrono::milliseconds(200);
   o.max_backoff = std::chrono::milliseconds(10000);

@@ -45,6 +45,18 @@ struct Route {
   std::string sensors = "*";
 };
 
+// How a stream logs in to the other system's broker and checks it (as mqtt::ClientOptions takes
+// them): an ssl:// broker needs ca_file; cert_file and key_file come together. The password is
+// kept in the registry and never listed.
+struct StreamAuth {
+  std::string username;
+  std::string password;
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  bool operator==(const StreamAuth&) const = default;
+};
+
 // Pulls messages from another system's MQTT broker into a channel.
 struct Stream {
   std::int64_t id = 0;
@@ -56,6 +68,7 @@ struct Stream {
   std::string broker;  // tcp://host:port
   std::string topic;   // filter
   std::string format;  // auto: SenML, JSON object or number
+  StreamAuth auth;
 };
 
 // The secured gate of one field gateway.
@@ -123,11 +136,15 @@ class Registry {
   // Errors: "no-such-route".
   virtual Result<void> removeRoute(const std::string& gateway, const std::string& account,
                                    const std::string& channel, const std::string& sensors) = 0;
-  // Errors: "bad-name", "bad-broker" (not tcp:// or ssl://), "bad-topic", "no-such-channel",
-  // "exists".
+  // Errors: "bad-name", "bad-broker" (not tcp:// or ssl://), "bad-topic", "bad-tls" (the
+  // detail starts with the StreamAuth field at fault: ssl:// without ca_file, a file that
+  // cannot be read, a certificate without its key), "no-such-channel", "exists".
   virtual Result<Stream> addStream(const std::string& name, const std::string& account,
                                    const std::string& channel, const std::string& broker,
-                                   const std::string& topic) = 0;
+                                   const std::string& topic, const StreamAuth& auth) = 0;
+  // Replaces a stream's credentials and TLS files; running ingesters reconnect it with them.
+  // Errors: "bad-tls", "no-such-stream".
+  virtual Result<void> setStreamAuth(const std::string& name, const StreamAuth& auth) = 0;
   // Ordered by name.
   virtual Result<std::vector<Stream>> streams() = 0;
 

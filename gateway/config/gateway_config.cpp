@@ -2,13 +2,39 @@
 
 #include <algorithm>
 
+#include "shared/config/secret_file.h"
 #include "shared/config/toml_file.h"
+#include "shared/mqtt/client.h"
 #include "shared/text/hex.h"
 #include "shared/topics/topics.h"
 
 namespace dots::gateway {
 
 namespace {
+
+// The credential and TLS keys beside a broker key, under `at` ("uplink.", "local.",
+// "input[N]."): username, password or password_file, ca_file, cert_file, key_file; the TLS
+// files checked against `broker` (ssl:// needs ca_file).
+mqtt::ClientOptions readBrokerAuth(config::TomlFile& file, const std::string& at,
+                                   const std::string& broker) {
+  mqtt::ClientOptions o;
+  o.uri = broker;
+  o.username = file.string(at + "username", "");
+  o.password = file.string(at + "password", "");
+  std::string password_file = file.string(at + "password_file", "");
+  if (!password_file.empty()) {
+    if (!o.password.empty())
+      file.failAt(at + "password_file", "give password or password_file, not both");
+    auto secret = config::readSecretFile(password_file);
+    if (!secret) file.failAt(at + "password_file", secret.error().detail);
+    o.password = std::move(*secret);
+  }
+  o.ca_file = file.string(at + "ca_file", "");
+  o.cert_file = file.string(at + "cert_file", "");
+  o.key_file = file.string(at + "key_file", "");
+  if (auto problem = mqtt::checkTlsOptions(o)) file.failAt(at + problem->field, problem->message);
+  return o;
+}
 
 // The keys an MQTT input shares with the [local] table, under `at` ("local." or "input[N].").
 MqttInputOptions readMqttInput(config::TomlFile& file, const std::string& at, std::string name,
@@ -21,6 +47,12 @@ MqttInputOptions readMqttInput(config::TomlFile& file, const std::string& at, st
   }
   in.client_id = file.string(at + "client_id", "dots-gw-" + c.id + "-" + in.name);
   in.topics = file.strings(at + "topics", in.topics);
+  mqtt::ClientOptions auth = readBrokerAuth(file, at, in.broker);
+  in.username = std::move(auth.username);
+  in.password = std::move(auth.password);
+  in.ca_file = std::move(auth.ca_file);
+  in.cert_file = std::move(auth.cert_file);
+  in.key_file = std::move(auth.key_file);
   if (in.topics.empty()) file.failAt(at + "topics", "must name at least one topic filter");
   in.min_backoff = c.min_backoff;
   in.max_backoff = c.max_backoff;
@@ -76,9 +108,12 @@ GatewayConfig fromFile(config::TomlFile& file) {
     file.failAt("uplink.broker", "must be tcp://host:port or ssl://host:port");
   }
   c.client_id = file.string("uplink.client_id", "dots-gw-" + c.id);
-  c.username = file.string("uplink.username", "");
-  c.password = file.string("uplink.password", "");
-  c.ca_file = file.string("uplink.ca_file", "");
+  mqtt::ClientOptions auth = readBrokerAuth(file, "uplink.", c.broker);
+  c.username = std::move(auth.username);
+  c.password = std::move(auth.password);
+  c.ca_file = std::move(auth.ca_file);
+  c.cert_file = std::move(auth.cert_file);
+  c.key_file = std::move(auth.key_file);
   c.key_id = static_cast<std::uint32_t>(file.integer("uplink.key_id", std::nullopt, 1, 0xffffffff));
   auto key = fromHex(file.string("uplink.key"));
   if (!key || key->size() != seal::kKeyBytes) {
@@ -145,6 +180,25 @@ GatewayConfig fromFile(config::TomlFile& file) {
 }
 
 }  // namespace
+
+void recheckBrokers(const GatewayConfig& c) {
+  auto check = [](const std::string& at, const std::string& broker, const std::string& ca_file,
+                  const std::string& cert_file, const std::string& key_file) {
+    mqtt::ClientOptions o;
+    o.uri = broker;
+    o.ca_file = ca_file;
+    o.cert_file = cert_file;
+    o.key_file = key_file;
+    if (auto problem = mqtt::checkTlsOptions(o)) {
+      throw config::ConfigError("broker " + o.uri + ": key '" + at + problem->field +
+                                "': " + problem->message);
+    }
+  };
+  check("uplink.", c.broker, c.ca_file, c.cert_file, c.key_file);
+  for (const MqttInputOptions& in : c.mqtt_inputs) {
+    check("[input " + in.name + "] ", in.broker, in.ca_file, in.cert_file, in.key_file);
+  }
+}
 
 GatewayConfig loadGatewayConfig(const std::string& path) {
   config::TomlFile file = config::TomlFile::load(path);

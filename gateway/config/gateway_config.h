@@ -22,8 +22,10 @@ struct GatewayConfig {
   std::string broker = "tcp://127.0.0.1:1883";
   std::string client_id;  // default "dots-gw-<id>"
   std::string username;
-  std::string password;
-  std::string ca_file;
+  std::string password;  // from uplink.password or the file uplink.password_file names
+  std::string ca_file;   // required for ssl://
+  std::string cert_file;
+  std::string key_file;
   std::uint32_t key_id = 1;
   seal::Key key{};
   bool compress = true;
@@ -50,6 +52,9 @@ struct GatewayConfig {
 
 // Loads and validates a gateway config; throws config::ConfigError naming file, line and key.
 GatewayConfig loadGatewayConfig(const std::string& path);
+// Checks the brokers' TLS keys again after --broker or --local-broker replaced a broker (an
+// ssl:// broker needs its ca_file); throws config::ConfigError naming the key.
+void recheckBrokers(const GatewayConfig& config);
 // The same from the text of a config; `label` stands for the file name in errors.
 GatewayConfig parseGatewayConfig(std::string_view text, const std::string& label);
 

@@ -1,11 +1,17 @@
 #include "shared/mqtt/client.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <mqtt/async_client.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -32,6 +38,114 @@ std::chrono::milliseconds reconnectDelay(int attempt, std::chrono::milliseconds 
 }
 
 namespace {
+bool readableFile(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), R_OK) == 0;
+}
+}  // namespace
+
+std::optional<TlsProblem> checkTlsOptions(const ClientOptions& o) {
+  bool ssl = o.uri.starts_with("ssl://");
+  const std::pair<const char*, const std::string*> files[] = {
+      {"ca_file", &o.ca_file}, {"cert_file", &o.cert_file}, {"key_file", &o.key_file}};
+  for (const auto& [field, path] : files) {
+    if (path->empty()) continue;
+    if (!ssl) return TlsProblem{field, "is for ssl:// brokers only (this one is " + o.uri + ")"};
+    if (!readableFile(*path)) return TlsProblem{field, *path + " is not a readable file"};
+  }
+  if (!ssl) return std::nullopt;
+  if (o.ca_file.empty()) {
+    return TlsProblem{"ca_file",
+                      "is required for an ssl:// broker: the CA certificate (PEM) that signed "
+                      "the broker's certificate"};
+  }
+  if (o.cert_file.empty() != o.key_file.empty()) {
+    return TlsProblem{o.cert_file.empty() ? "cert_file" : "key_file",
+                      "a client certificate needs both cert_file and key_file"};
+  }
+  return std::nullopt;
+}
+
+namespace {
+// The host and port of an ssl://host:port or ssl://[v6]:port URI.
+bool splitUri(const std::string& uri, std::string& host, std::string& port) {
+  std::string rest = uri.substr(uri.find("://") + 3);
+  std::size_t colon = rest.rfind(':');
+  if (colon == std::string::npos) return false;
+  host = rest.substr(0, colon);
+  port = rest.substr(colon + 1);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return !host.empty() && !port.empty();
+}
+
+// Why a TLS connection to the broker fails, found by a handshake of our own with the same CA,
+// client certificate and host-name check as Paho's (which reports only "TCP/TLS connect
+// failure"). Empty when the handshake succeeds or the broker cannot be reached at all.
+std::string tlsDiagnosis(const ClientOptions& o) {
+  std::string host, port;
+  if (!splitUri(o.uri, host, port)) return "";
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(host.c_str(), port.c_str(), &hints, &found) != 0 || !found) return "";
+  int fd = ::socket(found->ai_family, found->ai_socktype, found->ai_protocol);
+  timeval timeout{5, 0};
+  bool reached = fd >= 0 &&
+                 ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout)) == 0 &&
+                 ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout)) == 0 &&
+                 ::connect(fd, found->ai_addr, found->ai_addrlen) == 0;
+  ::freeaddrinfo(found);
+  if (!reached) {
+    if (fd >= 0) ::close(fd);
+    return "";
+  }
+  std::string why;
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  SSL* ssl = nullptr;
+  ERR_clear_error();
+  if (!ctx || SSL_CTX_load_verify_locations(ctx, o.ca_file.c_str(), nullptr) != 1) {
+    why = "cannot load the CA file " + o.ca_file;
+  } else if (!o.cert_file.empty() &&
+             (SSL_CTX_use_certificate_chain_file(ctx, o.cert_file.c_str()) != 1 ||
+              SSL_CTX_use_PrivateKey_file(ctx, o.key_file.c_str(), SSL_FILETYPE_PEM) != 1)) {
+    why = "cannot load the client certificate " + o.cert_file + " or its key " + o.key_file;
+  } else if ((ssl = SSL_new(ctx)) != nullptr) {
+    SSL_set_verify(ssl, SSL_VERIFY_PEER, nullptr);
+    in6_addr ip{};
+    bool is_ip = ::inet_pton(AF_INET, host.c_str(), &ip) == 1 ||
+                 ::inet_pton(AF_INET6, host.c_str(), &ip) == 1;
+    X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+    if (is_ip) {
+      X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str());
+    } else {
+      SSL_set_tlsext_host_name(ssl, host.c_str());
+      X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size());
+    }
+    SSL_set_fd(ssl, fd);
+    if (SSL_connect(ssl) != 1) {
+      long verify = SSL_get_verify_result(ssl);
+      if (verify != X509_V_OK) {
+        why = std::string("the broker's certificate is not accepted for ") + host + ": " +
+              X509_verify_cert_error_string(verify);
+      } else if (unsigned long err = ERR_get_error(); err != 0) {
+        char text[256];
+        ERR_error_string_n(err, text, sizeof(text));
+        why = std::string("TLS handshake failed: ") + text;
+      } else {
+        why = "TLS handshake failed";
+      }
+    } else {
+      SSL_shutdown(ssl);
+    }
+  }
+  if (ssl) SSL_free(ssl);
+  if (ctx) SSL_CTX_free(ctx);
+  ::close(fd);
+  return why;
+}
+
 // Calls visit(fd, inode) for every socket the process has open.
 template <typename Visit>
 void forEachSocket(Visit visit) {
@@ -89,6 +203,20 @@ struct Client::Impl : public ::mqtt::callback {
   std::thread connector;
   std::atomic<std::uint64_t> published{0};
   std::atomic<std::uint64_t> delivered{0};
+  std::string last_failure;  // connector thread only: the failure last logged as a warning
+
+  // A warning with the reason the first time a failure is seen (since start or the last
+  // connection), debug while the same failure repeats.
+  void logFailure(const std::string& what) {
+    if (what == last_failure) {
+      log::debug(options.log_name, "connect to ", options.uri, " failed: ", what);
+      return;
+    }
+    last_failure = what;
+    std::string why = options.uri.starts_with("ssl://") ? tlsDiagnosis(options) : "";
+    log::warn(options.log_name, "connect to ", options.uri, " failed: ", what,
+              why.empty() ? "" : " (", why, why.empty() ? "" : ")");
+  }
 
   // ::mqtt::callback (network thread)
   void connection_lost(const std::string& cause) override {
@@ -140,14 +268,27 @@ struct Client::Impl : public ::mqtt::callback {
                                          options.will->qos, options.will->retained));
     }
     if (options.uri.starts_with("ssl://")) {
+      // Only the given CA is trusted (Paho loads the system's store only without one), and
+      // verify checks the certificate's names against the URI's host after the handshake.
       ::mqtt::ssl_options ssl;
-      if (!options.ca_file.empty()) ssl.set_trust_store(options.ca_file);
+      ssl.set_trust_store(options.ca_file);
+      ssl.set_enable_server_cert_auth(true);
+      ssl.set_verify(true);
+      if (!options.cert_file.empty()) {
+        ssl.set_key_store(options.cert_file);
+        ssl.set_private_key(options.key_file);
+      }
       opts.set_ssl(ssl);
     }
     return opts;
   }
 
   void run() {
+    if (auto problem = checkTlsOptions(options)) {
+      log::error(options.log_name, "not connecting to ", options.uri, ": ", problem->field, " ",
+                 problem->message);
+      return;
+    }
     std::minstd_rand rng{std::random_device{}()};
     int attempt = 0;
     std::unique_lock lock(mutex);
@@ -178,9 +319,10 @@ struct Client::Impl : public ::mqtt::callback {
         client.subscribe(filter, qos)->wait_for(std::chrono::seconds(10));
       }
     } catch (const ::mqtt::exception& e) {
-      log::debug(options.log_name, "connect to ", options.uri, " failed: ", e.what());
+      logFailure(e.what());
       return false;
     }
+    last_failure.clear();
     if (options.no_delay) noDelayOnNewSockets(before);
     {
       std::lock_guard lock(mutex);

@@ -31,7 +31,13 @@ struct ClientOptions {
   std::optional<Will> will;
   std::string username;
   std::string password;
-  std::string ca_file;  // for ssl:// URIs; empty uses the system's trust store
+  // TLS (ssl:// URIs only; checkTlsOptions says what is wrong): the server's certificate must be
+  // signed by a CA in ca_file (PEM; required) and name the URI's host (DNS name or IP address
+  // in its subjectAltName). cert_file and key_file (PEM, both or neither) are this client's
+  // certificate and key, for brokers that log clients in by certificate.
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
   int max_inflight = 1024;
   // Messages queued inside the client before they reach the socket; beyond it publish()
   // fails with "busy" (back-pressure, try again).
@@ -50,6 +56,16 @@ struct ClientOptions {
   bool no_delay = true;
 };
 
+// What is wrong with an options' TLS settings: `field` is the ClientOptions member at fault
+// ("ca_file", "cert_file", "key_file"), for the caller to name its own option.
+struct TlsProblem {
+  std::string field;
+  std::string message;
+};
+// ssl:// needs a readable ca_file; cert_file and key_file come together and must be readable;
+// a tcp:// URI takes none of the three (they would suggest a protection it does not have).
+std::optional<TlsProblem> checkTlsOptions(const ClientOptions& options);
+
 // The wait before reconnect attempt `attempt` (0-based): min * 2^attempt capped at max, then
 // jittered uniformly to 50-100% of itself.
 std::chrono::milliseconds reconnectDelay(int attempt, std::chrono::milliseconds min,
@@ -58,6 +74,10 @@ std::chrono::milliseconds reconnectDelay(int attempt, std::chrono::milliseconds 
 // The Connection on Paho: a background thread connects, subscribes to every registered filter
 // after each (re)connect, and retries with jittered exponential backoff. The only place that
 // sees Paho types. publish() is thread-safe. onConnected handlers run on the connector thread.
+// A failed connect is logged as a warning with its reason (for ssl://, what the TLS check
+// found: e.g. "IP address mismatch") on the first failure after start or after a connection,
+// then at debug level while it keeps failing. Options that checkTlsOptions refuses are logged as
+// an error and never connect.
 class Client final : public Connection {
  public:
   explicit Client(ClientOptions options);

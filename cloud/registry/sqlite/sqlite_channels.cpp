@@ -1,5 +1,6 @@
 // SqliteRegistry: environments, channels, routes and streams.
 #include "cloud/registry/sqlite/sqlite_registry.h"
+#include "shared/mqtt/client.h"
 #include "shared/topics/topics.h"
 
 namespace dots::cloud {
@@ -250,9 +251,23 @@ Result<void> SqliteRegistry::removeRoute(const std::string& gateway, const std::
   return {};
 }
 
+namespace {
+Result<void> checkStreamAuth(const std::string& broker, const StreamAuth& auth) {
+  mqtt::ClientOptions o;
+  o.uri = broker;
+  o.ca_file = auth.ca_file;
+  o.cert_file = auth.cert_file;
+  o.key_file = auth.key_file;
+  if (auto problem = mqtt::checkTlsOptions(o)) {
+    return fail("bad-tls", problem->field + " " + problem->message);
+  }
+  return {};
+}
+}  // namespace
+
 Result<Stream> SqliteRegistry::addStream(const std::string& name, const std::string& account,
                                          const std::string& channel, const std::string& broker,
-                                         const std::string& topic) {
+                                         const std::string& topic, const StreamAuth& auth) {
   if (!topics::isValidName(name)) {
     return fail("bad-name", "stream names are 1-64 characters of A-Z a-z 0-9 - _ .");
   }
@@ -260,33 +275,63 @@ Result<Stream> SqliteRegistry::addStream(const std::string& name, const std::str
     return fail("bad-broker", "broker must be tcp://host:port or ssl://host:port");
   }
   if (topic.empty()) return fail("bad-topic", "a stream needs a topic filter");
+  if (auto r = checkStreamAuth(broker, auth); !r) return std::unexpected(r.error());
   auto ch = findChannel(account, channel);
   if (!ch) return std::unexpected(ch.error());
   if (!*ch)
     return fail("no-such-channel",
                 "account \"" + account + "\" has no channel \"" + channel + "\"");
   auto st = db_.prepare(
-      "INSERT INTO streams(name, channel_id, broker, topic, format) VALUES(?1,?2,?3,?4,'auto') "
-      "ON CONFLICT DO NOTHING");
+      "INSERT INTO streams(name, channel_id, broker, topic, format, username, password, ca_file, "
+      "cert_file, key_file) VALUES(?1,?2,?3,?4,'auto',?5,?6,?7,?8,?9) ON CONFLICT DO NOTHING");
   if (!st) return std::unexpected(st.error());
   st->bind(1, name).bind(2, (*ch)->id).bind(3, broker).bind(4, topic);
+  st->bind(5, auth.username).bind(6, auth.password).bind(7, auth.ca_file);
+  st->bind(8, auth.cert_file).bind(9, auth.key_file);
   if (auto r = st->run(); !r) return std::unexpected(r.error());
   if (db_.changes() == 0) return fail("exists", "stream \"" + name + "\" already exists");
   return Stream{db_.lastInsertRowid(), name,   account, (*ch)->id, account + "/" + channel,
-                (*ch)->environment,    broker, topic,   "auto"};
+                (*ch)->environment,    broker, topic,   "auto",    auth};
+}
+
+Result<void> SqliteRegistry::setStreamAuth(const std::string& name, const StreamAuth& auth) {
+  auto broker = db_.prepare("SELECT broker FROM streams WHERE name = ?1");
+  if (!broker) return std::unexpected(broker.error());
+  broker->bind(1, name);
+  std::optional<std::string> uri;
+  auto read = broker->forEachRow([&](const sqlite::Statement& row) { uri = row.text(0); });
+  if (!read) return read;
+  if (!uri) return fail("no-such-stream", "no stream \"" + name + "\"");
+  if (auto r = checkStreamAuth(*uri, auth); !r) return r;
+  auto st = db_.prepare(
+      "UPDATE streams SET username = ?2, password = ?3, ca_file = ?4, cert_file = ?5, "
+      "key_file = ?6 WHERE name = ?1");
+  if (!st) return std::unexpected(st.error());
+  st->bind(1, name).bind(2, auth.username).bind(3, auth.password).bind(4, auth.ca_file);
+  st->bind(5, auth.cert_file).bind(6, auth.key_file);
+  return st->run();
 }
 
 Result<std::vector<Stream>> SqliteRegistry::streams() {
   auto st = db_.prepare(
       "SELECT s.id, s.name, a.name, s.channel_id, a.name || '/' || c.name, e.name, s.broker, "
-      "s.topic, s.format FROM streams s JOIN channels c ON c.id = s.channel_id "
+      "s.topic, s.format, s.username, s.password, s.ca_file, s.cert_file, s.key_file "
+      "FROM streams s JOIN channels c ON c.id = s.channel_id "
       "JOIN accounts a ON a.id = c.account_id JOIN environments e ON e.id = c.environment_id "
       "ORDER BY s.name");
   if (!st) return std::unexpected(st.error());
   std::vector<Stream> out;
   auto read = st->forEachRow([&](const sqlite::Statement& row) {
-    out.push_back({row.int64(0), row.text(1), row.text(2), row.int64(3), row.text(4), row.text(5),
-                   row.text(6), row.text(7), row.text(8)});
+    out.push_back({row.int64(0),
+                   row.text(1),
+                   row.text(2),
+                   row.int64(3),
+                   row.text(4),
+                   row.text(5),
+                   row.text(6),
+                   row.text(7),
+                   row.text(8),
+                   {row.text(9), row.text(10), row.text(11), row.text(12), row.text(13)}});
   });
   if (!read) return std::unexpected(read.error());
   return out;

@@ -49,7 +49,12 @@ CREATE TABLE IF NOT EXISTS streams(
   channel_id INTEGER NOT NULL REFERENCES channels(id),
   broker TEXT NOT NULL,
   topic TEXT NOT NULL,
-  format TEXT NOT NULL);
+  format TEXT NOT NULL,
+  username TEXT NOT NULL DEFAULT '',
+  password TEXT NOT NULL DEFAULT '',
+  ca_file TEXT NOT NULL DEFAULT '',
+  cert_file TEXT NOT NULL DEFAULT '',
+  key_file TEXT NOT NULL DEFAULT '');
 -- A channel's retention periods in seconds (0: forever); a missing row or NULL: the default.
 CREATE TABLE IF NOT EXISTS channel_retention(
   channel_id INTEGER PRIMARY KEY REFERENCES channels(id),
@@ -57,6 +62,21 @@ CREATE TABLE IF NOT EXISTS channel_retention(
   aggregates_s INTEGER,
   alerts_s INTEGER);
 )sql";
+
+// Registries made before streams had credentials gain their columns.
+Result<void> addStreamAuthColumns(sqlite::Database& db) {
+  auto st = db.prepare("SELECT 1 FROM pragma_table_info('streams') WHERE name = 'ca_file'");
+  if (!st) return std::unexpected(st.error());
+  bool present = false;
+  auto read = st->forEachRow([&](const sqlite::Statement&) { present = true; });
+  if (!read || present) return read;
+  for (const char* column : {"username", "password", "ca_file", "cert_file", "key_file"}) {
+    auto r = db.exec(std::string("ALTER TABLE streams ADD COLUMN ") + column +
+                     " TEXT NOT NULL DEFAULT ''");
+    if (!r) return r;
+  }
+  return {};
+}
 
 }  // namespace
 
@@ -66,6 +86,7 @@ Result<std::unique_ptr<SqliteRegistry>> SqliteRegistry::open(const std::string& 
   if (auto r = db->exec("PRAGMA journal_mode=WAL"); !r) return std::unexpected(r.error());
   if (auto r = db->exec("PRAGMA foreign_keys=ON"); !r) return std::unexpected(r.error());
   if (auto r = db->exec(kSchema); !r) return std::unexpected(r.error());
+  if (auto r = addStreamAuthColumns(*db); !r) return std::unexpected(r.error());
   return std::make_unique<SqliteRegistry>(std::move(*db));
 }
 

@@ -46,7 +46,8 @@ class SqliteRegistry final : public Registry {
                            const std::string& channel, const std::string& sensors) override;
   Result<Stream> addStream(const std::string& name, const std::string& account,
                            const std::string& channel, const std::string& broker,
-                           const std::string& topic) override;
+                           const std::string& topic, const StreamAuth& auth) override;
+  Result<void> setStreamAuth(const std::string& name, const StreamAuth& auth) override;
   Result<std::vector<Stream>> streams() override;
 
  private:

@@ -73,6 +73,11 @@ std::unique_ptr<Input> makeMqttInput(MqttInputOptions options, ReadingSink sink)
   c.uri = options.broker;
   c.client_id = options.client_id;
   c.clean_session = false;
+  c.username = options.username;
+  c.password = options.password;
+  c.ca_file = options.ca_file;
+  c.cert_file = options.cert_file;
+  c.key_file = options.key_file;
   c.no_delay = false;  // many small messages in, PUBACKs out: Nagle lets them travel together
   c.min_backoff = options.min_backoff;
   c.max_backoff = options.max_backoff;

@@ -13,6 +13,12 @@ struct MqttInputOptions {
   // Must stay the same across restarts: the broker keeps the session under it.
   std::string client_id;
   std::vector<std::string> topics{"sensors/#"};
+  // Broker credentials and TLS files, as mqtt::ClientOptions takes them; empty: none.
+  std::string username;
+  std::string password;
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
   std::chrono::milliseconds min_backoff{200};
   std::chrono::milliseconds max_backoff{30000};
 };

@@ -1,6 +1,7 @@
 #include "gateway/config/gateway_config.h"
 
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 
 #include <fstream>
 
@@ -104,12 +105,18 @@ TEST_CASE("gateway config: [local] is the one mqtt input when no [[input]] is gi
 
 TEST_CASE("gateway config: [[input]] tables of type mqtt, each its own input") {
   test::TempDir dir;
+  std::string ca = dir.file("ca.crt");
+  std::ofstream(ca) << "PEM\n";
   std::string head = "[gateway]\nid = \"gw1\"\n[uplink]\nkey_id = 1\nkey = \"" + kKey + "\"\n";
   auto c = gateway::loadGatewayConfig(
-      write(dir, head + "[[input]]\ntype = \"mqtt\"\n"
-                        "[[input]]\ntype = \"mqtt\"\nname = \"hall\"\n"
-                        "broker = \"ssl://10.0.0.3:8883\"\ntopics = [\"hall/#\"]\n"
-                        "[[input]]\ntype = \"mqtt\"\nclient_id = \"third\"\n"));
+      write(dir, head +
+                     "[[input]]\ntype = \"mqtt\"\n"
+                     "[[input]]\ntype = \"mqtt\"\nname = \"hall\"\n"
+                     "broker = \"ssl://10.0.0.3:8883\"\ntopics = [\"hall/#\"]\n"
+                     "ca_file = \"" +
+                     ca +
+                     "\"\n"
+                     "[[input]]\ntype = \"mqtt\"\nclient_id = \"third\"\n"));
   REQUIRE(c.mqtt_inputs.size() == 3);
   CHECK(c.mqtt_inputs[0].name == "local");
   CHECK(c.mqtt_inputs[0].broker == "tcp://127.0.0.1:1883");
@@ -119,6 +126,7 @@ TEST_CASE("gateway config: [[input]] tables of type mqtt, each its own input") {
   CHECK(c.mqtt_inputs[1].broker == "ssl://10.0.0.3:8883");
   CHECK(c.mqtt_inputs[1].client_id == "dots-gw-gw1-hall");
   CHECK(c.mqtt_inputs[1].topics == std::vector<std::string>{"hall/#"});
+  CHECK(c.mqtt_inputs[1].ca_file == ca);
   CHECK(c.mqtt_inputs[2].name == "local-3");
   CHECK(c.mqtt_inputs[2].client_id == "third");
 }
@@ -153,4 +161,51 @@ TEST_CASE("gateway config: [[input]] errors name file, line and key") {
   CHECK(errorOf(path) == path + ":8: unknown key 'input[0].uri'");
   path = write(dir, "input = 3\n" + head);
   CHECK(errorOf(path).starts_with(path + ":1: key 'input': must be an array of tables"));
+}
+
+TEST_CASE("gateway config: broker credentials and TLS files, errors naming file, line and key") {
+  test::TempDir dir;
+  std::string pem = dir.file("x.pem");
+  std::ofstream(pem) << "PEM\n";
+  std::string secret = dir.file("password");
+  std::ofstream(secret) << "s3cret\nignored second line\n";
+  ::chmod(secret.c_str(), 0600);
+  std::string head = "[gateway]\nid = \"gw1\"\n[uplink]\nkey_id = 1\nkey = \"" + kKey + "\"\n";
+  std::string ssl = "broker = \"ssl://h:8883\"\n";
+
+  auto c = gateway::loadGatewayConfig(
+      write(dir, head + ssl + "username = \"gw1\"\npassword_file = \"" + secret +
+                     "\"\nca_file = \"" + pem + "\"\ncert_file = \"" + pem + "\"\nkey_file = \"" +
+                     pem + "\"\n[local]\nbroker = \"ssl://127.0.0.1:8883\"\nca_file = \"" + pem +
+                     "\"\nusername = \"u\"\npassword_file = \"" + secret + "\"\n"));
+  CHECK(c.username == "gw1");
+  CHECK(c.password == "s3cret");
+  CHECK(c.ca_file == pem);
+  CHECK(c.cert_file == pem);
+  CHECK(c.key_file == pem);
+  CHECK(c.mqtt_inputs[0].ca_file == pem);
+  CHECK(c.mqtt_inputs[0].username == "u");
+  CHECK(c.mqtt_inputs[0].password == "s3cret");
+
+  auto path = write(dir, head + ssl);
+  CHECK(errorOf(path).starts_with(path + ": key 'uplink.ca_file': is required for an ssl://"));
+  path = write(dir, head + ssl + "ca_file = \"" + dir.file("none") + "\"\n");
+  CHECK(errorOf(path) ==
+        path + ":7: key 'uplink.ca_file': " + dir.file("none") + " is not a readable file");
+  path = write(dir, head + ssl + "ca_file = \"" + pem + "\"\ncert_file = \"" + pem + "\"\n");
+  CHECK(errorOf(path) ==
+        path + ": key 'uplink.key_file': a client certificate needs both cert_file and key_file");
+  path = write(dir, head + "ca_file = \"" + pem + "\"\n");
+  CHECK(errorOf(path).starts_with(path + ":6: key 'uplink.ca_file': is for ssl:// brokers only"));
+  path = write(dir, head + "password = \"x\"\npassword_file = \"" + secret + "\"\n");
+  CHECK(errorOf(path) ==
+        path + ":7: key 'uplink.password_file': give password or password_file, not both");
+  path = write(dir, head + "[local]\nbroker = \"ssl://127.0.0.1:8883\"\n");
+  CHECK(errorOf(path).starts_with(path + ": key 'local.ca_file': is required"));
+
+  ::chmod(secret.c_str(), 0644);
+  path = write(dir, head + "password_file = \"" + secret + "\"\n");
+  CHECK(errorOf(path) == path + ":6: key 'uplink.password_file': " + secret +
+                             " has mode 0644: others may read or change it (chmod 600 " + secret +
+                             ")");
 }
