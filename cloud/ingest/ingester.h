@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "cloud/api/http_api.h"
@@ -31,6 +32,8 @@ struct IngestOptions {
   std::string username;
   std::string password;
   std::string ca_file;
+  // The registry's key-encryption key (RegistryOptions::kek); none: plaintext keys.
+  std::optional<seal::Key> kek;
   std::size_t max_group = 512;  // batches committed in one transaction at most
   // Opened batches waiting (two groups); beyond it the MQTT thread waits, and so the broker.
   std::size_t queue_limit = 1024;
