@@ -15,11 +15,15 @@ namespace dots::ctl {
 // Each command writes its result to `out`, diagnostics to `err`, and returns the exit code
 // (exit_codes.h): 0 done; 1 failed (a reason is printed); 2 a bad argument (a name, gateway id,
 // handler spec, broker URI, topic, TLS file or password file that is refused; main also returns 2
-// when the command line does not parse); 3 the thing already exists / does not exist.
+// when the command line does not parse); 3 the thing already exists / does not exist (also: a
+// file that a key would be written to exists or is a symbolic link).
 struct Context {
   std::string data_dir;
   std::ostream& out;
   std::ostream& err;
+  // The secret file with the registry's key-encryption key (--kek-file or DOTS_KEK_FILE); empty:
+  // none, the keys are kept in plaintext (a registry whose keys are encrypted then refuses).
+  std::string kek_file;
 };
 
 // Also creates the account's channel "default" (handlers: store) in the public environment
@@ -32,18 +36,24 @@ struct EndpointSnippet {
   std::string local_broker = "tcp://127.0.0.1:1883";
   std::string spool;  // default /var/lib/dots/spool-<gw>.db
 };
-// Routes the endpoint to the account's "default" channel unless `route_default` is false.
+// Routes the endpoint to the account's "default" channel unless `route_default` is false. The
+// gateway's config goes to stdout, or, with `out_file`, to that file, created new with mode 0600
+// (an existing file or a symbolic link there is refused before anything is provisioned).
 int endpointAdd(const Context& ctx, const std::string& account, const std::string& gateway,
-                const EndpointSnippet& snippet, bool route_default);
+                const EndpointSnippet& snippet, bool route_default,
+                const std::string& out_file = "");
 // Provisions gateways <prefix>1 .. <prefix><count> of one account in one go, each routed to the
 // account's channel `channel`, and writes one line "<gateway> <key hex>" per gateway to
-// `keys_file` (created with mode 0600): for fleets and load tests.
+// `keys_file`, created new with mode 0600 (an existing file or a symbolic link there is refused
+// before anything is provisioned): for fleets and load tests.
 int endpointFleet(const Context& ctx, const std::string& account, const std::string& prefix,
                   std::size_t count, const std::string& channel, const std::string& keys_file);
 // Adds a key and makes it active; prints the gateway's new config.
 int endpointRotateKey(const Context& ctx, const std::string& gateway,
                       const EndpointSnippet& snippet);
 int endpointRetireKey(const Context& ctx, const std::string& gateway, std::uint32_t key_id);
+// Seals the registry's plaintext keys under the KEK of ctx.kek_file (required: else exit 2).
+int registryEncryptKeys(const Context& ctx);
 
 int environmentAdd(const Context& ctx, const std::string& name, const std::string& owner);
 int environmentList(const Context& ctx, bool json);

@@ -1,13 +1,11 @@
 // dotsctl's endpoint commands: provisioning gateways, their keys, enabling and listing.
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
+#include <optional>
+#include <sstream>
 
 #include "cloud/ctl/commands.h"
 #include "cloud/ctl/databases.h"
 #include "cloud/ctl/exit_codes.h"
+#include "shared/app/private_files.h"
 #include "shared/json/json_writer.h"
 #include "shared/text/hex.h"
 #include "shared/text/text.h"
@@ -15,33 +13,56 @@
 namespace dots::ctl {
 
 namespace {
-void printGatewayConfig(const Context& ctx, const cloud::Endpoint& ep,
+void printGatewayConfig(std::ostream& out, const cloud::Endpoint& ep,
                         const EndpointSnippet& snippet) {
   std::string spool =
       snippet.spool.empty() ? "/var/lib/dots/spool-" + ep.gateway + ".db" : snippet.spool;
   // A complete dots-gateway config; the key is the secret that binds the gateway to its endpoint.
   // TOML basic strings take JSON's escapes, so jsonQuote writes them.
-  ctx.out << "# dots-gateway config for gateway \"" << ep.gateway << "\" of account \""
-          << ep.account
-          << "\".\n# Keep it secret: the key seals this gateway's data. Every key is described in\n"
-          << "# deploy/gateway.toml.\n"
-          << "[gateway]\nid = " << jsonQuote(ep.gateway) << "\n\n"
-          << "[uplink]\nbroker = " << jsonQuote(snippet.broker) << "\nkey_id = " << ep.active_key_id
-          << "\nkey = \"" << toHex(ep.keys.at(ep.active_key_id)) << "\"\n\n"
-          << "[local]\nbroker = " << jsonQuote(snippet.local_broker)
-          << "\ntopics = [\"sensors/#\"]\n\n"
-          << "[spool]\npath = " << jsonQuote(spool) << "\n";
+  out << "# dots-gateway config for gateway \"" << ep.gateway << "\" of account \"" << ep.account
+      << "\".\n# Keep it secret: the key seals this gateway's data. Every key is described in\n"
+      << "# deploy/gateway.toml.\n"
+      << "[gateway]\nid = " << jsonQuote(ep.gateway) << "\n\n"
+      << "[uplink]\nbroker = " << jsonQuote(snippet.broker) << "\nkey_id = " << ep.active_key_id
+      << "\nkey = \"" << toHex(ep.keys.at(ep.active_key_id)) << "\"\n\n"
+      << "[local]\nbroker = " << jsonQuote(snippet.local_broker) << "\ntopics = [\"sensors/#\"]\n\n"
+      << "[spool]\npath = " << jsonQuote(spool) << "\n";
 }
 }  // namespace
 
 int endpointAdd(const Context& ctx, const std::string& account, const std::string& gateway,
-                const EndpointSnippet& snippet, bool route_default) {
+                const EndpointSnippet& snippet, bool route_default, const std::string& out_file) {
   return withRegistry(ctx, [&](cloud::Registry& reg) {
+    // The file is made first: a path that is refused provisions nothing.
+    std::optional<app::PrivateFile> file;
+    if (!out_file.empty()) {
+      auto created = app::PrivateFile::create(out_file);
+      if (!created) return report(ctx, created.error());
+      file.emplace(std::move(*created));
+    }
     auto ep = reg.addEndpoint(account, gateway);
-    if (!ep) return report(ctx, ep.error());
-    printGatewayConfig(ctx, *ep, snippet);
+    if (!ep) {
+      if (file) file->discard();
+      return report(ctx, ep.error());
+    }
+    if (file) {
+      std::ostringstream config;
+      printGatewayConfig(config, *ep, snippet);
+      auto written = file->write(config.str());
+      if (written) written = file->close();
+      if (!written) {
+        // The endpoint exists now; `endpoint rotate-key` prints a config with a new key.
+        ctx.err << "dotsctl: " << written.error().describe() << " (the endpoint was added: "
+                << "`dotsctl endpoint rotate-key --gateway " << gateway
+                << "` prints a new config)\n";
+        return kFailed;
+      }
+    } else {
+      printGatewayConfig(ctx.out, *ep, snippet);
+    }
     ctx.err << "endpoint for gateway " << gateway << " added to account " << account << " (key id "
             << ep->active_key_id << ")";
+    if (file) ctx.err << ", config in " << out_file << " (mode 0600)";
     if (route_default) {
       auto route = reg.addRoute(gateway, account, "default", "*");
       if (route) {
@@ -58,31 +79,26 @@ int endpointAdd(const Context& ctx, const std::string& account, const std::strin
 int endpointFleet(const Context& ctx, const std::string& account, const std::string& prefix,
                   std::size_t count, const std::string& channel, const std::string& keys_file) {
   return withRegistry(ctx, [&](cloud::Registry& reg) {
-    int fd = ::open(keys_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-      ctx.err << "dotsctl: cannot write " << keys_file << ": " << std::strerror(errno) << "\n";
-      return kFailed;
-    }
+    // The file is made first: a path that is refused provisions nothing.
+    auto file = app::PrivateFile::create(keys_file);
+    if (!file) return report(ctx, file.error());
     std::string lines;
     for (std::size_t i = 1; i <= count; ++i) {
       std::string gateway = prefix + std::to_string(i);
       auto ep = reg.addEndpoint(account, gateway);
       if (!ep) {
-        ::close(fd);
+        file->discard();
         return report(ctx, ep.error());
       }
       if (auto route = reg.addRoute(gateway, account, channel, "*"); !route) {
-        ::close(fd);
+        file->discard();
         return report(ctx, route.error());
       }
       lines += gateway + " " + toHex(ep->keys.at(ep->active_key_id)) + "\n";
     }
-    bool written = ::write(fd, lines.data(), lines.size()) == static_cast<ssize_t>(lines.size());
-    ::close(fd);
-    if (!written) {
-      ctx.err << "dotsctl: cannot write " << keys_file << "\n";
-      return kFailed;
-    }
+    auto written = file->write(lines);
+    if (written) written = file->close();
+    if (!written) return report(ctx, written.error());
     ctx.err << count << " endpoints " << prefix << "1.." << prefix << count << " added to account "
             << account << ", routed to channel " << channel << "; keys in " << keys_file << "\n";
     return kOk;
@@ -94,7 +110,7 @@ int endpointRotateKey(const Context& ctx, const std::string& gateway,
   return withRegistry(ctx, [&](cloud::Registry& reg) {
     auto ep = reg.rotateKey(gateway);
     if (!ep) return report(ctx, ep.error());
-    printGatewayConfig(ctx, *ep, snippet);
+    printGatewayConfig(ctx.out, *ep, snippet);
     ctx.err << "gateway " << gateway << " now seals with key " << ep->active_key_id
             << "; older keys stay accepted until retired\n";
     return kOk;
@@ -107,6 +123,28 @@ int endpointRetireKey(const Context& ctx, const std::string& gateway, std::uint3
     ctx.out << "key " << key_id << " of gateway " << gateway << " retired\n";
     return kOk;
   });
+}
+
+int registryEncryptKeys(const Context& ctx) {
+  if (ctx.kek_file.empty()) {
+    return report(ctx, Error{"no-kek",
+                             "registry encrypt-keys needs the key-encryption key: --kek-file FILE "
+                             "(64 hex digits, e.g. from `openssl rand -hex 32`)"});
+  }
+  return withRegistry(
+      ctx,
+      [&](cloud::Registry& reg) {
+        auto done = reg.encryptKeys();
+        if (!done) return report(ctx, done.error());
+        ctx.out << done->sealed << " keys encrypted; every key in " << ctx.data_dir
+                << "/registry.db is now sealed under the key-encryption key\n";
+        if (!done->scrubbed) {
+          ctx.err << "dotsctl: warning: another process holds registry.db open, so the old "
+                     "plaintext may remain in registry.db-wal: stop it and run this again\n";
+        }
+        return kOk;
+      },
+      /*allow_plaintext_keys=*/true);
 }
 
 int endpointList(const Context& ctx, bool json) {

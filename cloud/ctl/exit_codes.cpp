@@ -4,10 +4,12 @@ namespace dots::ctl {
 
 int report(const Context& ctx, const Error& e) {
   ctx.err << "dotsctl: " << e.describe() << "\n";
-  if (e.reason == "exists" || e.reason.starts_with("no-such")) return kConflict;
+  if (e.reason == "exists" || e.reason == "symlink" || e.reason.starts_with("no-such")) {
+    return kConflict;
+  }
   if (e.reason == "bad-handler" || e.reason == "bad-name" || e.reason == "bad-gateway-id" ||
       e.reason == "bad-broker" || e.reason == "bad-topic" || e.reason == "bad-retention" ||
-      e.reason == "bad-tls" || e.reason == "secret-file") {
+      e.reason == "bad-tls" || e.reason == "secret-file" || e.reason == "no-kek") {
     return kUsage;
   }
   return kFailed;

@@ -1,18 +1,27 @@
 // dotsctl: wiring only; the commands are declared in commands.h.
 #include <CLI/CLI.hpp>
-#include <filesystem>
 #include <iostream>
+#include <string_view>
 
 #include "cloud/ctl/commands.h"
 #include "cloud/registry/retention.h"
 #include "dots/version.h"
+#include "shared/app/private_files.h"
 
 int main(int argc, char** argv) {
+  // Before anything is created: the registry and store hold keys and data, 0600 in 0700.
+  dots::app::usePrivateFileModes();
   CLI::App app{"dotsctl: administers the Dots registry and queries stored readings"};
   app.set_version_flag("--version", std::string("dotsctl ") + dots::kVersion);
   app.require_subcommand(1);
   std::string data_dir;
-  app.add_option("--data", data_dir, "folder of the SQLite files (created if missing)")->required();
+  app.add_option("--data", data_dir, "folder of the SQLite files (created 0700 if missing)")
+      ->required();
+  std::string kek_file;
+  app.add_option("--kek-file", kek_file,
+                 "secret file with the key-encryption key (64 hex digits) that the registry's "
+                 "keys are sealed under")
+      ->envname("DOTS_KEK_FILE");
 
   bool json = false;
   std::string name;
@@ -25,9 +34,15 @@ int main(int argc, char** argv) {
   dots::ctl::EndpointSnippet snippet;
   int rc = 0;
   auto ctx = [&] {
-    std::error_code ec;
-    std::filesystem::create_directories(data_dir, ec);
-    return dots::ctl::Context{data_dir, std::cout, std::cerr};
+    // A folder that cannot be made shows up as the database's error when it is opened.
+    if (auto made = dots::app::makePrivateDir(data_dir); !made) {
+      std::cerr << "dotsctl: " << made.error().describe() << "\n";
+    }
+    static constexpr std::string_view kDatabases[] = {"registry.db", "store.db"};
+    for (const std::string& note : dots::app::tightenPrivateFiles(data_dir, kDatabases)) {
+      std::cerr << "dotsctl: warning: " << note << "\n";
+    }
+    return dots::ctl::Context{data_dir, std::cout, std::cerr, kek_file};
   };
   auto query = [&] {
     dots::ctl::ReadingQuery q;
@@ -57,8 +72,12 @@ int main(int argc, char** argv) {
   ep_add->add_option("--spool", snippet.spool, "spool path for the config");
   bool no_route = false;
   ep_add->add_flag("--no-route", no_route, "do not route it to the account's default channel");
+  std::string out_file;
+  ep_add->add_option("--out", out_file,
+                     "write the config (it holds the key) to this new file, mode 0600, instead of "
+                     "stdout; an existing file or a symbolic link is refused");
   ep_add->callback(
-      [&] { rc = dots::ctl::endpointAdd(ctx(), account, gateway, snippet, !no_route); });
+      [&] { rc = dots::ctl::endpointAdd(ctx(), account, gateway, snippet, !no_route, out_file); });
   std::string prefix;
   std::size_t fleet_count = 0;
   std::string fleet_channel = "default";
@@ -72,7 +91,11 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
   ep_fleet->add_option("--channel", fleet_channel, "the account's channel to route them to")
       ->capture_default_str();
-  ep_fleet->add_option("--keys", keys_file, "file for the keys (mode 0600)")->required();
+  ep_fleet
+      ->add_option("--keys", keys_file,
+                   "new file for the keys, mode 0600; an existing file or a symbolic link is "
+                   "refused")
+      ->required();
   ep_fleet->callback([&] {
     rc = dots::ctl::endpointFleet(ctx(), account, prefix, fleet_count, fleet_channel, keys_file);
   });
@@ -99,6 +122,11 @@ int main(int argc, char** argv) {
   auto* ep_enable = ep->add_subcommand("enable", "accept a gateway's batches again");
   ep_enable->add_option("--gateway", gateway, "gateway id")->required();
   ep_enable->callback([&] { rc = dots::ctl::endpointEnable(ctx(), gateway, true); });
+
+  auto* reg = app.add_subcommand("registry", "the registry itself")->require_subcommand(1);
+  reg->add_subcommand("encrypt-keys",
+                      "seal every plaintext key under the --kek-file key-encryption key")
+      ->callback([&] { rc = dots::ctl::registryEncryptKeys(ctx()); });
 
   std::string environment = "default";
   std::string owner;

@@ -27,7 +27,7 @@ Result<cloud::ReadingFilter> filterOf(const Context& ctx, const ReadingQuery& q)
   if (!q.channel) return f;
   std::size_t slash = q.channel->find('/');
   if (slash == std::string::npos) return fail("bad-name", "--channel is ACCOUNT/NAME");
-  auto reg = cloud::Registry::open(ctx.data_dir);
+  auto reg = openRegistry(ctx);
   if (!reg) return std::unexpected(reg.error());
   auto channels = (*reg)->channels();
   if (!channels) return std::unexpected(channels.error());

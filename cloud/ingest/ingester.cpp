@@ -45,7 +45,7 @@ mqtt::ClientOptions clientOptions(const IngestOptions& o) {
 
 Ingester::Ingester(IngestOptions options)
     : options_(std::move(options)),
-      registry_(orThrow(Registry::open(options_.data_dir),
+      registry_(orThrow(Registry::open(options_.data_dir, RegistryOptions{options_.kek, false}),
                         "cannot open the registry in " + options_.data_dir)),
       writer_(orThrow(sqlite_store::SqliteWriter::open(options_.data_dir),
                       "cannot open the store in " + options_.data_dir)),

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "cloud/api/http_api.h"
@@ -34,6 +35,8 @@ struct IngestOptions {
   std::string ca_file;    // required for ssl:// brokers
   std::string cert_file;  // client certificate and key (PEM), both or neither
   std::string key_file;
+  // The registry's key-encryption key (RegistryOptions::kek); none: plaintext keys.
+  std::optional<seal::Key> kek;
   std::size_t max_group = 512;  // batches committed in one transaction at most
   // Opened batches waiting (two groups); beyond it the MQTT thread waits, and so the broker.
   std::size_t queue_limit = 1024;

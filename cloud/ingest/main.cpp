@@ -6,12 +6,16 @@
 #include <iostream>
 
 #include "cloud/ingest/ingester.h"
+#include "cloud/registry/key_wrap.h"
 #include "dots/version.h"
+#include "shared/app/private_files.h"
 #include "shared/app/signals.h"
 #include "shared/config/secret_file.h"
 #include "shared/log/log.h"
 
 int main(int argc, char** argv) {
+  // Before anything is created: the store and the registry's WAL are 0600.
+  dots::app::usePrivateFileModes();
   dots::app::blockStopSignals();
   CLI::App app{
       "dots-ingest: takes sealed batches from field gateways, verifies, stores and "
@@ -43,6 +47,11 @@ int main(int argc, char** argv) {
   app.add_option("--cert-file", options.cert_file,
                  "client certificate (PEM) for brokers that log clients in by certificate");
   app.add_option("--key-file", options.key_file, "the client certificate's key (PEM)");
+  std::string kek_file;
+  app.add_option("--kek-file", kek_file,
+                 "secret file with the key-encryption key (64 hex digits) that the registry's "
+                 "keys are sealed under")
+      ->envname("DOTS_KEK_FILE");
   app.add_option("--queue-limit", options.queue_limit,
                  "opened batches waiting for the store; beyond it the broker is held back")
       ->capture_default_str()
@@ -103,6 +112,20 @@ int main(int argc, char** argv) {
   if (!std::filesystem::is_directory(options.data_dir)) {
     std::cerr << "dots-ingest: --data " << options.data_dir << " is not a directory\n";
     return 2;
+  }
+  static constexpr std::string_view kDatabases[] = {"registry.db", "store.db"};
+  for (const std::string& note : dots::app::tightenPrivateFiles(options.data_dir, kDatabases)) {
+    dots::log::warn("ingest", note);
+  }
+  if (!kek_file.empty()) {
+    std::string warning;
+    auto kek = dots::cloud::readKekFile(kek_file, warning);
+    if (!kek) {
+      std::cerr << "dots-ingest: --kek-file: " << kek.error().detail << "\n";
+      return 2;
+    }
+    if (!warning.empty()) dots::log::warn("ingest", warning);
+    options.kek = *kek;
   }
   if (!options.broker.starts_with("tcp://") && !options.broker.starts_with("ssl://")) {
     std::cerr << "dots-ingest: --broker must be tcp://host:port or ssl://host:port\n";

@@ -5,8 +5,9 @@
 
 namespace dots::cloud {
 
-Result<std::unique_ptr<Registry>> Registry::open(const std::string& data_dir) {
-  auto sqlite = SqliteRegistry::open(data_dir);
+Result<std::unique_ptr<Registry>> Registry::open(const std::string& data_dir,
+                                                 const RegistryOptions& options) {
+  auto sqlite = SqliteRegistry::open(data_dir, options);
   if (!sqlite) return std::unexpected(sqlite.error());
   return std::unique_ptr<Registry>(std::move(*sqlite));
 }

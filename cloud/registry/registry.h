@@ -80,6 +80,25 @@ struct Endpoint {
   std::map<std::uint32_t, seal::Key> keys;  // every key id still accepted
 };
 
+// How a registry keeps the endpoints' keys at rest.
+struct RegistryOptions {
+  // The key-encryption key (KEK), from a secret file (readKekFile). Given, keys are stored sealed
+  // under it (key_wrap.h) and a registry whose keys are sealed opens only with the same KEK
+  // ("kek-required", "kek-mismatch"). A new registry opened with a KEK seals every key from the
+  // start; one that already holds plaintext keys is refused ("keys-not-encrypted") unless
+  // `allow_plaintext_keys`, which is for encryptKeys() only.
+  std::optional<seal::Key> kek;
+  bool allow_plaintext_keys = false;
+};
+
+// What encryptKeys() did.
+struct KeyEncryption {
+  std::size_t sealed = 0;  // plaintext keys sealed now
+  // Whether the old plaintext pages are gone from the database file and its WAL (the WAL could
+  // not be emptied while another connection, e.g. a running dots-ingest, was reading).
+  bool scrubbed = false;
+};
+
 // The registry of accounts, environments, endpoints and their keys, channels, routes and streams:
 // what dotsctl writes and dots-ingest reads, noticing changes through dataVersion(). An
 // implementation is one connection to its database: not thread-safe, one per thread. Errors
@@ -87,8 +106,9 @@ struct Endpoint {
 class Registry {
  public:
   // The embedded default: SQLite, <data_dir>/registry.db (created if missing). The caller owns
-  // the registry.
-  static Result<std::unique_ptr<Registry>> open(const std::string& data_dir);
+  // the registry. Errors besides the engine's: those of RegistryOptions.
+  static Result<std::unique_ptr<Registry>> open(const std::string& data_dir,
+                                                const RegistryOptions& options = {});
 
   Registry() = default;
   Registry(const Registry&) = delete;
@@ -147,6 +167,11 @@ class Registry {
   virtual Result<void> setStreamAuth(const std::string& name, const StreamAuth& auth) = 0;
   // Ordered by name.
   virtual Result<std::vector<Stream>> streams() = 0;
+
+  // Seals every plaintext key under the KEK the registry was opened with, in one transaction,
+  // and then rewrites the file so that no plaintext key stays behind in free pages or the WAL.
+  // Errors: "no-kek".
+  virtual Result<KeyEncryption> encryptKeys() = 0;
 
   // Changes whenever another connection commits to the registry.
   virtual Result<std::int64_t> dataVersion() = 0;

@@ -5,6 +5,7 @@
 #include "shared/config/secret_file.h"
 #include "shared/config/toml_file.h"
 #include "shared/mqtt/client.h"
+#include "shared/seal/key_check.h"
 #include "shared/text/hex.h"
 #include "shared/topics/topics.h"
 
@@ -115,9 +116,20 @@ GatewayConfig fromFile(config::TomlFile& file) {
   c.cert_file = std::move(auth.cert_file);
   c.key_file = std::move(auth.key_file);
   c.key_id = static_cast<std::uint32_t>(file.integer("uplink.key_id", std::nullopt, 1, 0xffffffff));
-  auto key = fromHex(file.string("uplink.key"));
+  std::string key_text = file.string("uplink.key");
+  if (key_text.empty() || key_text == kKeyPlaceholder) {
+    file.failAt("uplink.key",
+                "is not set: put in the key (64 hex digits) that `dotsctl endpoint add` printed "
+                "for this gateway");
+  }
+  auto key = fromHex(key_text);
   if (!key || key->size() != seal::kKeyBytes) {
     file.failAt("uplink.key", "must be 64 hex digits (a 256-bit key from `dotsctl endpoint add`)");
+  }
+  if (seal::isWeakKey(*key)) {
+    file.failAt("uplink.key",
+                "is no real key (no entropy: e.g. all bytes equal); put in the key that "
+                "`dotsctl endpoint add` printed for this gateway");
   }
   std::copy(key->begin(), key->end(), c.key.begin());
   c.compress = file.choice("uplink.compression", "zstd", {"zstd", "none"}) == "zstd";

@@ -13,6 +13,10 @@
 
 namespace dots::gateway {
 
+// What the example config (deploy/gateway.toml) has in place of a key; refused like any
+// value that is not a real key, with a message that says what to put there.
+inline constexpr std::string_view kKeyPlaceholder = "PUT-THE-KEY-FROM-dotsctl-endpoint-add-HERE";
+
 // Everything dots-gateway reads from its TOML file (see deploy/gateway.toml for every key).
 struct GatewayConfig {
   std::string id;

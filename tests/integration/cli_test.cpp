@@ -36,8 +36,10 @@ TEST_CASE("dotsctl: endpoint add prints a config dots-gateway accepts, errors ha
 TEST_CASE("dots-gateway: a bad config stops start-up naming file, line and key") {
   dots::test::TempDir dir;
   std::string config = dir.file("bad.toml");
-  writeFile(config, "[gateway]\nid = \"gw1\"\n[uplink]\nkey_id = 1\nkey = \"" +
-                        std::string(64, 'b') + "\"\n[batch]\nlinger_ms = -5\n");
+  writeFile(config,
+            "[gateway]\nid = \"gw1\"\n[uplink]\nkey_id = 1\nkey = \"" +
+                std::string("3f9c1a7e52d84b06e1c9aa3b7d20f5e8c46b19d0a7f3e25c88b4d6013e9f7a2c") +
+                "\"\n[batch]\nlinger_ms = -5\n");
   CommandResult r = run({DOTS_GATEWAY_BIN, "--config", config}, dir.str());
   CHECK(r.code == 2);
   CHECK(r.err.find(config + ":7: key 'batch.linger_ms': must be between 1 and 60000 (got -5)") !=

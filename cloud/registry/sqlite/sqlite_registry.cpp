@@ -61,6 +61,9 @@ CREATE TABLE IF NOT EXISTS channel_retention(
   readings_s INTEGER,
   aggregates_s INTEGER,
   alerts_s INTEGER);
+CREATE TABLE IF NOT EXISTS registry_meta(
+  name TEXT PRIMARY KEY,
+  value BLOB NOT NULL);
 )sql";
 
 // Registries made before streams had credentials gain their columns.
@@ -78,16 +81,155 @@ Result<void> addStreamAuthColumns(sqlite::Database& db) {
   return {};
 }
 
+constexpr const char* kKekCheck = "kek-check";
+
+// The registry's KEK check value, or nullopt while its keys are plaintext.
+Result<std::optional<std::vector<std::uint8_t>>> kekCheck(sqlite::Database& db) {
+  auto st = db.prepare("SELECT value FROM registry_meta WHERE name=?1");
+  if (!st) return std::unexpected(st.error());
+  st->bind(1, kKekCheck);
+  auto row = st->step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return std::optional<std::vector<std::uint8_t>>();
+  auto blob = st->blob(0);
+  return std::optional(std::vector<std::uint8_t>(blob.begin(), blob.end()));
+}
+
+Result<std::int64_t> plaintextKeys(sqlite::Database& db) {
+  auto st = db.prepare("SELECT count(*) FROM endpoint_keys WHERE length(key) = ?1");
+  if (!st) return std::unexpected(st.error());
+  st->bind(1, static_cast<std::int64_t>(seal::kKeyBytes));
+  auto row = st->step();
+  if (!row) return std::unexpected(row.error());
+  return st->int64(0);
+}
+
+Result<void> storeKekCheck(sqlite::Database& db, KeyWrap& kek) {
+  auto st = db.prepare("INSERT OR REPLACE INTO registry_meta(name, value) VALUES(?1, ?2)");
+  if (!st) return std::unexpected(st.error());
+  st->bind(1, kKekCheck).bindBlob(2, kek.checkValue());
+  return st->run();
+}
+
+// Checks the KEK (or its absence) against what the registry holds; a new registry opened with
+// a KEK is marked as sealed before it holds any key.
+Result<void> admitKek(sqlite::Database& db, KeyWrap* kek, const RegistryOptions& options) {
+  const std::string file = db.path();
+  auto tx = sqlite::Transaction::begin(db, sqlite::Transaction::Kind::kImmediate);
+  if (!tx) return std::unexpected(tx.error());
+  auto check = kekCheck(db);
+  if (!check) return std::unexpected(check.error());
+  if (*check && !kek) {
+    return fail("kek-required", "the keys in " + file +
+                                    " are encrypted: give the key-encryption key with "
+                                    "--kek-file FILE (or DOTS_KEK_FILE=FILE)");
+  }
+  if (*check && !kek->matches(**check)) {
+    return fail("kek-mismatch", "the key-encryption key given is not the one the keys in " + file +
+                                    " are encrypted under");
+  }
+  if (*check || !kek) return {};
+  auto plain = plaintextKeys(db);
+  if (!plain) return std::unexpected(plain.error());
+  if (*plain > 0 && !options.allow_plaintext_keys) {
+    return fail("keys-not-encrypted",
+                file + " holds " + std::to_string(*plain) +
+                    " plaintext keys: encrypt them first with `dotsctl --data DIR --kek-file FILE "
+                    "registry encrypt-keys`, or leave out the key-encryption key");
+  }
+  if (*plain > 0) return {};  // encryptKeys() seals them and then marks the registry
+  if (auto r = storeKekCheck(db, *kek); !r) return r;
+  return tx->commit();
+}
+
 }  // namespace
 
-Result<std::unique_ptr<SqliteRegistry>> SqliteRegistry::open(const std::string& data_dir) {
+Result<std::unique_ptr<SqliteRegistry>> SqliteRegistry::open(const std::string& data_dir,
+                                                             const RegistryOptions& options) {
   auto db = sqlite::Database::open(data_dir + "/registry.db");
   if (!db) return std::unexpected(db.error());
   if (auto r = db->exec("PRAGMA journal_mode=WAL"); !r) return std::unexpected(r.error());
   if (auto r = db->exec("PRAGMA foreign_keys=ON"); !r) return std::unexpected(r.error());
+  // Freed space (a key replaced by its sealed form, a retired key) is zeroed, not left behind.
+  if (auto r = db->exec("PRAGMA secure_delete=ON"); !r) return std::unexpected(r.error());
   if (auto r = db->exec(kSchema); !r) return std::unexpected(r.error());
   if (auto r = addStreamAuthColumns(*db); !r) return std::unexpected(r.error());
-  return std::make_unique<SqliteRegistry>(std::move(*db));
+  std::unique_ptr<KeyWrap> kek;
+  if (options.kek) kek = std::make_unique<KeyWrap>(*options.kek);
+  if (auto r = admitKek(*db, kek.get(), options); !r) return std::unexpected(r.error());
+  return std::make_unique<SqliteRegistry>(std::move(*db), std::move(kek));
+}
+
+Result<std::vector<std::uint8_t>> SqliteRegistry::storedForm(const std::string& gateway,
+                                                             std::uint32_t key_id,
+                                                             const seal::Key& key) {
+  if (kek_) return kek_->wrap(gateway, key_id, key);
+  auto check = kekCheck(db_);
+  if (!check) return std::unexpected(check.error());
+  if (*check) {
+    return fail("kek-required", "the keys in " + db_.path() +
+                                    " are encrypted: give the key-encryption key with "
+                                    "--kek-file FILE (or DOTS_KEK_FILE=FILE)");
+  }
+  return std::vector<std::uint8_t>(key.begin(), key.end());
+}
+
+Result<KeyEncryption> SqliteRegistry::encryptKeys() {
+  if (!kek_) return fail("no-kek", "encrypting the keys needs a key-encryption key (--kek-file)");
+  KeyEncryption done;
+  {
+    auto tx = sqlite::Transaction::begin(db_, sqlite::Transaction::Kind::kImmediate);
+    if (!tx) return std::unexpected(tx.error());
+    auto sel = db_.prepare("SELECT gateway, key_id, key FROM endpoint_keys WHERE length(key) = ?1");
+    if (!sel) return std::unexpected(sel.error());
+    sel->bind(1, static_cast<std::int64_t>(seal::kKeyBytes));
+    struct Row {
+      std::string gateway;
+      std::uint32_t key_id;
+      seal::Key key;
+    };
+    std::vector<Row> rows;
+    auto read = sel->forEachRow([&](const sqlite::Statement& row) {
+      Row r{row.text(0), static_cast<std::uint32_t>(row.int64(1)), {}};
+      auto blob = row.blob(2);
+      std::copy(blob.begin(), blob.end(), r.key.begin());
+      rows.push_back(std::move(r));
+    });
+    if (!read) return std::unexpected(read.error());
+    auto up = db_.prepare("UPDATE endpoint_keys SET key=?3 WHERE gateway=?1 AND key_id=?2");
+    if (!up) return std::unexpected(up.error());
+    for (Row& r : rows) {
+      up->reset();
+      up->bind(1, r.gateway)
+          .bind(2, static_cast<std::int64_t>(r.key_id))
+          .bindBlob(3, kek_->wrap(r.gateway, r.key_id, r.key));
+      if (auto u = up->run(); !u) return std::unexpected(u.error());
+      r.key.fill(0);
+    }
+    if (auto c = kekCheck(db_); !c) {
+      return std::unexpected(c.error());
+    } else if (!*c) {
+      if (auto s = storeKekCheck(db_, *kek_); !s) return std::unexpected(s.error());
+    }
+    if (auto c = tx->commit(); !c) return std::unexpected(c.error());
+    done.sealed = rows.size();
+  }
+  // The plaintext may still be in the WAL's frames and in free pages: copy the pages back,
+  // rebuild the file (VACUUM) and empty the WAL. A reader elsewhere keeps the WAL from being
+  // emptied; then `scrubbed` is false and running the command again later finishes the job.
+  auto checkpoint = [&]() -> Result<bool> {
+    auto st = db_.prepare("PRAGMA wal_checkpoint(TRUNCATE)");
+    if (!st) return std::unexpected(st.error());
+    auto row = st->step();
+    if (!row) return std::unexpected(row.error());
+    return *row && st->int64(0) == 0;  // column 0: 1 when it could not finish (busy)
+  };
+  if (auto c = checkpoint(); !c) return std::unexpected(c.error());
+  if (auto v = db_.exec("VACUUM"); !v) return std::unexpected(v.error());
+  auto truncated = checkpoint();
+  if (!truncated) return std::unexpected(truncated.error());
+  done.scrubbed = *truncated;
+  return done;
 }
 
 Result<Account> SqliteRegistry::addAccount(const std::string& name) {
@@ -136,7 +278,9 @@ Result<Endpoint> SqliteRegistry::addEndpoint(const std::string& account,
   auto key = db_.prepare(
       "INSERT INTO endpoint_keys(gateway, key_id, key, created_ms) VALUES(?1, 1, ?2, ?3)");
   if (!key) return std::unexpected(key.error());
-  key->bind(1, gateway).bindBlob(2, ep.keys[1]).bind(3, wallMillis());
+  auto stored = storedForm(gateway, 1, ep.keys[1]);
+  if (!stored) return std::unexpected(stored.error());
+  key->bind(1, gateway).bindBlob(2, *stored).bind(3, wallMillis());
   if (auto r = key->run(); !r) return std::unexpected(r.error());
   if (auto r = tx->commit(); !r) return std::unexpected(r.error());
   return ep;
@@ -159,11 +303,17 @@ Result<std::vector<Endpoint>> SqliteRegistry::query(const std::string& where,
       out.push_back(Endpoint{
           gw, row.text(1), row.int64(2) != 0, static_cast<std::uint32_t>(row.int64(3)), {}});
     }
+    if (row.isNull(4)) return;
+    auto key_id = static_cast<std::uint32_t>(row.int64(4));
     auto blob = row.blob(5);
-    if (!row.isNull(4) && blob.size() == seal::kKeyBytes) {
+    // A key that is not in this connection's form (or does not open under its KEK) is left
+    // out: its gateway's batches are then refused as "unknown-key" and counted.
+    if (kek_) {
+      if (auto key = kek_->unwrap(gw, key_id, blob)) out.back().keys[key_id] = *key;
+    } else if (blob.size() == seal::kKeyBytes) {
       seal::Key key{};
       std::copy(blob.begin(), blob.end(), key.begin());
-      out.back().keys[static_cast<std::uint32_t>(row.int64(4))] = key;
+      out.back().keys[key_id] = key;
     }
   });
   if (!read) return std::unexpected(read.error());
@@ -213,9 +363,11 @@ Result<Endpoint> SqliteRegistry::rotateKey(const std::string& gateway) {
       "INSERT INTO endpoint_keys(gateway, key_id, key, created_ms) VALUES(?1, ?2, ?3, ?4)");
   auto up = db_.prepare("UPDATE endpoints SET active_key_id=?2 WHERE gateway=?1");
   if (!ins || !up) return std::unexpected(!ins ? ins.error() : up.error());
+  auto stored = storedForm(gateway, next, key);
+  if (!stored) return std::unexpected(stored.error());
   ins->bind(1, gateway)
       .bind(2, static_cast<std::int64_t>(next))
-      .bindBlob(3, key)
+      .bindBlob(3, *stored)
       .bind(4, wallMillis());
   up->bind(1, gateway).bind(2, static_cast<std::int64_t>(next));
   if (auto r = ins->run(); !r) return std::unexpected(r.error());

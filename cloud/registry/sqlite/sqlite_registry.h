@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "cloud/registry/key_wrap.h"
 #include "cloud/registry/registry.h"
 #include "shared/sqlite/database.h"
 
@@ -12,12 +13,16 @@ namespace dots::cloud {
 
 // The registry in one SQLite file, <data dir>/registry.db, in WAL mode so that dots-ingest reads
 // while dotsctl writes. Writes that touch more than one row run in one IMMEDIATE transaction.
+// Keys are in endpoint_keys.key: 32 plaintext bytes, or sealed under the KEK (KeyWrap) once the
+// registry_meta row "kek-check" exists; secure_delete is on, so a replaced key is zeroed.
 class SqliteRegistry final : public Registry {
  public:
   // Creates the file and its tables if missing.
-  static Result<std::unique_ptr<SqliteRegistry>> open(const std::string& data_dir);
+  static Result<std::unique_ptr<SqliteRegistry>> open(const std::string& data_dir,
+                                                      const RegistryOptions& options = {});
 
-  explicit SqliteRegistry(sqlite::Database db) : db_(std::move(db)) {}
+  SqliteRegistry(sqlite::Database db, std::unique_ptr<KeyWrap> kek)
+      : db_(std::move(db)), kek_(std::move(kek)) {}
 
   // Accounts, endpoints and their keys (sqlite_registry.cpp).
   Result<Account> addAccount(const std::string& name) override;
@@ -28,6 +33,7 @@ class SqliteRegistry final : public Registry {
   Result<void> setEnabled(const std::string& gateway, bool enabled) override;
   Result<Endpoint> rotateKey(const std::string& gateway) override;
   Result<void> retireKey(const std::string& gateway, std::uint32_t key_id) override;
+  Result<KeyEncryption> encryptKeys() override;
   Result<std::int64_t> dataVersion() override;
 
   // Environments, channels, routes and streams (sqlite_channels.cpp).
@@ -60,7 +66,14 @@ class SqliteRegistry final : public Registry {
   Result<std::optional<Environment>> findEnvironment(const std::string& name);
   Result<std::optional<ChannelRecord>> findChannel(const std::string& account,
                                                    const std::string& name);
+  // The form `key` is stored in: sealed under the KEK, or plaintext when the registry has none.
+  // Call inside the write's transaction. Errors: "kek-required" (the registry's keys are sealed
+  // and this connection has no KEK: another process sealed them after this one opened).
+  Result<std::vector<std::uint8_t>> storedForm(const std::string& gateway, std::uint32_t key_id,
+                                               const seal::Key& key);
+
   sqlite::Database db_;
+  std::unique_ptr<KeyWrap> kek_;  // null: no KEK given
 };
 
 }  // namespace dots::cloud

@@ -2,6 +2,11 @@
 
 #include <doctest/doctest.h>
 
+#include <fstream>
+#include <iterator>
+#include <map>
+
+#include "shared/sqlite/database.h"
 #include "tests/unit/temp_dir.h"
 
 using namespace dots;
@@ -87,4 +92,97 @@ TEST_CASE("registry: routes and the rules they follow") {
   CHECK(reg->routes()->empty());
   // With its old route gone the endpoint may move to another environment.
   CHECK(reg->addRoute("gw", "a", "far", "*").has_value());
+}
+
+TEST_CASE("registry: keys sealed under a KEK open only with it, bound to gateway and key id") {
+  test::TempDir dir;
+  RegistryOptions with_kek;
+  with_kek.kek = seal::randomKey();
+  std::map<std::string, seal::Key> keys;
+  {
+    auto reg = Registry::open(dir.str(), with_kek);
+    REQUIRE(reg.has_value());
+    REQUIRE((*reg)->addAccount("acme").has_value());
+    for (const char* gw : {"gw-1", "gw-2"}) {
+      auto ep = (*reg)->addEndpoint("acme", gw);
+      REQUIRE(ep.has_value());
+      keys[gw] = ep->keys.at(1);
+    }
+    auto rotated = (*reg)->rotateKey("gw-1");
+    REQUIRE(rotated.has_value());
+    keys["gw-1/2"] = rotated->keys.at(2);
+  }
+  auto reg = Registry::open(dir.str(), with_kek);
+  REQUIRE(reg.has_value());
+  auto gw1 = (*reg)->endpoint("gw-1").value();
+  REQUIRE(gw1.has_value());
+  CHECK(gw1->keys.at(1) == keys["gw-1"]);
+  CHECK(gw1->keys.at(2) == keys["gw-1/2"]);
+
+  // Without the KEK, or with another: refused at open, with the reason.
+  auto without = Registry::open(dir.str());
+  REQUIRE_FALSE(without.has_value());
+  CHECK(without.error().reason == "kek-required");
+  RegistryOptions other;
+  other.kek = seal::randomKey();
+  auto wrong = Registry::open(dir.str(), other);
+  REQUIRE_FALSE(wrong.has_value());
+  CHECK(wrong.error().reason == "kek-mismatch");
+
+  // A sealed key copied onto another gateway's row (or key id) does not open there: the AAD
+  // binds both, so that gateway simply has no usable key.
+  {
+    auto db = sqlite::Database::open(dir.file("registry.db")).value();
+    REQUIRE(db.exec("UPDATE endpoint_keys SET key = (SELECT key FROM endpoint_keys WHERE "
+                    "gateway = 'gw-1' AND key_id = 1) WHERE gateway = 'gw-2'")
+                .has_value());
+    REQUIRE(db.exec("UPDATE endpoint_keys SET key = (SELECT key FROM endpoint_keys WHERE "
+                    "gateway = 'gw-1' AND key_id = 1) WHERE gateway = 'gw-1' AND key_id = 2")
+                .has_value());
+  }
+  auto gw2 = (*reg)->endpoint("gw-2").value();
+  REQUIRE(gw2.has_value());
+  CHECK(gw2->keys.empty());
+  gw1 = (*reg)->endpoint("gw-1").value();
+  CHECK(gw1->keys.size() == 1);
+  CHECK(gw1->keys.at(1) == keys["gw-1"]);
+}
+
+TEST_CASE("registry: encryptKeys seals plaintext keys, which a KEK alone does not open") {
+  test::TempDir dir;
+  seal::Key key{};
+  {
+    auto reg = Registry::open(dir.str());
+    REQUIRE(reg.has_value());
+    REQUIRE((*reg)->addAccount("acme").has_value());
+    key = (*reg)->addEndpoint("acme", "gw-1").value().keys.at(1);
+  }
+  RegistryOptions with_kek;
+  with_kek.kek = seal::randomKey();
+  auto refused = Registry::open(dir.str(), with_kek);
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().reason == "keys-not-encrypted");
+  {
+    // Without a KEK, encryptKeys has nothing to seal with.
+    auto plain = Registry::open(dir.str()).value();
+    CHECK(plain->encryptKeys().error().reason == "no-kek");
+  }
+  RegistryOptions migrating = with_kek;
+  migrating.allow_plaintext_keys = true;
+  {
+    auto reg = Registry::open(dir.str(), migrating).value();
+    auto done = reg->encryptKeys();
+    REQUIRE(done.has_value());
+    CHECK(done->sealed == 1);
+    CHECK(done->scrubbed);
+    // Nothing left to seal the second time.
+    CHECK(reg->encryptKeys().value().sealed == 0);
+  }
+  auto reg = Registry::open(dir.str(), with_kek);
+  REQUIRE(reg.has_value());
+  CHECK((*reg)->endpoint("gw-1").value()->keys.at(1) == key);
+  std::ifstream in(dir.file("registry.db"), std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(bytes.find(std::string(key.begin(), key.end())) == std::string::npos);
+  CHECK(Registry::open(dir.str()).error().reason == "kek-required");
 }

@@ -6,12 +6,14 @@
 #include <fstream>
 
 #include "shared/config/toml_file.h"
+#include "shared/text/hex.h"
 #include "tests/unit/temp_dir.h"
 
 using namespace dots;
 
 namespace {
-const std::string kKey = std::string(64, 'a');
+// Any key with entropy; keys with none are refused (see the test below).
+const std::string kKey = "3f9c1a7e52d84b06e1c9aa3b7d20f5e8c46b19d0a7f3e25c88b4d6013e9f7a2c";
 
 std::string write(const test::TempDir& dir, const std::string& text) {
   std::string path = dir.file("gateway.toml");
@@ -40,7 +42,38 @@ TEST_CASE("gateway config: minimal file gets documented defaults") {
   CHECK(c.linger.count() == 50);
   CHECK(c.mqtt_inputs[0].topics == std::vector<std::string>{"sensors/#"});
   CHECK(c.spool.policy == gateway::SpoolPolicy::kDropOldest);
-  CHECK(c.key[0] == 0xaa);
+  CHECK(c.key[0] == 0x3f);
+  CHECK(c.key[31] == 0x2c);
+}
+
+TEST_CASE("gateway config: the example's placeholder and keys with no entropy are refused") {
+  test::TempDir dir;
+  auto with_key = [&](const std::string& key) {
+    return write(dir, "[gateway]\nid = \"gw1\"\n[uplink]\nkey_id = 1\nkey = \"" + key + "\"\n");
+  };
+  std::string path = with_key(std::string(gateway::kKeyPlaceholder));
+  CHECK(errorOf(path) == path +
+                             ":5: key 'uplink.key': is not set: put in the key (64 hex digits) "
+                             "that `dotsctl endpoint add` printed for this gateway");
+  path = with_key("");
+  CHECK(errorOf(path).starts_with(path + ":5: key 'uplink.key': is not set"));
+  // An arithmetic run of bytes (00 03 06 ...) has 32 distinct bytes and still no entropy.
+  std::string counting;
+  for (int i = 0; i < 32; ++i)
+    counting += dots::toHex(std::vector<std::uint8_t>{std::uint8_t(i * 3)});
+  std::string pattern;
+  for (int i = 0; i < 8; ++i) pattern += "deadbeef";
+  for (const std::string& weak : {std::string(64, '0'), std::string(64, 'a'), std::string(64, 'f'),
+                                  std::string(16, '0') + std::string(48, 'b'), counting, pattern}) {
+    CAPTURE(weak);
+    path = with_key(weak);
+    CHECK(errorOf(path) == path +
+                               ":5: key 'uplink.key': is no real key (no entropy: e.g. all bytes "
+                               "equal); put in the key that `dotsctl endpoint add` printed for "
+                               "this gateway");
+  }
+  path = with_key(kKey);
+  CHECK(errorOf(path) == "no error");
 }
 
 TEST_CASE("gateway config: bad values name file, line and key") {
