@@ -62,7 +62,7 @@ std::vector<std::uint8_t> unsignedVersion1Ack(std::uint32_t epoch) {
     std::uint64_t first;
     std::uint64_t last;
   };
-  Range everything{epoch, 0, 0, UINT64_MAX};
+  Range everything{epoch, 0, 0, static_cast<std::uint64_t>(INT64_MAX)};
   flatbuffers::FlatBufferBuilder fbb;
   auto ranges = fbb.CreateVectorOfStructs(&everything, 1);
   auto start = fbb.StartTable();
@@ -97,7 +97,7 @@ TEST_CASE("attack: a forged ack leaves the spool as it is and is counted, the ba
   std::string run_text = stringField(last, "run");
   std::uint64_t run_id = run_text.empty() ? 0 : std::stoull(run_text, nullptr, 16);
   auto epoch = static_cast<std::uint32_t>(status.field("epoch"));
-  codec::AckContent everything{{{run_id, epoch, 0, UINT64_MAX}}, {}};
+  codec::AckContent everything{{{run_id, epoch, 0, static_cast<std::uint64_t>(INT64_MAX)}}, {}};
   std::vector<std::vector<std::uint8_t>> forgeries{
       // The unsigned ack of wire version 1 (56 bytes from the old schema/ack.fbs), naming every
       // seq of the epoch: what emptied a spool before acks were signed.
@@ -110,7 +110,8 @@ TEST_CASE("attack: a forged ack leaves the spool as it is and is counted, the ba
       codec::encodeAck(seal::deriveKey(key, seal::Purpose::kUplinkSeal, "gw1", 1, run_id), "gw1", 1,
                        everything),
       // Dead-lettering everything, unsigned.
-      codec::encodeAck(seal::Key{}, "gw1", 1, {{}, {{run_id, epoch, 0, UINT64_MAX}}}),
+      codec::encodeAck(seal::Key{}, "gw1", 1,
+                       {{}, {{run_id, epoch, 0, static_cast<std::uint64_t>(INT64_MAX)}}}),
   };
   mqtt::Client attacker(probeOptions(sys, "attacker"));
   attacker.start();
