@@ -27,6 +27,10 @@ set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 set(CMAKE_LIBRARY_ARCHITECTURE ${DOTS_TRIPLE})
 
+# Debian's multiarch headers (e.g. openssl/opensslconf.h) live under usr/include/<triple>.
+set(CMAKE_CXX_STANDARD_INCLUDE_DIRECTORIES ${DOTS_SYSROOT}/usr/include/${DOTS_TRIPLE})
+set(CMAKE_C_STANDARD_INCLUDE_DIRECTORIES ${DOTS_SYSROOT}/usr/include/${DOTS_TRIPLE})
+
 set(ENV{PKG_CONFIG_SYSROOT_DIR} ${DOTS_SYSROOT})
 set(ENV{PKG_CONFIG_LIBDIR} "${DOTS_SYSROOT}/usr/lib/${DOTS_TRIPLE}/pkgconfig:${DOTS_SYSROOT}/usr/share/pkgconfig")
 
