@@ -149,6 +149,14 @@ Result<void> CommitWorker::runStream(const RoutingSnapshot& routing, const Strea
   return ch->second->run(std::move(readings), "stream:" + s.name, false, parts_.writer);
 }
 
+namespace {
+// "(run R, epoch E, seq S)": a batch key as the logs and alerts name it.
+std::string keyText(const codec::BatchId& id) {
+  return "(run " + std::to_string(id.run) + ", epoch " + std::to_string(id.epoch) + ", seq " +
+         std::to_string(id.seq) + ")";
+}
+}  // namespace
+
 bool CommitWorker::failedForGood(const IncomingBatch& in) {
   // Counted per batch key; a bounded map (cleared when full: the count starts again).
   if (failures_.size() >= 10000) failures_.clear();
@@ -161,14 +169,13 @@ Result<void> CommitWorker::raiseConflict(const IncomingBatch& in) {
   alert.state = "raised";
   alert.gateway = in.gateway;
   alert.time_ms = wallMillis();
-  alert.message = "a different batch under the used key (run " + std::to_string(in.id.run) +
-                  ", epoch " + std::to_string(in.id.epoch) + ", seq " + std::to_string(in.id.seq) +
-                  "): not stored, not acknowledged";
+  alert.message =
+      "a different batch under the used key " + keyText(in.id) + ": not stored, not acknowledged";
   auto id = parts_.writer.recordAlert(0, in.account, kIngestChannel, alert);
   if (!id) return std::unexpected(id.error());
-  return parts_.writer.enqueueDelivery(
-      *id, "mqtt", "dots/v1/alerts/" + in.account + "/" + std::string(kIngestChannel),
-      alertJson(*id, in.account, kIngestChannel, alert));
+  return parts_.writer.enqueueDelivery(*id, "mqtt",
+                                       topics::channelAlerts(in.account, kIngestChannel),
+                                       alertJson(*id, in.account, kIngestChannel, alert));
 }
 
 void CommitWorker::process(std::vector<IncomingMessage>& messages) {
@@ -295,11 +302,9 @@ void CommitWorker::process(std::vector<IncomingMessage>& messages) {
         // Never acknowledged as stored: counted, logged and alerted (once per key).
         if (alerted_conflicts_.size() >= 10000) alerted_conflicts_.clear();
         alerted_conflicts_.insert({in.gateway, in.id});
-        parts_.stats.reject(Error{"conflict", "a different batch under the used key (run " +
-                                                  std::to_string(in.id.run) + ", epoch " +
-                                                  std::to_string(in.id.epoch) + ", seq " +
-                                                  std::to_string(in.id.seq) + ")"},
-                            topics::up(in.gateway));
+        parts_.stats.reject(
+            Error{"conflict", "a different batch under the used key " + keyText(in.id)},
+            topics::up(in.gateway));
         break;
     }
   }

@@ -25,6 +25,11 @@ inline std::string accountAlerts(std::string_view account) {
   return "dots/v1/alerts/" + std::string(account);
 }
 
+// A channel's alerts: dots/v1/alerts/<account>/<channel>.
+inline std::string channelAlerts(std::string_view account, std::string_view channel) {
+  return accountAlerts(account) + "/" + std::string(channel);
+}
+
 // The gateway id of a dots/v1/<gw>/up topic, or nullopt if the topic has another shape.
 std::optional<std::string_view> gatewayOfUpTopic(std::string_view topic);
 

@@ -26,16 +26,6 @@ using namespace dots::itest;
 
 namespace {
 
-seal::Key keyOf(const std::string& config_path) {
-  std::smatch m;
-  std::string text = readFile(config_path);
-  REQUIRE(std::regex_search(text, m, std::regex("key = \"([0-9a-f]{64})\"")));
-  auto bytes = fromHex(m[1].str());
-  seal::Key key{};
-  std::copy(bytes->begin(), bytes->end(), key.begin());
-  return key;
-}
-
 mqtt::ClientOptions probeOptions(System& sys, const std::string& id) {
   mqtt::ClientOptions o;
   o.uri = sys.broker().uri();

@@ -10,7 +10,9 @@
 #include <vector>
 
 #include "shared/mqtt/client.h"
+#include "shared/seal/envelope.h"
 #include "shared/sqlite/database.h"
+#include "shared/text/hex.h"
 #include "shared/topics/topics.h"
 #include "tests/integration/harness.h"
 
@@ -106,6 +108,17 @@ inline long queryLong(const std::string& path, const std::string& sql) {
 }
 
 // The readings a gateway's spool file holds (sealed, not yet acknowledged).
+// The endpoint key in a gateway config that dotsctl wrote.
+inline seal::Key keyOf(const std::string& config_path) {
+  std::smatch m;
+  std::string text = readFile(config_path);
+  REQUIRE(std::regex_search(text, m, std::regex("key = \"([0-9a-f]{64})\"")));
+  auto bytes = fromHex(m[1].str());
+  seal::Key key{};
+  std::copy(bytes->begin(), bytes->end(), key.begin());
+  return key;
+}
+
 inline long spoolReadings(const std::string& spool_path) {
   return queryLong(spool_path, "SELECT coalesce(sum(readings),0) FROM batches");
 }

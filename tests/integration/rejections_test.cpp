@@ -14,6 +14,7 @@
 #include "shared/text/hex.h"
 #include "shared/topics/topics.h"
 #include "tests/integration/http_probe.h"
+#include "tests/integration/probes.h"
 #include "tests/integration/system.h"
 #include "tests/support/sealing.h"
 
@@ -21,16 +22,6 @@ using namespace dots;
 using namespace dots::itest;
 
 namespace {
-seal::Key keyOf(const std::string& config_path) {
-  std::smatch m;
-  std::string text = readFile(config_path);
-  REQUIRE(std::regex_search(text, m, std::regex("key = \"([0-9a-f]{64})\"")));
-  auto bytes = fromHex(m[1].str());
-  seal::Key key{};
-  std::copy(bytes->begin(), bytes->end(), key.begin());
-  return key;
-}
-
 // The run these tests seal under, as one run of a gateway.
 constexpr std::uint64_t kRun = 0x5eed;
 

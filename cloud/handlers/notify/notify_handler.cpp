@@ -5,6 +5,7 @@
 #include "cloud/store/row_json.h"
 #include "shared/text/text.h"
 #include "shared/time/clock.h"
+#include "shared/topics/topics.h"
 
 namespace dots::cloud {
 
@@ -56,8 +57,7 @@ Result<void> NotifyHandler::process(std::vector<Reading>& readings, HandlerConte
     b.tokens -= 1;
     std::string payload = alertJson(id, ctx.account, ctx.channel, alert);
     if (mqtt_) {
-      std::string topic =
-          "dots/v1/alerts/" + std::string(ctx.account) + "/" + std::string(ctx.channel);
+      std::string topic = topics::channelAlerts(ctx.account, ctx.channel);
       if (auto r = ctx.sink.enqueueDelivery(id, "mqtt", topic, payload); !r) {
         counters_.errors.fetch_add(1);
         return r;

@@ -164,39 +164,33 @@ Result<BatchWriter::Recorded> SqliteWriter::inserted(const std::string& gateway,
   return dead ? Recorded::kDeadLettered : Recorded::kDuplicate;
 }
 
+Result<BatchWriter::Recorded> SqliteWriter::insertLedgerRow(const std::string& gateway,
+                                                            const codec::BatchId& id,
+                                                            std::span<const std::uint8_t> digest,
+                                                            std::size_t readings, bool historical,
+                                                            std::string_view state) {
+  auto& ib = st_->insert_batch;
+  bindKey(ib, gateway, id);
+  ib.bind(5, static_cast<std::int64_t>(readings))
+      .bind(6, wallMillis())
+      .bind(7, static_cast<std::int64_t>(historical ? 1 : 0))
+      .bindBlob(8, digest)
+      .bind(9, state);
+  if (auto r = ib.run(); !r) return std::unexpected(r.error());
+  return inserted(gateway, id, digest);
+}
+
 Result<BatchWriter::Recorded> SqliteWriter::recordBatch(const std::string& gateway,
                                                         const codec::BatchId& id,
                                                         std::span<const std::uint8_t> digest,
                                                         std::size_t readings, bool historical) {
-  auto& ib = st_->insert_batch;
-  ib.bind(1, gateway)
-      .bind(2, static_cast<std::int64_t>(id.run))
-      .bind(3, static_cast<std::int64_t>(id.epoch))
-      .bind(4, static_cast<std::int64_t>(id.seq))
-      .bind(5, static_cast<std::int64_t>(readings))
-      .bind(6, wallMillis())
-      .bind(7, static_cast<std::int64_t>(historical ? 1 : 0))
-      .bindBlob(8, digest)
-      .bind(9, std::string_view("stored"));
-  if (auto r = ib.run(); !r) return std::unexpected(r.error());
-  return inserted(gateway, id, digest);
+  return insertLedgerRow(gateway, id, digest, readings, historical, "stored");
 }
 
 Result<BatchWriter::Recorded> SqliteWriter::recordDeadLetter(
     const std::string& gateway, const codec::BatchId& id, std::span<const std::uint8_t> digest,
     const Error& reason, std::span<const std::uint8_t> envelope) {
-  auto& ib = st_->insert_batch;
-  ib.bind(1, gateway)
-      .bind(2, static_cast<std::int64_t>(id.run))
-      .bind(3, static_cast<std::int64_t>(id.epoch))
-      .bind(4, static_cast<std::int64_t>(id.seq))
-      .bind(5, std::int64_t{0})
-      .bind(6, wallMillis())
-      .bind(7, std::int64_t{0})
-      .bindBlob(8, digest)
-      .bind(9, std::string_view("dead-lettered"));
-  if (auto r = ib.run(); !r) return std::unexpected(r.error());
-  auto was = inserted(gateway, id, digest);
+  auto was = insertLedgerRow(gateway, id, digest, 0, false, "dead-lettered");
   if (!was || *was != Recorded::kFresh) return was;
   auto& dl = st_->insert_dead_letter;
   bindKey(dl, gateway, id);

@@ -54,6 +54,10 @@ class SqliteWriter final : public BatchWriter, public StorePruner {
   Result<void> foldAggregates();
 
  private:
+  // Inserts the key's ledger row unless it exists; what the key was.
+  Result<Recorded> insertLedgerRow(const std::string& gateway, const codec::BatchId& id,
+                                   std::span<const std::uint8_t> digest, std::size_t readings,
+                                   bool historical, std::string_view state);
   // After an INSERT ... ON CONFLICT DO NOTHING into the ledger: what the key was.
   Result<Recorded> inserted(const std::string& gateway, const codec::BatchId& id,
                             std::span<const std::uint8_t> digest);
