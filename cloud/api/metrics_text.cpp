@@ -60,13 +60,20 @@ std::string renderMetrics(const IngestView& v) {
   for (const auto& [name, n] : s.stream_messages) {
     out << "dots_stream_messages_total{stream=\"" << label(name) << "\"} " << n << "\n";
   }
+  family(out, "dots_stream_rejected_total", "Stream messages refused, by stream and reason.");
+  for (const auto& [key, n] : s.stream_rejected) {
+    out << "dots_stream_rejected_total{stream=\"" << label(key.first) << "\",reason=\""
+        << label(key.second) << "\"} " << n << "\n";
+  }
   family(out, "dots_notify_total", "Alert deliveries by outcome.");
   out << "dots_notify_total{target=\"mqtt\",outcome=\"delivered\"} " << v.notify.mqtt_delivered
       << "\n"
       << "dots_notify_total{target=\"webhook\",outcome=\"delivered\"} "
       << v.notify.webhook_delivered << "\n"
       << "dots_notify_total{target=\"any\",outcome=\"retry\"} " << v.notify.retries << "\n"
-      << "dots_notify_total{target=\"any\",outcome=\"failed\"} " << v.notify.failed << "\n";
+      << "dots_notify_total{target=\"any\",outcome=\"failed\"} " << v.notify.failed << "\n"
+      << "dots_notify_total{target=\"webhook\",outcome=\"blocked\"} " << v.notify.blocked
+      << "\n";
   family(out, "dots_handler_readings_total", "Readings into and out of each handler.");
   std::ostringstream other;
   family(other, "dots_handler_events_total", "Handler errors, alerts and suppressions.");

@@ -6,7 +6,9 @@ int report(const Context& ctx, const Error& e) {
   ctx.err << "dotsctl: " << e.describe() << "\n";
   if (e.reason == "exists" || e.reason.starts_with("no-such")) return kConflict;
   if (e.reason == "bad-handler" || e.reason == "bad-name" || e.reason == "bad-gateway-id" ||
-      e.reason == "bad-broker" || e.reason == "bad-topic") {
+      e.reason == "bad-broker" || e.reason == "bad-topic" || e.reason == "bad-limit" ||
+      e.reason == "bad-url" || e.reason == "bad-cidr" || e.reason == "blocked-destination" ||
+      e.reason == "unresolvable") {
     return kUsage;
   }
   return kFailed;

@@ -13,7 +13,8 @@ inline constexpr int kConflict = 3;
 
 // Prints `e` on ctx.err as "dotsctl: <reason>: <detail>" and returns its exit code: kConflict
 // for "exists" and "no-such-*", kUsage for a bad argument ("bad-name", "bad-gateway-id",
-// "bad-handler", "bad-broker", "bad-topic"), kFailed for everything else.
+// "bad-handler", "bad-broker", "bad-topic", "bad-limit", "bad-url", "bad-cidr") and for a
+// destination refused ("blocked-destination", "unresolvable"), kFailed for everything else.
 int report(const Context& ctx, const Error& e);
 
 }  // namespace dots::ctl

@@ -2,7 +2,10 @@
 #include "cloud/ctl/commands.h"
 #include "cloud/ctl/databases.h"
 #include "cloud/ctl/exit_codes.h"
+#include "cloud/notify/webhook_directory.h"
 #include "cloud/pipeline/channel.h"
+#include "shared/seal/envelope.h"
+#include "shared/text/hex.h"
 #include "shared/json/json_writer.h"
 
 namespace dots::ctl {
@@ -71,10 +74,25 @@ int channelAdd(const Context& ctx, const std::string& account, const std::string
   auto check = cloud::Channel::create(0, account, name, environment, handlers);
   if (!check) return report(ctx, check.error());
   return withRegistry(ctx, [&](cloud::Registry& reg) {
-    auto ch = reg.addChannel(account, name, environment, handlers);
+    std::map<std::string, std::string> secrets;
+    for (const auto& url : cloud::webhookUrls(handlers)) {
+      auto target = net::parseHttpUrl(url);
+      if (!target) return report(ctx, target.error());
+      if (auto r = checkDestination(reg, target->host, target->port, target->scheme == "http");
+          !r) {
+        return report(ctx, Error{r.error().reason, "webhook " + url + ": " + r.error().detail});
+      }
+      auto key = seal::randomKey();
+      secrets[url] = toHex(key);
+    }
+    auto ch = reg.addChannel(account, name, environment, handlers, secrets);
     if (!ch) return report(ctx, ch.error());
     ctx.out << "channel " << account << "/" << name << " added in environment " << environment
             << " with " << handlers.size() << " handlers\n";
+    // Shown this once: the receiver needs it to verify X-Dots-Signature.
+    for (const auto& [url, secret] : secrets) {
+      ctx.out << "webhook " << url << " secret " << secret << "\n";
+    }
     return kOk;
   });
 }
@@ -164,9 +182,15 @@ int routeList(const Context& ctx, bool json) {
 }
 
 int streamAdd(const Context& ctx, const std::string& name, const std::string& account,
-              const std::string& channel, const std::string& broker, const std::string& topic) {
+              const std::string& channel, const std::string& broker, const std::string& topic,
+              const cloud::StreamLimits& limits) {
   return withRegistry(ctx, [&](cloud::Registry& reg) {
-    auto s = reg.addStream(name, account, channel, broker, topic);
+    auto target = net::parseBrokerUri(broker);
+    if (!target) return report(ctx, target.error());
+    if (auto r = checkDestination(reg, target->host, target->port, false); !r) {
+      return report(ctx, Error{r.error().reason, "broker " + broker + ": " + r.error().detail});
+    }
+    auto s = reg.addStream(name, account, channel, broker, topic, limits);
     if (!s) return report(ctx, s.error());
     ctx.out << "stream " << name << ": " << broker << " " << topic << " -> " << s->channel << "\n";
     return kOk;
@@ -192,6 +216,12 @@ int streamList(const Context& ctx, bool json) {
             .string(s.broker)
             .key("topic")
             .string(s.topic)
+            .key("max_message_bytes")
+            .integer(s.limits.max_message_bytes)
+            .key("rate_per_s")
+            .number(s.limits.rate_per_s)
+            .key("queue")
+            .integer(s.limits.queue)
             .endObject();
       }
       ctx.out << w.endArray().str() << "\n";

@@ -51,12 +51,17 @@ Ingester::Ingester(IngestOptions options)
       queue_(options_.queue_limit),
       topology_(*registry_, options_.environment),
       admitter_(options_.environment),
-      streams_(options_.environment, queue_),
+      streams_(options_.environment, queue_, stats_),
       uplink_(client_, options_.environment, admitter_, topology_, queue_),
       acker_(client_, stats_),
       notifier_(orThrow(sqlite_store::SqliteOutbox::open(options_.data_dir),
                         "cannot open the store in " + options_.data_dir),
-                client_),
+                client_,
+                [this] {
+                  auto routing = topology_.current();
+                  if (!routing) return NotifyPolicy{};
+                  return NotifyPolicy{routing->destinations, routing->webhooks};
+                }),
       worker_(CommitParts{queue_, topology_, admitter_, *writer_, acker_, stats_,
                           [this](const RoutingSnapshot& s) { streams_.reconcile(s); },
                           [this] { notifier_.poke(); }},
@@ -106,7 +111,7 @@ IngestView Ingester::view() const {
   v.stats = stats_.snapshot();
   const auto& nc = notifier_.counters();
   v.notify = {nc.mqtt_delivered.load(), nc.webhook_delivered.load(), nc.retries.load(),
-              nc.failed.load()};
+              nc.failed.load(), nc.blocked.load()};
   if (auto routing = topology_.current()) {
     for (const auto& [id, ch] : routing->channels) {
       for (std::size_t i = 0; i < ch->handlers().size(); ++i) {

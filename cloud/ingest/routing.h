@@ -9,8 +9,10 @@
 #include <vector>
 
 #include "cloud/ingest/admitter.h"
+#include "cloud/notify/webhook_directory.h"
 #include "cloud/pipeline/channel.h"
 #include "cloud/registry/registry.h"
+#include "shared/net/destination_policy.h"
 
 namespace dots::cloud {
 
@@ -32,6 +34,9 @@ struct RoutingSnapshot {
   std::map<std::int64_t, std::shared_ptr<Channel>> channels;         // this environment's
   std::unordered_map<std::string, std::vector<RouteTarget>> routes;  // by gateway
   std::map<std::int64_t, Stream> streams;  // this environment's, feeding a channel here
+  // The registry's destination allow-list, for streams' brokers and webhooks.
+  std::shared_ptr<const net::DestinationPolicy> destinations;
+  std::shared_ptr<const WebhookDirectory> webhooks;  // every channel's
 
   void commitHandlers() const;
   void abortHandlers() const;

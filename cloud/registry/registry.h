@@ -32,6 +32,9 @@ struct ChannelRecord {
   std::string name;
   std::string environment;
   std::vector<std::string> handlers;
+  // The signing secret of each webhook of the channel's notify handlers, by URL: made by
+  // dotsctl when the channel is added, shown once, kept here.
+  std::map<std::string, std::string> webhook_secrets;
 };
 
 // Endpoint -> channel, for the sensors whose names match `sensors` (glob; "*" = all).
@@ -41,6 +44,15 @@ struct Route {
   std::int64_t channel_id = 0;
   std::string channel;  // "<account>/<name>"
   std::string sensors = "*";
+};
+
+// What one stream may bring in: a message larger than max_message_bytes is rejected before it
+// is copied; beyond rate_per_s messages per second (a token bucket holding one second's worth)
+// messages are dropped; at most `queue` of its messages wait in the ingester's queue at once.
+struct StreamLimits {
+  std::int64_t max_message_bytes = 256 * 1024;
+  double rate_per_s = 100;
+  std::int64_t queue = 64;
 };
 
 // Pulls messages from another system's MQTT broker into a channel.
@@ -54,6 +66,7 @@ struct Stream {
   std::string broker;  // tcp://host:port
   std::string topic;   // filter
   std::string format;  // auto: SenML, JSON object or number
+  StreamLimits limits;
 };
 
 // The secured gate of one field gateway.
@@ -103,9 +116,16 @@ class Registry {
   // The environment is created public on first use when it is "default". Errors: "exists",
   // "bad-name", "no-such-account", "no-such-environment", "private-environment" (another
   // account's), "bad-handler" (no handler, or an empty spec).
-  virtual Result<ChannelRecord> addChannel(const std::string& account, const std::string& name,
-                                           const std::string& environment,
-                                           const std::vector<std::string>& handlers) = 0;
+  // `webhook_secrets` (by URL) are stored with the channel, in the same transaction.
+  virtual Result<ChannelRecord> addChannel(
+      const std::string& account, const std::string& name, const std::string& environment,
+      const std::vector<std::string>& handlers,
+      const std::map<std::string, std::string>& webhook_secrets) = 0;
+  Result<ChannelRecord> addChannel(const std::string& account, const std::string& name,
+                                   const std::string& environment,
+                                   const std::vector<std::string>& handlers) {
+    return addChannel(account, name, environment, handlers, {});
+  }
   // Ordered by account, then name.
   virtual Result<std::vector<ChannelRecord>> channels() = 0;
   // Errors: "no-such-endpoint", "no-such-channel", "other-account", "environment-conflict"
@@ -117,13 +137,26 @@ class Registry {
   // Errors: "no-such-route".
   virtual Result<void> removeRoute(const std::string& gateway, const std::string& account,
                                    const std::string& channel, const std::string& sensors) = 0;
-  // Errors: "bad-name", "bad-broker" (not tcp:// or ssl://), "bad-topic", "no-such-channel",
-  // "exists".
+  // Errors: "bad-name", "bad-broker" (not tcp:// or ssl://), "bad-topic", "bad-limit",
+  // "no-such-channel", "exists".
   virtual Result<Stream> addStream(const std::string& name, const std::string& account,
                                    const std::string& channel, const std::string& broker,
-                                   const std::string& topic) = 0;
+                                   const std::string& topic, const StreamLimits& limits) = 0;
+  Result<Stream> addStream(const std::string& name, const std::string& account,
+                           const std::string& channel, const std::string& broker,
+                           const std::string& topic) {
+    return addStream(name, account, channel, broker, topic, StreamLimits{});
+  }
   // Ordered by name.
   virtual Result<std::vector<Stream>> streams() = 0;
+
+  // The destination allow-list: address ranges (CIDR, e.g. "127.0.0.0/8") that streams and
+  // webhooks may reach although they are loopback, private, link-local, ..., and that webhooks
+  // may reach over plain http://. Errors: "bad-cidr", "exists" / "no-such-destination".
+  virtual Result<std::string> allowDestination(const std::string& cidr) = 0;
+  virtual Result<void> removeAllowedDestination(const std::string& cidr) = 0;
+  // In the order they were added.
+  virtual Result<std::vector<std::string>> allowedDestinations() = 0;
 
   // Changes whenever another connection commits to the registry.
   virtual Result<std::int64_t> dataVersion() = 0;

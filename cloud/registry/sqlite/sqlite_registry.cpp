@@ -50,6 +50,19 @@ CREATE TABLE IF NOT EXISTS streams(
   broker TEXT NOT NULL,
   topic TEXT NOT NULL,
   format TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS stream_limits(
+  stream_id INTEGER PRIMARY KEY REFERENCES streams(id),
+  max_message_bytes INTEGER NOT NULL,
+  rate_per_s REAL NOT NULL,
+  queue INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS webhook_secrets(
+  channel_id INTEGER NOT NULL REFERENCES channels(id),
+  url TEXT NOT NULL,
+  secret TEXT NOT NULL,
+  PRIMARY KEY(channel_id, url));
+CREATE TABLE IF NOT EXISTS allowed_destinations(
+  id INTEGER PRIMARY KEY,
+  cidr TEXT NOT NULL UNIQUE);
 )sql";
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "cloud/store/outbox.h"
 #include "cloud/store/sqlite/store_schema.h"
 #include "shared/codec/batch_codec.h"
 #include "shared/time/clock.h"
@@ -56,7 +57,8 @@ Result<std::unique_ptr<SqliteWriter>> SqliteWriter::open(const std::string& data
       "INSERT INTO alerts(channel_id, account, channel, gateway, sensor, kind, state, value, "
       "time_ms, message, historical, created_ms) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)");
   auto insert_delivery = db->prepare(
-      "INSERT INTO outbox(alert_id, target, address, payload, next_ms) VALUES(?1,?2,?3,?4,0)");
+      "INSERT INTO outbox(alert_id, target, address, payload, next_ms, destination) "
+      "VALUES(?1,?2,?3,?4,0,?5)");
   for (auto* st : {&insert_batch, &insert_block, &find_series, &insert_series, &merge_aggregate,
                    &log_aggregates, &read_aggregate_log, &clear_aggregate_log, &insert_alert,
                    &insert_delivery}) {
@@ -242,6 +244,7 @@ Result<void> SqliteWriter::enqueueDelivery(std::int64_t alert_id, std::string_vi
                                            std::string_view address, std::string_view payload) {
   auto& st = st_->insert_delivery;
   st.bind(1, alert_id).bind(2, target).bind(3, address).bind(4, payload);
+  st.bind(5, deliveryDestination(target, address));
   return st.run();
 }
 

@@ -91,6 +91,24 @@ Result<sqlite::Database> openStoreDatabase(const std::string& data_dir,
   for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", kSchema}) {
     if (auto r = db->exec(sql); !r) return std::unexpected(r.error());
   }
+  // Stores from before per-destination delivery get the column; their rows are keyed by
+  // their address (a webhook URL), which keeps them apart from every other receiver.
+  auto has = db->prepare("SELECT 1 FROM pragma_table_info('outbox') WHERE name = 'destination'");
+  if (!has) return std::unexpected(has.error());
+  auto found = has->step();
+  if (!found) return std::unexpected(found.error());
+  if (!*found) {
+    for (const char* sql :
+         {"ALTER TABLE outbox ADD COLUMN destination TEXT",
+          "UPDATE outbox SET destination = CASE WHEN target = 'mqtt' THEN 'mqtt' ELSE address END"}) {
+      if (auto r = db->exec(sql); !r) return std::unexpected(r.error());
+    }
+  }
+  if (auto r = db->exec(
+          "CREATE INDEX IF NOT EXISTS outbox_destination ON outbox(destination, state, next_ms)");
+      !r) {
+    return std::unexpected(r.error());
+  }
   return db;
 }
 
