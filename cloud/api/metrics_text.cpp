@@ -72,8 +72,7 @@ std::string renderMetrics(const IngestView& v) {
       << v.notify.webhook_delivered << "\n"
       << "dots_notify_total{target=\"any\",outcome=\"retry\"} " << v.notify.retries << "\n"
       << "dots_notify_total{target=\"any\",outcome=\"failed\"} " << v.notify.failed << "\n"
-      << "dots_notify_total{target=\"webhook\",outcome=\"blocked\"} " << v.notify.blocked
-      << "\n";
+      << "dots_notify_total{target=\"webhook\",outcome=\"blocked\"} " << v.notify.blocked << "\n";
   family(out, "dots_handler_readings_total", "Readings into and out of each handler.");
   std::ostringstream other;
   family(other, "dots_handler_events_total", "Handler errors, alerts and suppressions.");

@@ -77,8 +77,7 @@ int allowListRemove(const Context& ctx, const std::string& cidr);
 int allowListList(const Context& ctx, bool json);
 // Resolves `host` and checks every address against the registry's allow-list; `plain` for
 // http:// webhooks. Errors: "unresolvable", "blocked-destination", the registry's.
-Result<void> checkDestination(cloud::Registry& reg, const std::string& host, int port,
-                              bool plain);
+Result<void> checkDestination(cloud::Registry& reg, const std::string& host, int port, bool plain);
 int endpointEnable(const Context& ctx, const std::string& gateway, bool enabled);
 
 struct ReadingQuery {

@@ -7,8 +7,7 @@
 
 namespace dots::ctl {
 
-Result<void> checkDestination(cloud::Registry& reg, const std::string& host, int port,
-                              bool plain) {
+Result<void> checkDestination(cloud::Registry& reg, const std::string& host, int port, bool plain) {
   auto allowed = reg.allowedDestinations();
   if (!allowed) return std::unexpected(allowed.error());
   std::vector<net::Cidr> ranges;

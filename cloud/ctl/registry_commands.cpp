@@ -4,9 +4,9 @@
 #include "cloud/ctl/exit_codes.h"
 #include "cloud/notify/webhook_directory.h"
 #include "cloud/pipeline/channel.h"
+#include "shared/json/json_writer.h"
 #include "shared/seal/envelope.h"
 #include "shared/text/hex.h"
-#include "shared/json/json_writer.h"
 
 namespace dots::ctl {
 

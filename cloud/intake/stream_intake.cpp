@@ -30,11 +30,11 @@ void StreamIntake::reconcile(const RoutingSnapshot& snapshot) {
                           std::span<const std::uint8_t> payload) {
             if (pending->fetch_add(1) >= stream.limits.queue) {
               pending->fetch_sub(1);
-              stats_.rejectStream(stream.name,
-                                  Error{"stream-queue-full",
-                                        std::to_string(stream.limits.queue) +
-                                            " messages of this stream wait already"},
-                                  topic);
+              stats_.rejectStream(
+                  stream.name,
+                  Error{"stream-queue-full", std::to_string(stream.limits.queue) +
+                                                 " messages of this stream wait already"},
+                  topic);
               return;
             }
             StreamMessage m{stream.id, std::string(topic),
@@ -48,8 +48,8 @@ void StreamIntake::reconcile(const RoutingSnapshot& snapshot) {
           [this] { return policy(); });
       source->start();
       log::info("ingest", "stream ", s.name, ": ", s.broker, " ", s.topic, " -> ", s.channel,
-                " (at most ", s.limits.max_message_bytes, " bytes a message, ",
-                s.limits.rate_per_s, " messages/s, ", s.limits.queue, " queued)");
+                " (at most ", s.limits.max_message_bytes, " bytes a message, ", s.limits.rate_per_s,
+                " messages/s, ", s.limits.queue, " queued)");
       next[id] = std::move(source);
     }
     removed.swap(sources_);

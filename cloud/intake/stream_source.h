@@ -47,8 +47,7 @@ class StreamSource {
   // The allow-list in force now (read before every connect, from the client's thread).
   using Policy = std::function<std::shared_ptr<const net::DestinationPolicy>()>;
 
-  StreamSource(Stream stream, std::string environment, Accept accept, Reject reject,
-               Policy policy);
+  StreamSource(Stream stream, std::string environment, Accept accept, Reject reject, Policy policy);
   ~StreamSource();
 
   void start();

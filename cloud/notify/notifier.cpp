@@ -17,12 +17,9 @@ struct Notifier::Worker {
   std::thread thread;
 };
 
-Notifier::Notifier(std::unique_ptr<Outbox> outbox, mqtt::Publisher& mqtt,
-                   NotifyPolicySource policy, NotifierOptions options)
-    : outbox_(std::move(outbox)),
-      mqtt_(mqtt),
-      policy_(std::move(policy)),
-      options_(options) {}
+Notifier::Notifier(std::unique_ptr<Outbox> outbox, mqtt::Publisher& mqtt, NotifyPolicySource policy,
+                   NotifierOptions options)
+    : outbox_(std::move(outbox)), mqtt_(mqtt), policy_(std::move(policy)), options_(options) {}
 
 Notifier::~Notifier() {
   stop();
@@ -116,8 +113,8 @@ void Notifier::runWorker(Worker& w) {
           if (stopping_) return;
         }
         auto found = policy.webhooks->find({d.channel_id, d.address});
-        WebhookSettings settings = found == policy.webhooks->end() ? WebhookSettings{}
-                                                                   : found->second;
+        WebhookSettings settings =
+            found == policy.webhooks->end() ? WebhookSettings{} : found->second;
         settle(d, postWebhook(d.address, d.payload, d.id, settings, *policy.destinations,
                               options_.webhook));
       }

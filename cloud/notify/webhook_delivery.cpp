@@ -57,21 +57,22 @@ class Watchdog {
 
 }  // namespace
 
-Result<void> postWebhook(const std::string& url, const std::string& body,
-                         std::int64_t delivery_id, const WebhookSettings& settings,
-                         const net::DestinationPolicy& policy, const WebhookLimits& limits) {
+Result<void> postWebhook(const std::string& url, const std::string& body, std::int64_t delivery_id,
+                         const WebhookSettings& settings, const net::DestinationPolicy& policy,
+                         const WebhookLimits& limits) {
   auto target = net::parseHttpUrl(url);
   if (!target) return std::unexpected(target.error());
   if (settings.secret.empty()) {
-    return fail("no-secret", "no signing secret is stored for this webhook (add the channel "
-                             "again with dotsctl channel add)");
+    return fail("no-secret",
+                "no signing secret is stored for this webhook (add the channel "
+                "again with dotsctl channel add)");
   }
   bool plain = target->scheme == "http";
   auto addresses = policy.resolve(target->host, target->port, plain);
   if (!addresses) return std::unexpected(addresses.error());
 
-  std::string host = target->host.find(':') != std::string::npos ? "[" + target->host + "]"
-                                                                 : target->host;
+  std::string host =
+      target->host.find(':') != std::string::npos ? "[" + target->host + "]" : target->host;
   httplib::Client client(target->scheme + "://" + host + ":" + std::to_string(target->port));
   // Connect to the address just checked, not to whatever a second lookup returns.
   client.set_hostname_addr_map({{target->host, addresses->front()}});
@@ -128,8 +129,8 @@ Result<void> postWebhook(const std::string& url, const std::string& body,
   }
   if (status == 0 && res.status > 0) status = res.status;
   if (timed_out && !(cut && status >= 200 && status < 300)) {
-    return fail("timeout", "no complete answer within " +
-                               std::to_string(limits.deadline.count()) + " ms");
+    return fail("timeout",
+                "no complete answer within " + std::to_string(limits.deadline.count()) + " ms");
   }
   if (!sent && !cut) {
     if (status > 0 && (status < 200 || status >= 300)) {

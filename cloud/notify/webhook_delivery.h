@@ -38,8 +38,8 @@ struct WebhookLimits {
 // body is signed with settings.secret. Success is a 2xx status. Errors: "bad-url",
 // "unresolvable", "blocked-destination", "no-secret", "http" (with the status), "timeout",
 // "connection" (httplib's reason). Safe to call from several threads at once.
-Result<void> postWebhook(const std::string& url, const std::string& body,
-                         std::int64_t delivery_id, const WebhookSettings& settings,
-                         const net::DestinationPolicy& policy, const WebhookLimits& limits);
+Result<void> postWebhook(const std::string& url, const std::string& body, std::int64_t delivery_id,
+                         const WebhookSettings& settings, const net::DestinationPolicy& policy,
+                         const WebhookLimits& limits);
 
 }  // namespace dots::cloud

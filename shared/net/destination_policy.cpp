@@ -118,8 +118,9 @@ Result<Cidr> Cidr::parse(std::string_view text) {
     if (prefix < 0) prefix = 128;
     if (prefix > 128) return fail("bad-cidr", "an IPv6 prefix is at most 128");
   } else {
-    return fail("bad-cidr", "\"" + std::string(text) +
-                                "\" is not an address range (e.g. 127.0.0.0/8, 10.1.2.3, fd00::/8)");
+    return fail("bad-cidr",
+                "\"" + std::string(text) +
+                    "\" is not an address range (e.g. 127.0.0.0/8, 10.1.2.3, fd00::/8)");
   }
   c.prefix = prefix;
   // Keep the network part only, so "127.0.0.1/8" and "127.0.0.0/8" are the same range.
@@ -233,9 +234,9 @@ Result<void> DestinationPolicy::check(const sockaddr* address, bool plain) const
     return fail("blocked-destination", text + " is a " + what + " address" + hint);
   }
   if (plain) {
-    return fail("blocked-destination",
-                "plain http:// is only for allow-listed addresses; use https:// for " + text +
-                    hint);
+    return fail(
+        "blocked-destination",
+        "plain http:// is only for allow-listed addresses; use https:// for " + text + hint);
   }
   return {};
 }

@@ -214,8 +214,8 @@ TEST_CASE("untrusted: a 100 MB stream message is refused before it is copied, me
            "--broker", other.uri(), "--topic", "mill/#"});
   auto ingest = sys.startIngest("ingest.log", {"--http", "127.0.0.1:0"});
   int api = httpPortOf(*ingest);
-  REQUIRE(waitFor([&] { return streamConnected(*ingest, "plant") && streamConnected(*ingest, "mill"); },
-                  20s));
+  REQUIRE(waitFor(
+      [&] { return streamConnected(*ingest, "plant") && streamConnected(*ingest, "mill"); }, 20s));
   long before = peakRss(ingest->pid());
   REQUIRE(before > 0);
 
@@ -238,8 +238,10 @@ TEST_CASE("untrusted: a 100 MB stream message is refused before it is copied, me
   CHECK(counted);
   CHECK(waitFor([&] { return sys.count("stream:mill").count == kHuge; }, 30s));
   CHECK(waitFor([&] { return sys.count("stream:plant").count == kHuge; }, 30s));
-  CHECK(metricOf(api, "dots_ingest_rejected_total{environment=\"default\",reason=\"stream-oversize\"}") ==
-        kHuge);
+  CHECK(
+      metricOf(api,
+               "dots_ingest_rejected_total{environment=\"default\",reason=\"stream-oversize\"}") ==
+      kHuge);
   CHECK(ingest->log().find("stream-oversize") != std::string::npos);  // logged (rate-limited)
 
   long peak = peakRss(ingest->pid());
@@ -274,7 +276,9 @@ TEST_CASE("untrusted: a slow webhook receiver delays no other account's MQTT ale
   auto ingest = sys.startIngest("ingest.log", {"--http", "127.0.0.1:0"});
   int api = httpPortOf(*ingest);
   REQUIRE(waitFor(
-      [&] { return streamConnected(*ingest, "acme-plant") && streamConnected(*ingest, "beta-plant"); },
+      [&] {
+        return streamConnected(*ingest, "acme-plant") && streamConnected(*ingest, "beta-plant");
+      },
       20s));
   auto sensor = publisherOn(other.uri(), "plant-sensors");
 
@@ -308,9 +312,8 @@ TEST_CASE("untrusted: a slow webhook receiver delays no other account's MQTT ale
 TEST_CASE("untrusted: a webhook to the metadata address or a private one is refused at add") {
   System sys;
   auto add = [&](const std::string& url) {
-    return run({DOTS_CTL_BIN, "--data", sys.data(), "channel", "add", "--account", "acme",
-                "--name", "hook", "--handler", "threshold:above=1", "--handler",
-                "notify:webhook=" + url},
+    return run({DOTS_CTL_BIN, "--data", sys.data(), "channel", "add", "--account", "acme", "--name",
+                "hook", "--handler", "threshold:above=1", "--handler", "notify:webhook=" + url},
                sys.path(""));
   };
   for (const std::string url :
@@ -332,15 +335,15 @@ TEST_CASE("untrusted: a webhook to the metadata address or a private one is refu
   // Nothing was stored.
   CHECK(sys.ctl({"channel", "list"}).out.find("acme/hook") == std::string::npos);
   // A stream's broker is checked the same way.
-  r = run({DOTS_CTL_BIN, "--data", sys.data(), "stream", "add", "--name", "s", "--account",
-           "acme", "--channel", "default", "--broker", "tcp://192.168.1.20:1883", "--topic", "#"},
+  r = run({DOTS_CTL_BIN, "--data", sys.data(), "stream", "add", "--name", "s", "--account", "acme",
+           "--channel", "default", "--broker", "tcp://192.168.1.20:1883", "--topic", "#"},
           sys.path(""));
   CHECK(r.code == 2);
   CHECK(r.err.find("blocked-destination") != std::string::npos);
   // Allow-listed, the address is accepted.
   sys.ctl({"allow-list", "add", "192.168.1.0/24"});
-  sys.ctl({"stream", "add", "--name", "s", "--account", "acme", "--channel", "default",
-           "--broker", "tcp://192.168.1.20:1883", "--topic", "#"});
+  sys.ctl({"stream", "add", "--name", "s", "--account", "acme", "--channel", "default", "--broker",
+           "tcp://192.168.1.20:1883", "--topic", "#"});
 }
 
 TEST_CASE("untrusted: the allow-list is checked again at delivery time") {
@@ -361,7 +364,9 @@ TEST_CASE("untrusted: the allow-list is checked again at delivery time") {
   auto sensor = publisherOn(other.uri(), "plant-sensor");
   REQUIRE(sensor->publish("plant/probe", std::string_view("90"), 1));
   CHECK(waitFor(
-      [&] { return metricOf(api, "dots_notify_total{target=\"webhook\",outcome=\"blocked\"}") >= 1; },
+      [&] {
+        return metricOf(api, "dots_notify_total{target=\"webhook\",outcome=\"blocked\"}") >= 1;
+      },
       30s));
   CHECK(hook.requests() == 0);
   CHECK(ingest->log().find("blocked-destination") != std::string::npos);
@@ -462,12 +467,12 @@ TEST_CASE("untrusted: a webhook with a CA it does not know, and a huge answer, s
 
   constexpr std::size_t kFlood = 300u * 1024 * 1024;
   RawReceiver flood(RawReceiver::Mode::kFlood, kFlood);
-  sys.ctl({"channel", "add", "--account", "acme", "--name", "alarms", "--handler",
-           "threshold:above=50", "--handler",
-           "notify:mqtt=false,webhook=http://127.0.0.1:" + std::to_string(flood.port()) + "/h",
-           "--handler",
-           "notify:mqtt=false,webhook=https://127.0.0.1:" + std::to_string(untrusted_port) +
-               "/hook"});
+  sys.ctl(
+      {"channel", "add", "--account", "acme", "--name", "alarms", "--handler", "threshold:above=50",
+       "--handler",
+       "notify:mqtt=false,webhook=http://127.0.0.1:" + std::to_string(flood.port()) + "/h",
+       "--handler",
+       "notify:mqtt=false,webhook=https://127.0.0.1:" + std::to_string(untrusted_port) + "/hook"});
   sys.ctl({"stream", "add", "--name", "plant", "--account", "acme", "--channel", "alarms",
            "--broker", other.uri(), "--topic", "plant/#"});
   auto ingest = sys.startIngest("ingest.log", {"--http", "127.0.0.1:0"});
@@ -491,11 +496,39 @@ TEST_CASE("untrusted: a webhook with a CA it does not know, and a huge answer, s
   CHECK(untrusted_posts.load() == 0);
   long peak = peakRss(ingest->pid());
   MESSAGE("ingester VmHWM ", before / 1024 / 1024, " MiB before, ", peak / 1024 / 1024,
-          " MiB after a 300 MiB webhook answer (", flood.flooded() / 1024, " KiB of it written "
+          " MiB after a 300 MiB webhook answer (", flood.flooded() / 1024,
+          " KiB of it written "
           "before the ingester hung up)");
   CHECK(peak - before < 16L * 1024 * 1024);
   CHECK(flood.flooded() < 16u * 1024 * 1024);
 
   untrusted.stop();
   untrusted_thread.join();
+}
+
+TEST_CASE("untrusted: a stream above its rate is cut to it, the excess counted") {
+  System sys;
+  Broker other(sys.path(""));
+  sys.ctl({"stream", "add", "--name", "chatty", "--account", "acme", "--channel", "default",
+           "--broker", other.uri(), "--topic", "chatty/#", "--rate", "5"});
+  CHECK(sys.ctl({"stream", "list", "--json"}).out.find(R"("rate_per_s":5)") != std::string::npos);
+  auto ingest = sys.startIngest("ingest.log", {"--http", "127.0.0.1:0"});
+  int api = httpPortOf(*ingest);
+  REQUIRE(waitFor([&] { return streamConnected(*ingest, "chatty"); }, 20s));
+  auto sender = publisherOn(other.uri(), "chatty-sender");
+  auto start = std::chrono::steady_clock::now();
+  constexpr int kSent = 200;
+  for (int i = 0; i < kSent; ++i) {
+    REQUIRE(sender->publish("chatty/v", std::to_string(i), 1));
+  }
+  const std::string limited =
+      "dots_stream_rejected_total{stream=\"chatty\",reason=\"stream-rate-limited\"}";
+  REQUIRE(waitFor(
+      [&] { return metricOf(api, limited) + sys.count("stream:chatty").count == kSent; }, 30s));
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  long stored = sys.count("stream:chatty").count;
+  // One second's worth at once, then 5 a second for as long as the burst lasted.
+  CHECK(stored >= 5);
+  CHECK(stored <= 5 + static_cast<long>(5 * seconds) + 1);
+  CHECK(metricOf(api, limited) >= kSent - stored);
 }

@@ -18,8 +18,10 @@ Result<std::unique_ptr<Handler>> NotifyHandler::create(HandlerParams& params) {
     auto url = params.text("webhook", std::nullopt);
     if (!url) return std::unexpected(url.error());
     if (auto parsed = net::parseHttpUrl(*url); !parsed) {
-      return fail("bad-handler", "notify: webhook must be an https:// (or allow-listed http://) "
-                                 "URL (got \"" + *url + "\": " + parsed.error().detail + ")");
+      return fail("bad-handler",
+                  "notify: webhook must be an https:// (or allow-listed http://) "
+                  "URL (got \"" +
+                      *url + "\": " + parsed.error().detail + ")");
     }
     h->webhook_ = *url;
   }

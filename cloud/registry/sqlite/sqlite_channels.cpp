@@ -71,12 +71,10 @@ Result<std::optional<Environment>> SqliteRegistry::findEnvironment(const std::st
   return std::optional<Environment>();
 }
 
-Result<ChannelRecord> SqliteRegistry::addChannel(const std::string& account,
-                                                 const std::string& name,
-                                                 const std::string& environment,
-                                                 const std::vector<std::string>& handlers,
-                                                 const std::map<std::string, std::string>&
-                                                     webhook_secrets) {
+Result<ChannelRecord> SqliteRegistry::addChannel(
+    const std::string& account, const std::string& name, const std::string& environment,
+    const std::vector<std::string>& handlers,
+    const std::map<std::string, std::string>& webhook_secrets) {
   if (!topics::isValidName(name)) {
     return fail("bad-name", "channel names are 1-64 characters of A-Z a-z 0-9 - _ .");
   }
@@ -138,9 +136,8 @@ Result<std::vector<ChannelRecord>> SqliteRegistry::channels() {
   auto secrets = db_.prepare("SELECT channel_id, url, secret FROM webhook_secrets");
   if (!secrets) return std::unexpected(secrets.error());
   std::map<std::int64_t, std::map<std::string, std::string>> by_channel;
-  read = secrets->forEachRow([&](const sqlite::Statement& row) {
-    by_channel[row.int64(0)][row.text(1)] = row.text(2);
-  });
+  read = secrets->forEachRow(
+      [&](const sqlite::Statement& row) { by_channel[row.int64(0)][row.text(1)] = row.text(2); });
   if (!read) return std::unexpected(read.error());
   for (auto& c : out) {
     if (auto found = by_channel.find(c.id); found != by_channel.end()) {
@@ -269,7 +266,10 @@ Result<Stream> SqliteRegistry::addStream(const std::string& name, const std::str
       "INSERT INTO stream_limits(stream_id, max_message_bytes, rate_per_s, queue) "
       "VALUES(?1,?2,?3,?4)");
   if (!lim) return std::unexpected(lim.error());
-  lim->bind(1, id).bind(2, limits.max_message_bytes).bind(3, limits.rate_per_s).bind(4, limits.queue);
+  lim->bind(1, id)
+      .bind(2, limits.max_message_bytes)
+      .bind(3, limits.rate_per_s)
+      .bind(4, limits.queue);
   if (auto r = lim->run(); !r) return std::unexpected(r.error());
   if (auto r = tx->commit(); !r) return std::unexpected(r.error());
   return Stream{id,     name,  account, (*ch)->id, account + "/" + channel, (*ch)->environment,
@@ -286,8 +286,8 @@ Result<std::vector<Stream>> SqliteRegistry::streams() {
   if (!st) return std::unexpected(st.error());
   std::vector<Stream> out;
   auto read = st->forEachRow([&](const sqlite::Statement& row) {
-    Stream s{row.int64(0), row.text(1), row.text(2), row.int64(3), row.text(4), row.text(5),
-             row.text(6),  row.text(7), row.text(8), {}};
+    Stream s{row.int64(0), row.text(1), row.text(2), row.int64(3), row.text(4),
+             row.text(5),  row.text(6), row.text(7), row.text(8),  {}};
     // A stream added before limits existed has none stored: it gets the defaults.
     if (!row.isNull(9)) {
       s.limits = {row.int64(9), row.real(10), row.int64(11)};

@@ -98,9 +98,9 @@ Result<sqlite::Database> openStoreDatabase(const std::string& data_dir,
   auto found = has->step();
   if (!found) return std::unexpected(found.error());
   if (!*found) {
-    for (const char* sql :
-         {"ALTER TABLE outbox ADD COLUMN destination TEXT",
-          "UPDATE outbox SET destination = CASE WHEN target = 'mqtt' THEN 'mqtt' ELSE address END"}) {
+    for (const char* sql : {"ALTER TABLE outbox ADD COLUMN destination TEXT",
+                            "UPDATE outbox SET destination = CASE WHEN target = 'mqtt' THEN 'mqtt' "
+                            "ELSE address END"}) {
       if (auto r = db->exec(sql); !r) return std::unexpected(r.error());
     }
   }

@@ -20,7 +20,7 @@ TEST_CASE("message bucket: one second's worth at once, then the rate") {
   CHECK(!bucket.take(t + std::chrono::milliseconds(100)));
   taken = 0;
   for (int i = 0; i < 100; ++i) taken += bucket.take(t + std::chrono::seconds(60)) ? 1 : 0;
-  CHECK(taken == 10);  // never more than the burst, however long it was idle
+  CHECK(taken == 10);       // never more than the burst, however long it was idle
   MessageBucket slow(0.5);  // below one a second: a burst of one
   CHECK(slow.take(t));
   CHECK(!slow.take(t + std::chrono::seconds(1)));
@@ -39,6 +39,8 @@ TEST_CASE("webhook signature: v1= hex HMAC-SHA256 of timestamp.body under the se
   std::string body = R"({"id":1})";
   CHECK(webhookSignature("secret", 1700000000, body) ==
         "v1=" + toHex(seal::hmacSha256("secret", "1700000000." + body)));
-  CHECK(webhookSignature("secret", 1700000001, body) != webhookSignature("secret", 1700000000, body));
-  CHECK(webhookSignature("other", 1700000000, body) != webhookSignature("secret", 1700000000, body));
+  CHECK(webhookSignature("secret", 1700000001, body) !=
+        webhookSignature("secret", 1700000000, body));
+  CHECK(webhookSignature("other", 1700000000, body) !=
+        webhookSignature("secret", 1700000000, body));
 }
