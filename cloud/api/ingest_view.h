@@ -25,6 +25,7 @@ struct NotifyView {
   std::uint64_t webhook_delivered = 0;
   std::uint64_t retries = 0;
   std::uint64_t failed = 0;
+  std::uint64_t blocked = 0;  // webhook attempts refused by the destination allow-list
 };
 
 // What the HTTP side shows of the running ingester: a plain copy, taken without waiting for a

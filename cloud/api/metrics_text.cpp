@@ -86,8 +86,13 @@ std::string renderMetrics(const IngestView& v) {
        {std::pair{"readings", s.pruned_readings},
         std::pair{"reading_blocks", s.pruned_reading_blocks},
         std::pair{"aggregates", s.pruned_aggregates}, std::pair{"alerts", s.pruned_alerts},
-        std::pair{"outbox", s.pruned_outbox}}) {
+        std::pair{"outbox", s.pruned_outbox}, std::pair{"ledger", s.pruned_ledger}}) {
     out << "dots_store_pruned_total{" << env << ",kind=\"" << kind << "\"} " << n << "\n";
+  }
+  family(out, "dots_stream_rejected_total", "Stream messages refused, by stream and reason.");
+  for (const auto& [key, n] : s.stream_rejected) {
+    out << "dots_stream_rejected_total{stream=\"" << label(key.first) << "\",reason=\""
+        << label(key.second) << "\"} " << n << "\n";
   }
   family(out, "dots_notify_total", "Alert deliveries by outcome.");
   out << "dots_notify_total{target=\"mqtt\",outcome=\"delivered\"} " << v.notify.mqtt_delivered
@@ -95,7 +100,8 @@ std::string renderMetrics(const IngestView& v) {
       << "dots_notify_total{target=\"webhook\",outcome=\"delivered\"} "
       << v.notify.webhook_delivered << "\n"
       << "dots_notify_total{target=\"any\",outcome=\"retry\"} " << v.notify.retries << "\n"
-      << "dots_notify_total{target=\"any\",outcome=\"failed\"} " << v.notify.failed << "\n";
+      << "dots_notify_total{target=\"any\",outcome=\"failed\"} " << v.notify.failed << "\n"
+      << "dots_notify_total{target=\"webhook\",outcome=\"blocked\"} " << v.notify.blocked << "\n";
   family(out, "dots_handler_readings_total", "Readings into and out of each handler.");
   std::ostringstream other;
   family(other, "dots_handler_events_total", "Handler errors, alerts and suppressions.");

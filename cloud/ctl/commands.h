@@ -7,6 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "cloud/registry/registry.h"
+#include "shared/error/error.h"
+#include "shared/net/destination_policy.h"
+
 namespace dots::ctl {
 
 // dotsctl's commands: registry_commands.cpp (accounts, environments, channels, routes, streams),
@@ -57,7 +61,9 @@ int registryEncryptKeys(const Context& ctx);
 
 int environmentAdd(const Context& ctx, const std::string& name, const std::string& owner);
 int environmentList(const Context& ctx, bool json);
-// Every handler spec is validated before the channel is stored.
+// Every handler spec is validated before the channel is stored, and every webhook URL checked
+// like a stream's broker (below). Each webhook gets a fresh signing secret, printed once
+// ("webhook URL secret HEX") and stored with the channel.
 int channelAdd(const Context& ctx, const std::string& account, const std::string& name,
                const std::string& environment, const std::vector<std::string>& handlers);
 int channelList(const Context& ctx, bool json);
@@ -84,13 +90,24 @@ struct StreamLogin {
   std::string cert_file;
   std::string key_file;
 };
+// The broker's host is resolved and refused ("blocked-destination", exit code 2) when an
+// address is loopback, private, link-local, unspecified or multicast and not allow-listed.
 int streamAdd(const Context& ctx, const std::string& name, const std::string& account,
               const std::string& channel, const std::string& broker, const std::string& topic,
-              const StreamLogin& login);
+              const StreamLogin& login, const cloud::StreamLimits& limits);
 // Replaces a stream's credentials and TLS files (all of them: what is not given is cleared).
 int streamSet(const Context& ctx, const std::string& name, const StreamLogin& login);
 int streamList(const Context& ctx, bool json);
 int endpointList(const Context& ctx, bool json);
+
+// The destination allow-list (destination_commands.cpp): CIDR ranges streams and webhooks may
+// reach although private, and webhooks over plain http://.
+int allowListAdd(const Context& ctx, const std::string& cidr);
+int allowListRemove(const Context& ctx, const std::string& cidr);
+int allowListList(const Context& ctx, bool json);
+// Resolves `host` and checks every address against the registry's allow-list; `plain` for
+// http:// webhooks. Errors: "unresolvable", "blocked-destination", the registry's.
+Result<void> checkDestination(cloud::Registry& reg, const std::string& host, int port, bool plain);
 int endpointEnable(const Context& ctx, const std::string& gateway, bool enabled);
 
 struct ReadingQuery {

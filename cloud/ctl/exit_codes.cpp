@@ -9,7 +9,9 @@ int report(const Context& ctx, const Error& e) {
   }
   if (e.reason == "bad-handler" || e.reason == "bad-name" || e.reason == "bad-gateway-id" ||
       e.reason == "bad-broker" || e.reason == "bad-topic" || e.reason == "bad-retention" ||
-      e.reason == "bad-tls" || e.reason == "secret-file" || e.reason == "no-kek") {
+      e.reason == "bad-tls" || e.reason == "secret-file" || e.reason == "no-kek" ||
+      e.reason == "bad-limit" || e.reason == "bad-url" || e.reason == "bad-cidr" ||
+      e.reason == "blocked-destination" || e.reason == "unresolvable") {
     return kUsage;
   }
   return kFailed;

@@ -14,8 +14,9 @@ inline constexpr int kConflict = 3;
 // Prints `e` on ctx.err as "dotsctl: <reason>: <detail>" and returns its exit code: kConflict
 // for "exists", "symlink" (a key file's path) and "no-such-*", kUsage for a bad argument
 // ("bad-name", "bad-gateway-id", "bad-handler", "bad-broker", "bad-topic", "bad-tls",
-// "secret-file", "no-kek"), kFailed for everything else (a KEK that is missing, wrong or
-// unreadable among them).
+// "secret-file", "no-kek", "bad-limit", "bad-url", "bad-cidr") and for a destination refused
+// ("blocked-destination", "unresolvable"), kFailed for everything else (a KEK that is missing,
+// wrong or unreadable among them).
 int report(const Context& ctx, const Error& e);
 
 }  // namespace dots::ctl

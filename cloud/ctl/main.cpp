@@ -221,8 +221,17 @@ int main(int argc, char** argv) {
     sub->add_option("--key-file", login.key_file, "the client certificate's key (PEM)");
   };
   login_options(st_add);
+  dots::cloud::StreamLimits limits;
+  st_add
+      ->add_option("--max-message-bytes", limits.max_message_bytes,
+                   "larger messages are refused before they are copied")
+      ->capture_default_str();
+  st_add->add_option("--rate", limits.rate_per_s, "messages per second; the excess is dropped")
+      ->capture_default_str();
+  st_add->add_option("--queue", limits.queue, "at most this many of its messages queued at once")
+      ->capture_default_str();
   st_add->callback([&] {
-    rc = dots::ctl::streamAdd(ctx(), name, account, channel, stream_broker, topic, login);
+    rc = dots::ctl::streamAdd(ctx(), name, account, channel, stream_broker, topic, login, limits);
   });
   auto* st_set =
       st->add_subcommand("set", "replace a stream's credentials and TLS files (all of them)");
@@ -232,6 +241,20 @@ int main(int argc, char** argv) {
   auto* st_list = st->add_subcommand("list", "list streams");
   st_list->add_flag("--json", json, "JSON output");
   st_list->callback([&] { rc = dots::ctl::streamList(ctx(), json); });
+
+  std::string cidr;
+  auto* al = app.add_subcommand("allow-list",
+                                "destinations streams and webhooks may reach although private")
+                 ->require_subcommand(1);
+  auto* al_add = al->add_subcommand("add", "allow an address range (CIDR, e.g. 127.0.0.0/8)");
+  al_add->add_option("cidr", cidr, "address or range")->required();
+  al_add->callback([&] { rc = dots::ctl::allowListAdd(ctx(), cidr); });
+  auto* al_remove = al->add_subcommand("remove", "remove a range from the allow-list");
+  al_remove->add_option("cidr", cidr, "address or range")->required();
+  al_remove->callback([&] { rc = dots::ctl::allowListRemove(ctx(), cidr); });
+  auto* al_list = al->add_subcommand("list", "list the allow-list");
+  al_list->add_flag("--json", json, "JSON output");
+  al_list->callback([&] { rc = dots::ctl::allowListList(ctx(), json); });
 
   auto* rd = app.add_subcommand("readings", "stored readings")->require_subcommand(1);
   for (auto* sub : {rd->add_subcommand("count", "count readings"),

@@ -4,9 +4,12 @@
 #include "cloud/ctl/commands.h"
 #include "cloud/ctl/databases.h"
 #include "cloud/ctl/exit_codes.h"
+#include "cloud/notify/webhook_directory.h"
 #include "cloud/pipeline/channel.h"
 #include "shared/config/secret_file.h"
 #include "shared/json/json_writer.h"
+#include "shared/seal/envelope.h"
+#include "shared/text/hex.h"
 
 namespace dots::ctl {
 
@@ -74,10 +77,25 @@ int channelAdd(const Context& ctx, const std::string& account, const std::string
   auto check = cloud::Channel::create(0, account, name, environment, handlers);
   if (!check) return report(ctx, check.error());
   return withRegistry(ctx, [&](cloud::Registry& reg) {
-    auto ch = reg.addChannel(account, name, environment, handlers);
+    std::map<std::string, std::string> secrets;
+    for (const auto& url : cloud::webhookUrls(handlers)) {
+      auto target = net::parseHttpUrl(url);
+      if (!target) return report(ctx, target.error());
+      if (auto r = checkDestination(reg, target->host, target->port, target->scheme == "http");
+          !r) {
+        return report(ctx, Error{r.error().reason, "webhook " + url + ": " + r.error().detail});
+      }
+      auto key = seal::randomKey();
+      secrets[url] = toHex(key);
+    }
+    auto ch = reg.addChannel(account, name, environment, handlers, secrets);
     if (!ch) return report(ctx, ch.error());
     ctx.out << "channel " << account << "/" << name << " added in environment " << environment
             << " with " << handlers.size() << " handlers\n";
+    // Shown this once: the receiver needs it to verify X-Dots-Signature.
+    for (const auto& [url, secret] : secrets) {
+      ctx.out << "webhook " << url << " secret " << secret << "\n";
+    }
     return kOk;
   });
 }
@@ -240,11 +258,16 @@ Error withOptionName(Error e) {
 
 int streamAdd(const Context& ctx, const std::string& name, const std::string& account,
               const std::string& channel, const std::string& broker, const std::string& topic,
-              const StreamLogin& login) {
+              const StreamLogin& login, const cloud::StreamLimits& limits) {
   auto auth = streamAuth(login);
   if (!auth) return report(ctx, auth.error());
   return withRegistry(ctx, [&](cloud::Registry& reg) {
-    auto s = reg.addStream(name, account, channel, broker, topic, *auth);
+    auto target = net::parseBrokerUri(broker);
+    if (!target) return report(ctx, target.error());
+    if (auto r = checkDestination(reg, target->host, target->port, false); !r) {
+      return report(ctx, Error{r.error().reason, "broker " + broker + ": " + r.error().detail});
+    }
+    auto s = reg.addStream(name, account, channel, broker, topic, *auth, limits);
     if (!s) return report(ctx, withOptionName(s.error()));
     ctx.out << "stream " << name << ": " << broker << " " << topic << " -> " << s->channel << "\n";
     return kOk;
@@ -290,6 +313,12 @@ int streamList(const Context& ctx, bool json) {
             .string(s.auth.cert_file)
             .key("key_file")
             .string(s.auth.key_file)
+            .key("max_message_bytes")
+            .integer(s.limits.max_message_bytes)
+            .key("rate_per_s")
+            .number(s.limits.rate_per_s)
+            .key("queue")
+            .integer(s.limits.queue)
             .endObject();
       }
       ctx.out << w.endArray().str() << "\n";

@@ -78,7 +78,8 @@ bool CommitWorker::prune() {
     retention_schedule_.ran(now, false);
     return true;
   }
-  auto counts = parts_.pruner->prune(routing->retention, wallMillis(), parts_.retention_rows);
+  auto counts = parts_.pruner->prune(routing->retention, parts_.ledger_window.count(), wallMillis(),
+                                     parts_.retention_rows);
   if (!counts) {
     retention_schedule_.failed(now);
     parts_.stats.update([](IngestStats& s) { ++s.retention_failures; });
@@ -97,6 +98,7 @@ bool CommitWorker::prune() {
     s.pruned_aggregates += counts->aggregates;
     s.pruned_alerts += counts->alerts;
     s.pruned_outbox += counts->outbox;
+    s.pruned_ledger += counts->ledger;
   });
   long suppressed = 0;
   if (counts->rows() > 0 && log_limiter_.allow("retention", suppressed)) {
@@ -298,6 +300,14 @@ void CommitWorker::process(std::vector<IncomingMessage>& messages) {
         parts_.stats.logDuplicate(in.gateway, in.id.epoch, in.id.seq);
         break;
       case Recorded::kDeadLettered: ackFor(in).rejected.push_back(in.id); break;
+      case Recorded::kTooOld:
+        // Not stored (its key left the ledger, so it may have been stored before): the gateway
+        // is told to drop it, and it is counted and logged.
+        ackFor(in).rejected.push_back(in.id);
+        parts_.stats.reject(
+            Error{"replay-too-old", "under the replay floor of its run: " + keyText(in.id)},
+            topics::up(in.gateway));
+        break;
       case Recorded::kConflict:
         // Never acknowledged as stored: counted, logged and alerted (once per key).
         if (alerted_conflicts_.size() >= 10000) alerted_conflicts_.clear();
@@ -315,6 +325,12 @@ void CommitWorker::process(std::vector<IncomingMessage>& messages) {
     } else if (dead[i] == Recorded::kConflict) {
       parts_.stats.reject(Error{"conflict", "a refused batch under a used key"},
                           topics::up(in.gateway));
+    } else if (dead[i] == Recorded::kTooOld) {
+      ackFor(in).rejected.push_back(in.id);
+      parts_.stats.reject(
+          Error{"replay-too-old", "under the replay floor of its run: " + keyText(in.id)},
+          topics::up(in.gateway));
+      failures_.erase({in.gateway, in.id});
     } else {
       ackFor(in).rejected.push_back(in.id);
       if (dead[i] == Recorded::kFresh) {

@@ -47,6 +47,9 @@ struct CommitParts {
   StorePruner* pruner = nullptr;
   std::chrono::milliseconds retention_interval{60'000};
   std::size_t retention_rows = 4000;  // deleted rows per pass at most
+  // How long the dedup ledger keeps a batch key (0: for good); below the pruned keys, a run's
+  // replay floor refuses batches as replay-too-old.
+  std::chrono::milliseconds ledger_window{30LL * 86'400'000};
 };
 
 // Takes groups of messages from the intake queue and commits each group as one transaction:

@@ -16,6 +16,23 @@ void StatsBoard::reject(const Error& error, std::string_view topic) {
   }
 }
 
+void StatsBoard::rejectStream(const std::string& stream, const Error& error,
+                              std::string_view topic) {
+  std::uint64_t total = 0;
+  {
+    std::lock_guard lock(mutex_);
+    total = ++stats_.rejected[error.reason];
+    ++stats_.stream_rejected[{stream, error.reason}];
+  }
+  long suppressed = 0;
+  if (log_limiter_.allow(error.reason, suppressed)) {
+    log::warn("ingest", "stream ", stream, ": rejected",
+              topic.empty() ? std::string() : log::concat(" message on ", topic), ": ",
+              error.describe(), " (", total, " ", error.reason, " so far",
+              suppressed ? log::concat(", ", suppressed, " not logged") : "", ")");
+  }
+}
+
 void StatsBoard::logDuplicate(const std::string& gateway, std::uint32_t epoch, std::uint64_t seq) {
   long suppressed = 0;
   if (log_limiter_.allow("duplicate", suppressed)) {

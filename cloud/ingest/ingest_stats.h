@@ -32,10 +32,13 @@ struct IngestStats {
   std::uint64_t pruned_aggregates = 0;
   std::uint64_t pruned_alerts = 0;
   std::uint64_t pruned_outbox = 0;
+  std::uint64_t pruned_ledger = 0;
   std::map<std::string, std::uint64_t> rejected;          // by reason
   std::map<std::string, std::uint64_t> endpoint_batches;  // by gateway
   std::map<std::string, std::uint64_t> endpoint_readings;
   std::map<std::string, std::uint64_t> stream_messages;  // by stream
+  // Stream messages refused before the queue (also counted in `rejected`), by stream, reason.
+  std::map<std::pair<std::string, std::string>, std::uint64_t> stream_rejected;
 };
 
 // The ingester's counters, shared by its parts; every member is thread-safe. Rejections are
@@ -52,6 +55,9 @@ class StatsBoard {
     change(stats_);
   }
   void reject(const Error& error, std::string_view topic);
+  // A stream's message refused on its network thread: counted under the reason and per stream,
+  // logged rate-limited per reason.
+  void rejectStream(const std::string& stream, const Error& error, std::string_view topic);
   // Logs a duplicate batch (acknowledged again), rate-limited.
   void logDuplicate(const std::string& gateway, std::uint32_t epoch, std::uint64_t seq);
   // The periodic summary line (and the final one at shutdown); quiet when nothing happened.

@@ -56,23 +56,29 @@ Ingester::Ingester(IngestOptions options)
       queue_(options_.queue_limit, options_.queue_bytes),
       topology_(*registry_, options_.environment),
       admitter_(options_.environment),
-      streams_(options_.environment, queue_),
+      streams_(options_.environment, queue_, stats_),
       uplink_(client_, options_.environment, admitter_, topology_, queue_, stats_),
       acker_(client_, stats_),
       notifier_(orThrow(sqlite_store::SqliteOutbox::open(options_.data_dir),
                         "cannot open the store in " + options_.data_dir),
-                client_),
+                client_,
+                [this] {
+                  auto routing = topology_.current();
+                  if (!routing) return NotifyPolicy{};
+                  return NotifyPolicy{routing->destinations, routing->webhooks};
+                }),
       disk_(
           options_.disk, [dir = options_.data_dir] { return diskSpaceOf(dir); },
           [this](DiskWatermark::Change change, const DiskView& disk) {
             return publishDiskAlert(change, disk);
           }),
-      worker_(CommitParts{queue_, topology_, admitter_, *writer_, acker_, stats_,
-                          [this](const RoutingSnapshot& s) { streams_.reconcile(s); },
-                          [this] { notifier_.poke(); }, options_.dead_letter_after,
-                          options_.endpoint_rate, &disk_, dynamic_cast<StorePruner*>(writer_.get()),
-                          options_.retention_interval, options_.retention_rows},
-              options_.max_group, options_.stats_interval) {
+      worker_(
+          CommitParts{queue_, topology_, admitter_, *writer_, acker_, stats_,
+                      [this](const RoutingSnapshot& s) { streams_.reconcile(s); },
+                      [this] { notifier_.poke(); }, options_.dead_letter_after,
+                      options_.endpoint_rate, &disk_, dynamic_cast<StorePruner*>(writer_.get()),
+                      options_.retention_interval, options_.retention_rows, options_.ledger_window},
+          options_.max_group, options_.stats_interval) {
   if (!options_.http.empty()) {
     http_ = std::make_unique<HttpApi>(options_.http, *queries_, [this] { return view(); });
   }
@@ -158,7 +164,7 @@ IngestView Ingester::view() const {
   v.disk = disk_.view();
   const auto& nc = notifier_.counters();
   v.notify = {nc.mqtt_delivered.load(), nc.webhook_delivered.load(), nc.retries.load(),
-              nc.failed.load()};
+              nc.failed.load(), nc.blocked.load()};
   if (auto routing = topology_.current()) {
     for (const auto& [id, ch] : routing->channels) {
       for (std::size_t i = 0; i < ch->handlers().size(); ++i) {

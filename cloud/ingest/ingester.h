@@ -49,6 +49,8 @@ struct IngestOptions {
   // How often expired rows are looked for, and how many one pass deletes at most.
   std::chrono::milliseconds retention_interval{60'000};
   std::size_t retention_rows = 4000;
+  // How long the dedup ledger keeps a batch key (0: for good); see CommitParts.
+  std::chrono::milliseconds ledger_window{30LL * 86'400'000};
 };
 
 // The broker connection's options for `options` (main checks them before start).

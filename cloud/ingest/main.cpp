@@ -96,6 +96,12 @@ int main(int argc, char** argv) {
                  "rows one retention pass deletes at most (one short transaction)")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
+  double ledger_window_s = 30 * 86400.0;
+  app.add_option("--ledger-window", ledger_window_s,
+                 "seconds the dedup ledger keeps a batch's key (0: for good); older keys are "
+                 "pruned and a batch under one is refused as replay-too-old")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e10));
   app.add_option("--log-level", log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
   try {
@@ -106,6 +112,8 @@ int main(int argc, char** argv) {
   }
   options.retention_interval =
       std::chrono::milliseconds(static_cast<std::int64_t>(retention_interval_s * 1000));
+  options.ledger_window =
+      std::chrono::milliseconds(static_cast<std::int64_t>(ledger_window_s * 1000));
   dots::log::Level level{};
   dots::log::parseLevel(log_level, level);
   dots::log::setLevel(level);

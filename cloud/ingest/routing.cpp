@@ -28,9 +28,11 @@ bool Topology::refresh() {
   auto channels = registry_.channels();
   auto routes = registry_.routes();
   auto streams = registry_.streams();
+  auto allowed = registry_.allowedDestinations();
   for (const Error* e :
        {endpoints ? nullptr : &endpoints.error(), channels ? nullptr : &channels.error(),
-        routes ? nullptr : &routes.error(), streams ? nullptr : &streams.error()}) {
+        routes ? nullptr : &routes.error(), streams ? nullptr : &streams.error(),
+        allowed ? nullptr : &allowed.error()}) {
     if (e) {
       log::error("ingest", "cannot read the registry: ", e->describe());
       return false;
@@ -77,6 +79,16 @@ bool Topology::refresh() {
       next->streams.emplace(s.id, s);
     }
   }
+  std::vector<net::Cidr> ranges;
+  for (const auto& text : *allowed) {
+    if (auto c = net::Cidr::parse(text)) {
+      ranges.push_back(*c);
+    } else {
+      log::warn("ingest", "allow-list: ", c.error().describe());
+    }
+  }
+  next->destinations = std::make_shared<const net::DestinationPolicy>(std::move(ranges));
+  next->webhooks = std::make_shared<const WebhookDirectory>(webhookDirectory(*channels));
   log::debug("ingest", "registry loaded: ", next->admission->endpoints.size(), " endpoints, ",
              next->channels.size(), " channels here");
   std::lock_guard lock(mutex_);

@@ -9,9 +9,11 @@
 #include <vector>
 
 #include "cloud/ingest/admitter.h"
+#include "cloud/notify/webhook_directory.h"
 #include "cloud/pipeline/channel.h"
 #include "cloud/registry/registry.h"
 #include "cloud/store/store_pruner.h"
+#include "shared/net/destination_policy.h"
 
 namespace dots::cloud {
 
@@ -34,6 +36,9 @@ struct RoutingSnapshot {
   std::unordered_map<std::string, std::vector<RouteTarget>> routes;  // by gateway
   std::map<std::int64_t, Stream> streams;   // this environment's, feeding a channel here
   std::vector<ChannelRetention> retention;  // of this environment's channels
+  // The registry's destination allow-list, for streams' brokers and webhooks.
+  std::shared_ptr<const net::DestinationPolicy> destinations;
+  std::shared_ptr<const WebhookDirectory> webhooks;  // every channel's
 
   void commitHandlers() const;
   void abortHandlers() const;

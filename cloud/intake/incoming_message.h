@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -22,11 +23,23 @@ struct GatewayMessage {
   std::shared_ptr<const RoutingSnapshot> admitted_with;
 };
 
+// One of a stream's places in the intake queue: freed when the message is gone (handled or
+// dropped), whatever thread that happens on.
+struct QueueSlot {
+  explicit QueueSlot(std::shared_ptr<std::atomic<std::int64_t>> count)
+      : pending(std::move(count)) {}
+  ~QueueSlot() { pending->fetch_sub(1); }
+  QueueSlot(const QueueSlot&) = delete;
+  QueueSlot& operator=(const QueueSlot&) = delete;
+  std::shared_ptr<std::atomic<std::int64_t>> pending;
+};
+
 // A message pulled from another system by a stream (SenML JSON, a JSON object or a number).
 struct StreamMessage {
   std::int64_t stream_id = 0;
   std::string topic;
   std::vector<std::uint8_t> payload;
+  std::shared_ptr<QueueSlot> slot;  // null when not counted against a stream's queue
 };
 
 // What every intake hands the commit worker.

@@ -1,17 +1,25 @@
 #include "cloud/notify/notifier.h"
 
-#include <httplib.h>
-
 #include <algorithm>
 
-#include "cloud/store/outbox.h"
+#include "shared/app/thread_name.h"
 #include "shared/log/log.h"
 #include "shared/time/clock.h"
 
 namespace dots::cloud {
 
-Notifier::Notifier(std::unique_ptr<Outbox> outbox, mqtt::Publisher& mqtt, int max_attempts)
-    : outbox_(std::move(outbox)), mqtt_(mqtt), max_attempts_(max_attempts) {}
+// One destination's deliveries: its own thread, woken by the notifier when rows are due.
+struct Notifier::Worker {
+  std::string destination;
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool poked = false;
+  std::thread thread;
+};
+
+Notifier::Notifier(std::unique_ptr<Outbox> outbox, mqtt::Publisher& mqtt, NotifyPolicySource policy,
+                   NotifierOptions options)
+    : outbox_(std::move(outbox)), mqtt_(mqtt), policy_(std::move(policy)), options_(options) {}
 
 Notifier::~Notifier() {
   stop();
@@ -28,6 +36,15 @@ void Notifier::stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  for (auto& [destination, w] : workers_) {
+    {
+      std::lock_guard lock(w->mutex);
+      w->poked = true;
+    }
+    w->cv.notify_all();
+    if (w->thread.joinable()) w->thread.join();
+  }
+  workers_.clear();
 }
 
 void Notifier::poke() {
@@ -38,29 +55,79 @@ void Notifier::poke() {
   cv_.notify_all();
 }
 
-bool Notifier::postWebhook(const std::string& url, const std::string& body, std::string& error) {
-  // http://host[:port]/path
-  std::string rest = url.substr(7);
-  std::size_t slash = rest.find('/');
-  std::string authority = rest.substr(0, slash);
-  std::string path = slash == std::string::npos ? "/" : rest.substr(slash);
-  httplib::Client client("http://" + authority);
-  client.set_connection_timeout(3, 0);
-  client.set_read_timeout(5, 0);
-  auto res = client.Post(path, body, "application/json");
-  if (!res) {
-    error = httplib::to_string(res.error());
-    return false;
+void Notifier::settle(const Delivery& d, const Result<void>& outcome) {
+  std::lock_guard lock(outbox_mutex_);
+  if (outcome) {
+    (d.target == "mqtt" ? counters_.mqtt_delivered : counters_.webhook_delivered).fetch_add(1);
+    if (auto r = outbox_->markDelivered(d.id); !r) log::warn("notify", r.error().describe());
+    return;
   }
-  if (res->status < 200 || res->status >= 300) {
-    error = "HTTP " + std::to_string(res->status);
-    return false;
+  if (outcome.error().reason == "blocked-destination") counters_.blocked.fetch_add(1);
+  int attempts = d.attempts + 1;
+  std::int64_t next = -1;
+  if (attempts < options_.max_attempts) {
+    next = wallMillis() + std::min<std::int64_t>(60000, 500LL << std::min(attempts - 1, 20));
+    counters_.retries.fetch_add(1);
+  } else {
+    counters_.failed.fetch_add(1);
   }
-  return true;
+  log::warn("notify", d.target, " delivery of alert ", d.alert_id, " to ", d.address,
+            " failed (attempt ", attempts, "): ", outcome.error().describe(),
+            next < 0 ? "; giving up" : "; will retry");
+  if (auto r = outbox_->markAttempt(d.id, attempts, next, outcome.error().describe()); !r) {
+    log::warn("notify", r.error().describe());
+  }
+}
+
+void Notifier::deliverMqtt(std::int64_t now) {
+  Result<std::vector<Delivery>> due = std::vector<Delivery>{};
+  {
+    std::lock_guard lock(outbox_mutex_);
+    due = outbox_->dueDeliveries(now, 100, std::string("mqtt"));
+  }
+  if (!due) {
+    log::warn("notify", "cannot read the outbox: ", due.error().describe());
+    return;
+  }
+  for (const Delivery& d : *due) settle(d, mqtt_.publish(d.address, d.payload, 1));
+}
+
+void Notifier::runWorker(Worker& w) {
+  nameThisThread("dots-hook");
+  for (;;) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+    }
+    NotifyPolicy policy = policy_();
+    Result<std::vector<Delivery>> due = std::vector<Delivery>{};
+    if (policy.destinations && policy.webhooks) {
+      std::lock_guard lock(outbox_mutex_);
+      due = outbox_->dueDeliveries(wallMillis(), 16, w.destination);
+    }
+    if (!due) log::warn("notify", "cannot read the outbox: ", due.error().describe());
+    if (due && !due->empty()) {
+      for (const Delivery& d : *due) {
+        {
+          std::lock_guard lock(mutex_);
+          if (stopping_) return;
+        }
+        auto found = policy.webhooks->find({d.channel_id, d.address});
+        WebhookSettings settings =
+            found == policy.webhooks->end() ? WebhookSettings{} : found->second;
+        settle(d, postWebhook(d.address, d.payload, d.id, settings, *policy.destinations,
+                              options_.webhook));
+      }
+      continue;
+    }
+    std::unique_lock lock(w.mutex);
+    w.cv.wait_for(lock, std::chrono::milliseconds(1000), [&] { return w.poked; });
+    w.poked = false;
+  }
 }
 
 void Notifier::run() {
-  Outbox* store = outbox_.get();
+  nameThisThread("dots-notify");
   for (;;) {
     {
       std::unique_lock lock(mutex_);
@@ -68,40 +135,34 @@ void Notifier::run() {
       if (stopping_) return;
       poked_ = false;
     }
-    auto due = store->dueDeliveries(wallMillis(), 100);
-    if (!due) {
-      log::warn("notify", "cannot read the outbox: ", due.error().describe());
+    std::int64_t now = wallMillis();
+    Result<std::vector<std::string>> destinations = std::vector<std::string>{};
+    {
+      std::lock_guard lock(outbox_mutex_);
+      destinations = outbox_->dueDestinations(now);
+    }
+    if (!destinations) {
+      log::warn("notify", "cannot read the outbox: ", destinations.error().describe());
       continue;
     }
-    for (const Delivery& d : *due) {
-      std::string error;
-      bool ok = false;
-      if (d.target == "mqtt") {
-        auto r = mqtt_.publish(d.address, d.payload, 1);
-        ok = r.has_value();
-        if (!ok) error = r.error().describe();
-      } else {
-        ok = postWebhook(d.address, d.payload, error);
-      }
-      if (ok) {
-        (d.target == "mqtt" ? counters_.mqtt_delivered : counters_.webhook_delivered).fetch_add(1);
-        if (auto r = store->markDelivered(d.id); !r) log::warn("notify", r.error().describe());
+    for (const std::string& destination : *destinations) {
+      if (destination == "mqtt") {
+        deliverMqtt(now);
         continue;
       }
-      int attempts = d.attempts + 1;
-      std::int64_t next = -1;
-      if (attempts < max_attempts_) {
-        next = wallMillis() + std::min<std::int64_t>(60000, 500LL << std::min(attempts - 1, 20));
-        counters_.retries.fetch_add(1);
-      } else {
-        counters_.failed.fetch_add(1);
+      auto& w = workers_[destination];
+      if (!w) {
+        w = std::make_unique<Worker>();
+        w->destination = destination;
+        w->thread = std::thread([this, worker = w.get()] { runWorker(*worker); });
+        log::debug("notify", "delivery worker for ", destination);
+        continue;
       }
-      log::warn("notify", d.target, " delivery of alert ", d.alert_id, " to ", d.address,
-                " failed (attempt ", attempts, "): ", error,
-                next < 0 ? "; giving up" : "; will retry");
-      if (auto r = store->markAttempt(d.id, attempts, next, error); !r) {
-        log::warn("notify", r.error().describe());
+      {
+        std::lock_guard lock(w->mutex);
+        w->poked = true;
       }
+      w->cv.notify_all();
     }
   }
 }

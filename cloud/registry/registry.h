@@ -34,6 +34,9 @@ struct ChannelRecord {
   std::string environment;
   std::vector<std::string> handlers;
   Retention retention;  // the defaults unless set with setRetention
+  // The signing secret of each webhook of the channel's notify handlers, by URL: made by
+  // dotsctl when the channel is added, shown once, kept here.
+  std::map<std::string, std::string> webhook_secrets;
 };
 
 // Endpoint -> channel, for the sensors whose names match `sensors` (glob; "*" = all).
@@ -57,6 +60,15 @@ struct StreamAuth {
   bool operator==(const StreamAuth&) const = default;
 };
 
+// What one stream may bring in: a message larger than max_message_bytes is rejected before it
+// is copied; beyond rate_per_s messages per second (a token bucket holding one second's worth)
+// messages are dropped; at most `queue` of its messages wait in the ingester's queue at once.
+struct StreamLimits {
+  std::int64_t max_message_bytes = 256 * 1024;
+  double rate_per_s = 100;
+  std::int64_t queue = 64;
+};
+
 // Pulls messages from another system's MQTT broker into a channel.
 struct Stream {
   std::int64_t id = 0;
@@ -69,6 +81,7 @@ struct Stream {
   std::string topic;   // filter
   std::string format;  // auto: SenML, JSON object or number
   StreamAuth auth;
+  StreamLimits limits;
 };
 
 // The secured gate of one field gateway.
@@ -138,9 +151,16 @@ class Registry {
   // The environment is created public on first use when it is "default". Errors: "exists",
   // "bad-name", "no-such-account", "no-such-environment", "private-environment" (another
   // account's), "bad-handler" (no handler, or an empty spec).
-  virtual Result<ChannelRecord> addChannel(const std::string& account, const std::string& name,
-                                           const std::string& environment,
-                                           const std::vector<std::string>& handlers) = 0;
+  // `webhook_secrets` (by URL) are stored with the channel, in the same transaction.
+  virtual Result<ChannelRecord> addChannel(
+      const std::string& account, const std::string& name, const std::string& environment,
+      const std::vector<std::string>& handlers,
+      const std::map<std::string, std::string>& webhook_secrets) = 0;
+  Result<ChannelRecord> addChannel(const std::string& account, const std::string& name,
+                                   const std::string& environment,
+                                   const std::vector<std::string>& handlers) {
+    return addChannel(account, name, environment, handlers, {});
+  }
   // Ordered by account, then name.
   virtual Result<std::vector<ChannelRecord>> channels() = 0;
   // Sets the periods `change` names and returns the channel as it is now. Errors:
@@ -158,10 +178,26 @@ class Registry {
                                    const std::string& channel, const std::string& sensors) = 0;
   // Errors: "bad-name", "bad-broker" (not tcp:// or ssl://), "bad-topic", "bad-tls" (the
   // detail starts with the StreamAuth field at fault: ssl:// without ca_file, a file that
-  // cannot be read, a certificate without its key), "no-such-channel", "exists".
+  // cannot be read, a certificate without its key), "bad-limit", "no-such-channel", "exists".
   virtual Result<Stream> addStream(const std::string& name, const std::string& account,
                                    const std::string& channel, const std::string& broker,
-                                   const std::string& topic, const StreamAuth& auth) = 0;
+                                   const std::string& topic, const StreamAuth& auth,
+                                   const StreamLimits& limits) = 0;
+  Result<Stream> addStream(const std::string& name, const std::string& account,
+                           const std::string& channel, const std::string& broker,
+                           const std::string& topic, const StreamAuth& auth) {
+    return addStream(name, account, channel, broker, topic, auth, StreamLimits{});
+  }
+  Result<Stream> addStream(const std::string& name, const std::string& account,
+                           const std::string& channel, const std::string& broker,
+                           const std::string& topic, const StreamLimits& limits) {
+    return addStream(name, account, channel, broker, topic, StreamAuth{}, limits);
+  }
+  Result<Stream> addStream(const std::string& name, const std::string& account,
+                           const std::string& channel, const std::string& broker,
+                           const std::string& topic) {
+    return addStream(name, account, channel, broker, topic, StreamAuth{}, StreamLimits{});
+  }
   // Replaces a stream's credentials and TLS files; running ingesters reconnect it with them.
   // Errors: "bad-tls", "no-such-stream".
   virtual Result<void> setStreamAuth(const std::string& name, const StreamAuth& auth) = 0;
@@ -172,6 +208,14 @@ class Registry {
   // and then rewrites the file so that no plaintext key stays behind in free pages or the WAL.
   // Errors: "no-kek".
   virtual Result<KeyEncryption> encryptKeys() = 0;
+
+  // The destination allow-list: address ranges (CIDR, e.g. "127.0.0.0/8") that streams and
+  // webhooks may reach although they are loopback, private, link-local, ..., and that webhooks
+  // may reach over plain http://. Errors: "bad-cidr", "exists" / "no-such-destination".
+  virtual Result<std::string> allowDestination(const std::string& cidr) = 0;
+  virtual Result<void> removeAllowedDestination(const std::string& cidr) = 0;
+  // In the order they were added.
+  virtual Result<std::vector<std::string>> allowedDestinations() = 0;
 
   // Changes whenever another connection commits to the registry.
   virtual Result<std::int64_t> dataVersion() = 0;

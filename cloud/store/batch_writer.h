@@ -24,10 +24,12 @@ class BatchWriter : public ChannelSink {
     kDuplicate,     // stored before with the same digest (a resend): acknowledge again
     kConflict,      // stored before with another digest: a different batch under a used key
     kDeadLettered,  // dead-lettered before with the same digest: tell the gateway again
+    kTooOld,        // at or below its run's replay floor, its key pruned: not recorded, refused
   };
 
   virtual Result<void> begin() = 0;
-  // Records a batch's idempotency key with its digest (the seal's tag).
+  // Records a batch's idempotency key with its digest (the seal's tag). A key the ledger no
+  // longer holds but its run's replay floor covers is not recorded (kTooOld).
   virtual Result<Recorded> recordBatch(const std::string& gateway, const codec::BatchId& id,
                                        std::span<const std::uint8_t> digest, std::size_t readings,
                                        bool historical) = 0;

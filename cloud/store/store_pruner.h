@@ -23,9 +23,10 @@ struct PruneCounts {
   std::uint64_t aggregates = 0;
   std::uint64_t alerts = 0;
   std::uint64_t outbox = 0;
-  bool more = false;  // the pass stopped at its row budget: expired rows remain
+  std::uint64_t ledger = 0;  // idempotency keys, their runs' replay floors raised over them
+  bool more = false;         // the pass stopped at its row budget: expired rows remain
 
-  std::uint64_t rows() const { return reading_blocks + aggregates + alerts + outbox; }
+  std::uint64_t rows() const { return reading_blocks + aggregates + alerts + outbox + ledger; }
 };
 
 // Deletes what has outlived its retention, in bounded passes: each pass is one short
@@ -39,8 +40,12 @@ class StorePruner {
   static constexpr std::int64_t kFailedGraceMs = 7 * 86'400'000LL;
 
   virtual ~StorePruner() = default;
-  // One pass over `channels` (channels not named are left alone) and the outbox, as of `now_ms`.
-  virtual Result<PruneCounts> prune(std::span<const ChannelRetention> channels, std::int64_t now_ms,
+  // One pass over `channels` (channels not named are left alone), the outbox and the dedup
+  // ledger, as of `now_ms`. Ledger keys stored more than `ledger_keep_ms` ago (0: kept for good)
+  // are deleted and their runs' replay floors raised over them, so a batch under such a key is
+  // refused as replay-too-old, never stored twice.
+  virtual Result<PruneCounts> prune(std::span<const ChannelRetention> channels,
+                                    std::int64_t ledger_keep_ms, std::int64_t now_ms,
                                     std::size_t max_rows) = 0;
 };
 

@@ -237,6 +237,10 @@ struct Client::Impl : public ::mqtt::callback {
     const auto& payload = msg->get_payload_ref();
     // An exception must not reach the client library's thread (it would end the process).
     try {
+      if (options.max_message_bytes > 0 && payload.size() > options.max_message_bytes) {
+        if (options.on_oversize) options.on_oversize(msg->get_topic(), payload.size());
+        return;
+      }
       on_message(msg->get_topic(),
                  {reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()});
     } catch (const std::exception& e) {
@@ -310,11 +314,58 @@ struct Client::Impl : public ::mqtt::callback {
     }
   }
 
+  // The host and port of tcp://host:port, ssl://host:port or ssl://[v6]:port.
+  std::pair<std::string, int> hostPort() const {
+    std::string rest = options.uri.substr(options.uri.find("://") + 3);
+    std::size_t colon = rest.rfind(':');
+    std::string host = rest.substr(0, colon);
+    if (host.starts_with('[') && host.ends_with(']')) host = host.substr(1, host.size() - 2);
+    int port = colon == std::string::npos ? 1883 : std::atoi(rest.c_str() + colon + 1);
+    return {host, port};
+  }
+
+  // Runs check_peer on the sockets the connect opened to the broker's port.
+  Result<void> checkPeers(const std::set<ino_t>& before, int port) {
+    Result<void> verdict;
+    forEachSocket([&](int fd, ino_t inode) {
+      if (before.contains(inode) || !verdict) return;
+      sockaddr_storage peer{};
+      socklen_t length = sizeof(peer);
+      if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &length) != 0) return;
+      int peer_port = 0;
+      if (peer.ss_family == AF_INET) {
+        peer_port = ntohs(reinterpret_cast<sockaddr_in*>(&peer)->sin_port);
+      } else if (peer.ss_family == AF_INET6) {
+        peer_port = ntohs(reinterpret_cast<sockaddr_in6*>(&peer)->sin6_port);
+      } else {
+        return;
+      }
+      if (peer_port != port) return;
+      verdict = options.check_peer(reinterpret_cast<const sockaddr*>(&peer));
+    });
+    return verdict;
+  }
+
   bool tryConnect() {
+    auto [host, port] = hostPort();
+    if (options.before_connect) {
+      if (auto r = options.before_connect(host, port); !r) {
+        log::warn(options.log_name, "not connecting to ", options.uri, ": ", r.error().describe());
+        return false;
+      }
+    }
     std::set<ino_t> before;
-    if (options.no_delay) before = openSockets();
+    if (options.no_delay || options.check_peer) before = openSockets();
     try {
       client.connect(connectOptions())->wait();
+      if (options.check_peer) {
+        if (auto r = checkPeers(before, port); !r) {
+          log::warn(options.log_name, "disconnecting from ", options.uri, ": ",
+                    r.error().describe());
+          client.disconnect()->wait_for(std::chrono::seconds(2));
+          return false;
+        }
+      }
       for (const auto& [filter, qos] : subscriptions) {
         client.subscribe(filter, qos)->wait_for(std::chrono::seconds(10));
       }

@@ -1,6 +1,9 @@
 #pragma once
 
+#include <sys/socket.h>
+
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -54,6 +57,17 @@ struct ClientOptions {
   // default (Nagle on), which suits a client that mostly receives many small messages: its
   // PUBACKs then travel together.
   bool no_delay = true;
+  // A message whose payload is larger is not handed to the message handler: it is checked in
+  // Paho's arrival callback, before this adapter copies or forwards anything, and reported to
+  // on_oversize (network thread) with its topic and size. 0: no limit.
+  std::size_t max_message_bytes = 0;
+  std::function<void(std::string_view topic, std::size_t bytes)> on_oversize;
+  // Checked before every connect attempt with the broker's host and port (e.g. resolve and
+  // refuse private addresses), and after the connect, before subscribing, with the address the
+  // socket really reached (the connect's own sockets to that port): an error fails the attempt
+  // (logged, retried with backoff) or drops the connection. Empty: no check.
+  std::function<Result<void>(const std::string& host, int port)> before_connect;
+  std::function<Result<void>(const sockaddr* peer)> check_peer;
 };
 
 // What is wrong with an options' TLS settings: `field` is the ClientOptions member at fault

@@ -51,13 +51,20 @@ Key deriveKey(const Key& endpoint_key, Purpose purpose, std::string_view gateway
   return out;
 }
 
-Mac hmacSha256(const Key& key, std::span<const std::uint8_t> data) {
+Mac hmacSha256(std::span<const std::uint8_t> key, std::span<const std::uint8_t> data) {
   Mac mac{};
   if (mbedtls_md_hmac(sha256(), key.data(), key.size(), data.data(), data.size(), mac.data()) !=
       0) {
     throw std::runtime_error("mbedtls_md_hmac failed");
   }
   return mac;
+}
+
+Mac hmacSha256(std::string_view key, std::string_view data) {
+  auto bytes = [](std::string_view text) {
+    return std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
+  };
+  return hmacSha256(bytes(key), bytes(data));
 }
 
 bool equalInConstantTime(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) {

@@ -27,8 +27,10 @@ Key deriveKey(const Key& endpoint_key, Purpose purpose, std::string_view gateway
 inline constexpr std::size_t kMacBytes = 32;
 using Mac = std::array<std::uint8_t, kMacBytes>;
 
-// HMAC-SHA256 of `data` under `key`.
-Mac hmacSha256(const Key& key, std::span<const std::uint8_t> data);
+// HMAC-SHA256 (RFC 2104) of `data` under `key`: a derived key, or a secret of any length (a
+// webhook's).
+Mac hmacSha256(std::span<const std::uint8_t> key, std::span<const std::uint8_t> data);
+Mac hmacSha256(std::string_view key, std::string_view data);
 
 // Compares in time independent of where the first difference is.
 bool equalInConstantTime(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b);

@@ -52,6 +52,9 @@ struct AckWatcher {
       for (const auto& r : ack->stored) {
         for (std::uint64_t q = r.first; q <= r.last && r.epoch == epoch; ++q) acked.insert(q);
       }
+      for (const auto& r : ack->rejected) {
+        for (std::uint64_t q = r.first; q <= r.last && r.epoch == epoch; ++q) refused.insert(q);
+      }
     });
     client.start();
   }
@@ -66,10 +69,15 @@ struct AckWatcher {
     std::lock_guard lock(mutex);
     return acked;
   }
+  std::set<std::uint64_t> rejected() {
+    std::lock_guard lock(mutex);
+    return refused;
+  }
   mqtt::Client client;
   seal::Key ack_key;
   std::mutex mutex;
   std::set<std::uint64_t> acked;
+  std::set<std::uint64_t> refused;  // told to drop
 };
 }  // namespace
 
@@ -264,4 +272,57 @@ TEST_CASE("ingest: a full queue holds the broker back, and every batch is still 
   client.stop();
   ingest->signal(SIGTERM);
   CHECK(ingest->wait(20s) == 0);
+}
+
+TEST_CASE("ingest: a replay under the pruned ledger's floor is refused as replay-too-old") {
+  System sys;
+  auto cfg = sys.provision("gw-a");
+  seal::Key key = keyOf(cfg);
+  // A ledger window of 0.2 s, looked after every 50 ms: keys leave the ledger almost at once.
+  auto ingest = sys.startIngest("ingest.log", {"--http", "127.0.0.1:0", "--ledger-window", "0.2",
+                                               "--retention-interval", "0.05"});
+  int api = httpPortOf(*ingest);
+  AckWatcher acks(sys, 7, key);
+  REQUIRE(acks.client.waitConnected(10s));
+  mqtt::ClientOptions o;
+  o.uri = sys.broker().uri();
+  o.client_id = "replayer";
+  mqtt::Client client(o);
+  client.start();
+  REQUIRE(client.waitConnected(10s));
+  auto counter = [&](const std::string& name) { return metric(httpGet(api, "/metrics"), name); };
+  const std::string pruned = "dots_store_pruned_total{environment=\"default\",kind=\"ledger\"}";
+  const std::string too_old =
+      "dots_ingest_rejected_total{environment=\"default\",reason=\"replay-too-old\"}";
+
+  std::vector<std::vector<std::uint8_t>> sent;
+  for (std::uint64_t seq = 1; seq <= 3; ++seq) {
+    sent.push_back(sealedBatch(key, "gw-a", 7, seq, 3));
+    REQUIRE(client.publish(topics::up("gw-a"), sent.back(), 1));
+  }
+  REQUIRE(waitFor([&] { return sys.count("gw-a").count == 9; }, 20s));
+  REQUIRE(waitFor([&] { return acks.seqs().size() == 3; }, 20s));
+  REQUIRE(waitFor([&] { return counter(pruned) >= 3; }, 20s));
+
+  // The keys are gone from the ledger; the replays are refused by the run's floor, and the
+  // gateway is told to drop them. A new sequence above the floor is stored.
+  REQUIRE(client.publish(topics::up("gw-a"), sent[0], 1));
+  REQUIRE(client.publish(topics::up("gw-a"), sent[2], 1));
+  REQUIRE(client.publish(topics::up("gw-a"), sealedBatch(key, "gw-a", 7, 4, 3), 1));
+  REQUIRE(waitFor([&] { return counter(too_old) == 2; }, 20s));
+  REQUIRE(waitFor([&] { return sys.count("gw-a").count == 12; }, 20s));
+  REQUIRE(waitFor([&] { return acks.rejected() == std::set<std::uint64_t>{1, 3}; }, 20s));
+  CHECK(sys.count("gw-a").distinct == 12);
+
+  // The floor is durable: after a kill -9 the replay is still refused, nothing stored twice.
+  ingest->signal(SIGKILL);
+  REQUIRE(ingest->wait(10s) == 128 + SIGKILL);
+  ingest = sys.startIngest("ingest-2.log", {"--http", "127.0.0.1:0", "--ledger-window", "0.2",
+                                            "--retention-interval", "0.05"});
+  api = httpPortOf(*ingest);
+  REQUIRE(client.publish(topics::up("gw-a"), sent[1], 1));
+  REQUIRE(waitFor([&] { return counter(too_old) == 1; }, 20s));
+  CHECK(sys.count("gw-a").count == 12);
+  CHECK(sys.count("gw-a").distinct == 12);
+  CHECK(ingest->log().find("replay-too-old") != std::string::npos);
 }

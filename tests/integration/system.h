@@ -60,6 +60,9 @@ class System {
     }
     std::filesystem::create_directories(data());
     ctl({"account", "add", "acme"});
+    // The tests' brokers and webhook receivers are on loopback, which is refused unless
+    // allow-listed.
+    ctl({"allow-list", "add", "127.0.0.0/8"});
   }
 
   Broker& localBroker() { return local_ ? *local_ : broker_; }

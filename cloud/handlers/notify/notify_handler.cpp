@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "cloud/store/row_json.h"
+#include "shared/net/destination_policy.h"
 #include "shared/text/text.h"
 #include "shared/time/clock.h"
 #include "shared/topics/topics.h"
@@ -17,10 +18,17 @@ Result<std::unique_ptr<Handler>> NotifyHandler::create(HandlerParams& params) {
   if (params.has("webhook")) {
     auto url = params.text("webhook", std::nullopt);
     if (!url) return std::unexpected(url.error());
-    if (!url->starts_with("http://")) {
-      return fail("bad-handler", "notify: webhook must be an http:// URL (got \"" + *url + "\")");
+    if (auto parsed = net::parseHttpUrl(*url); !parsed) {
+      return fail("bad-handler",
+                  "notify: webhook \"" + *url + "\" refused: " + parsed.error().detail);
     }
     h->webhook_ = *url;
+  }
+  // Read by the notifier (the webhook directory); validated here so a bad key is refused.
+  auto ca = params.text("ca", std::string());
+  if (!ca) return std::unexpected(ca.error());
+  if (!ca->empty() && h->webhook_.empty()) {
+    return fail("bad-handler", "notify: ca= is the CA file of a webhook; no webhook given");
   }
   if (!h->mqtt_ && h->webhook_.empty()) {
     return fail("bad-handler", "notify: with mqtt=false a webhook is needed");

@@ -1,6 +1,7 @@
 // SqliteRegistry: environments, channels, routes and streams.
 #include "cloud/registry/sqlite/sqlite_registry.h"
 #include "shared/mqtt/client.h"
+#include "shared/net/destination_policy.h"
 #include "shared/topics/topics.h"
 
 namespace dots::cloud {
@@ -71,10 +72,10 @@ Result<std::optional<Environment>> SqliteRegistry::findEnvironment(const std::st
   return std::optional<Environment>();
 }
 
-Result<ChannelRecord> SqliteRegistry::addChannel(const std::string& account,
-                                                 const std::string& name,
-                                                 const std::string& environment,
-                                                 const std::vector<std::string>& handlers) {
+Result<ChannelRecord> SqliteRegistry::addChannel(
+    const std::string& account, const std::string& name, const std::string& environment,
+    const std::vector<std::string>& handlers,
+    const std::map<std::string, std::string>& webhook_secrets) {
   if (!topics::isValidName(name)) {
     return fail("bad-name", "channel names are 1-64 characters of A-Z a-z 0-9 - _ .");
   }
@@ -99,6 +100,8 @@ Result<ChannelRecord> SqliteRegistry::addChannel(const std::string& account,
     return fail("private-environment", "environment \"" + environment +
                                            "\" is private to account \"" + (*env)->owner + "\"");
   }
+  auto tx = sqlite::Transaction::begin(db_, sqlite::Transaction::Kind::kImmediate);
+  if (!tx) return std::unexpected(tx.error());
   auto st = db_.prepare(
       "INSERT INTO channels(account_id, name, environment_id, handlers) VALUES(?1,?2,?3,?4) "
       "ON CONFLICT DO NOTHING");
@@ -108,7 +111,15 @@ Result<ChannelRecord> SqliteRegistry::addChannel(const std::string& account,
   if (db_.changes() == 0) {
     return fail("exists", "account \"" + account + "\" already has a channel \"" + name + "\"");
   }
-  return ChannelRecord{db_.lastInsertRowid(), account, name, environment, handlers, Retention{}};
+  std::int64_t id = db_.lastInsertRowid();
+  for (const auto& [url, secret] : webhook_secrets) {
+    auto ins = db_.prepare("INSERT INTO webhook_secrets(channel_id, url, secret) VALUES(?1,?2,?3)");
+    if (!ins) return std::unexpected(ins.error());
+    ins->bind(1, id).bind(2, url).bind(3, secret);
+    if (auto r = ins->run(); !r) return std::unexpected(r.error());
+  }
+  if (auto r = tx->commit(); !r) return std::unexpected(r.error());
+  return ChannelRecord{id, account, name, environment, handlers, Retention{}, webhook_secrets};
 }
 
 Result<std::vector<ChannelRecord>> SqliteRegistry::channels() {
@@ -127,10 +138,26 @@ Result<std::vector<ChannelRecord>> SqliteRegistry::channels() {
           std::pair{7, &retention.alerts_s}}) {
       if (!row.isNull(col)) *period = row.int64(col);
     }
-    out.push_back(
-        {row.int64(0), row.text(1), row.text(2), row.text(3), splitLines(row.text(4)), retention});
+    out.push_back({row.int64(0),
+                   row.text(1),
+                   row.text(2),
+                   row.text(3),
+                   splitLines(row.text(4)),
+                   retention,
+                   {}});
   });
   if (!read) return std::unexpected(read.error());
+  auto secrets = db_.prepare("SELECT channel_id, url, secret FROM webhook_secrets");
+  if (!secrets) return std::unexpected(secrets.error());
+  std::map<std::int64_t, std::map<std::string, std::string>> by_channel;
+  read = secrets->forEachRow(
+      [&](const sqlite::Statement& row) { by_channel[row.int64(0)][row.text(1)] = row.text(2); });
+  if (!read) return std::unexpected(read.error());
+  for (auto& c : out) {
+    if (auto found = by_channel.find(c.id); found != by_channel.end()) {
+      c.webhook_secrets = std::move(found->second);
+    }
+  }
   return out;
 }
 
@@ -267,7 +294,8 @@ Result<void> checkStreamAuth(const std::string& broker, const StreamAuth& auth) 
 
 Result<Stream> SqliteRegistry::addStream(const std::string& name, const std::string& account,
                                          const std::string& channel, const std::string& broker,
-                                         const std::string& topic, const StreamAuth& auth) {
+                                         const std::string& topic, const StreamAuth& auth,
+                                         const StreamLimits& limits) {
   if (!topics::isValidName(name)) {
     return fail("bad-name", "stream names are 1-64 characters of A-Z a-z 0-9 - _ .");
   }
@@ -276,11 +304,22 @@ Result<Stream> SqliteRegistry::addStream(const std::string& name, const std::str
   }
   if (topic.empty()) return fail("bad-topic", "a stream needs a topic filter");
   if (auto r = checkStreamAuth(broker, auth); !r) return std::unexpected(r.error());
+  if (limits.max_message_bytes < 1 || limits.max_message_bytes > 256LL * 1024 * 1024) {
+    return fail("bad-limit", "a stream's maximum message size is 1 byte to 256 MiB");
+  }
+  if (!(limits.rate_per_s > 0) || limits.rate_per_s > 1e6) {
+    return fail("bad-limit", "a stream's rate is above 0 and at most 1000000 messages/s");
+  }
+  if (limits.queue < 1 || limits.queue > 100000) {
+    return fail("bad-limit", "a stream's queue holds 1 to 100000 messages");
+  }
   auto ch = findChannel(account, channel);
   if (!ch) return std::unexpected(ch.error());
   if (!*ch)
     return fail("no-such-channel",
                 "account \"" + account + "\" has no channel \"" + channel + "\"");
+  auto tx = sqlite::Transaction::begin(db_, sqlite::Transaction::Kind::kImmediate);
+  if (!tx) return std::unexpected(tx.error());
   auto st = db_.prepare(
       "INSERT INTO streams(name, channel_id, broker, topic, format, username, password, ca_file, "
       "cert_file, key_file) VALUES(?1,?2,?3,?4,'auto',?5,?6,?7,?8,?9) ON CONFLICT DO NOTHING");
@@ -290,8 +329,20 @@ Result<Stream> SqliteRegistry::addStream(const std::string& name, const std::str
   st->bind(8, auth.cert_file).bind(9, auth.key_file);
   if (auto r = st->run(); !r) return std::unexpected(r.error());
   if (db_.changes() == 0) return fail("exists", "stream \"" + name + "\" already exists");
-  return Stream{db_.lastInsertRowid(), name,   account, (*ch)->id, account + "/" + channel,
-                (*ch)->environment,    broker, topic,   "auto",    auth};
+  std::int64_t id = db_.lastInsertRowid();
+  auto lim = db_.prepare(
+      "INSERT INTO stream_limits(stream_id, max_message_bytes, rate_per_s, queue) "
+      "VALUES(?1,?2,?3,?4)");
+  if (!lim) return std::unexpected(lim.error());
+  lim->bind(1, id)
+      .bind(2, limits.max_message_bytes)
+      .bind(3, limits.rate_per_s)
+      .bind(4, limits.queue);
+  if (auto r = lim->run(); !r) return std::unexpected(r.error());
+  if (auto r = tx->commit(); !r) return std::unexpected(r.error());
+  return Stream{
+      id,    name,   account, (*ch)->id, account + "/" + channel, (*ch)->environment, broker,
+      topic, "auto", auth,    limits};
 }
 
 Result<void> SqliteRegistry::setStreamAuth(const std::string& name, const StreamAuth& auth) {
@@ -315,24 +366,63 @@ Result<void> SqliteRegistry::setStreamAuth(const std::string& name, const Stream
 Result<std::vector<Stream>> SqliteRegistry::streams() {
   auto st = db_.prepare(
       "SELECT s.id, s.name, a.name, s.channel_id, a.name || '/' || c.name, e.name, s.broker, "
-      "s.topic, s.format, s.username, s.password, s.ca_file, s.cert_file, s.key_file "
+      "s.topic, s.format, s.username, s.password, s.ca_file, s.cert_file, s.key_file, "
+      "l.max_message_bytes, l.rate_per_s, l.queue "
       "FROM streams s JOIN channels c ON c.id = s.channel_id "
       "JOIN accounts a ON a.id = c.account_id JOIN environments e ON e.id = c.environment_id "
-      "ORDER BY s.name");
+      "LEFT JOIN stream_limits l ON l.stream_id = s.id ORDER BY s.name");
   if (!st) return std::unexpected(st.error());
   std::vector<Stream> out;
   auto read = st->forEachRow([&](const sqlite::Statement& row) {
-    out.push_back({row.int64(0),
-                   row.text(1),
-                   row.text(2),
-                   row.int64(3),
-                   row.text(4),
-                   row.text(5),
-                   row.text(6),
-                   row.text(7),
-                   row.text(8),
-                   {row.text(9), row.text(10), row.text(11), row.text(12), row.text(13)}});
+    Stream s{row.int64(0),
+             row.text(1),
+             row.text(2),
+             row.int64(3),
+             row.text(4),
+             row.text(5),
+             row.text(6),
+             row.text(7),
+             row.text(8),
+             {row.text(9), row.text(10), row.text(11), row.text(12), row.text(13)},
+             {}};
+    // A stream added before limits existed has none stored: it gets the defaults.
+    if (!row.isNull(14)) {
+      s.limits = {row.int64(14), row.real(15), row.int64(16)};
+    }
+    out.push_back(std::move(s));
   });
+  if (!read) return std::unexpected(read.error());
+  return out;
+}
+
+Result<std::string> SqliteRegistry::allowDestination(const std::string& cidr) {
+  auto range = net::Cidr::parse(cidr);
+  if (!range) return std::unexpected(range.error());
+  std::string text = range->str();
+  auto st = db_.prepare("INSERT INTO allowed_destinations(cidr) VALUES(?1) ON CONFLICT DO NOTHING");
+  if (!st) return std::unexpected(st.error());
+  st->bind(1, text);
+  if (auto r = st->run(); !r) return std::unexpected(r.error());
+  if (db_.changes() == 0) return fail("exists", text + " is already allow-listed");
+  return text;
+}
+
+Result<void> SqliteRegistry::removeAllowedDestination(const std::string& cidr) {
+  auto range = net::Cidr::parse(cidr);
+  if (!range) return std::unexpected(range.error());
+  auto st = db_.prepare("DELETE FROM allowed_destinations WHERE cidr = ?1");
+  if (!st) return std::unexpected(st.error());
+  st->bind(1, range->str());
+  if (auto r = st->run(); !r) return r;
+  if (db_.changes() == 0) return fail("no-such-destination", range->str() + " is not allow-listed");
+  return {};
+}
+
+Result<std::vector<std::string>> SqliteRegistry::allowedDestinations() {
+  auto st = db_.prepare("SELECT cidr FROM allowed_destinations ORDER BY id");
+  if (!st) return std::unexpected(st.error());
+  std::vector<std::string> out;
+  auto read = st->forEachRow([&](const sqlite::Statement& row) { out.push_back(row.text(0)); });
   if (!read) return std::unexpected(read.error());
   return out;
 }

@@ -64,6 +64,19 @@ CREATE TABLE IF NOT EXISTS channel_retention(
 CREATE TABLE IF NOT EXISTS registry_meta(
   name TEXT PRIMARY KEY,
   value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS stream_limits(
+  stream_id INTEGER PRIMARY KEY REFERENCES streams(id),
+  max_message_bytes INTEGER NOT NULL,
+  rate_per_s REAL NOT NULL,
+  queue INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS webhook_secrets(
+  channel_id INTEGER NOT NULL REFERENCES channels(id),
+  url TEXT NOT NULL,
+  secret TEXT NOT NULL,
+  PRIMARY KEY(channel_id, url));
+CREATE TABLE IF NOT EXISTS allowed_destinations(
+  id INTEGER PRIMARY KEY,
+  cidr TEXT NOT NULL UNIQUE);
 )sql";
 
 // Registries made before streams had credentials gain their columns.

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,9 +40,11 @@ class SqliteRegistry final : public Registry {
   // Environments, channels, routes and streams (sqlite_channels.cpp).
   Result<Environment> addEnvironment(const std::string& name, const std::string& owner) override;
   Result<std::vector<Environment>> environments() override;
-  Result<ChannelRecord> addChannel(const std::string& account, const std::string& name,
-                                   const std::string& environment,
-                                   const std::vector<std::string>& handlers) override;
+  using Registry::addChannel;
+  Result<ChannelRecord> addChannel(
+      const std::string& account, const std::string& name, const std::string& environment,
+      const std::vector<std::string>& handlers,
+      const std::map<std::string, std::string>& webhook_secrets) override;
   Result<std::vector<ChannelRecord>> channels() override;
   Result<ChannelRecord> setRetention(const std::string& account, const std::string& name,
                                      const RetentionChange& change) override;
@@ -50,11 +53,16 @@ class SqliteRegistry final : public Registry {
   Result<std::vector<Route>> routes() override;
   Result<void> removeRoute(const std::string& gateway, const std::string& account,
                            const std::string& channel, const std::string& sensors) override;
+  using Registry::addStream;
   Result<Stream> addStream(const std::string& name, const std::string& account,
                            const std::string& channel, const std::string& broker,
-                           const std::string& topic, const StreamAuth& auth) override;
+                           const std::string& topic, const StreamAuth& auth,
+                           const StreamLimits& limits) override;
   Result<void> setStreamAuth(const std::string& name, const StreamAuth& auth) override;
   Result<std::vector<Stream>> streams() override;
+  Result<std::string> allowDestination(const std::string& cidr) override;
+  Result<void> removeAllowedDestination(const std::string& cidr) override;
+  Result<std::vector<std::string>> allowedDestinations() override;
 
  private:
   // Endpoints matching `where` (empty: all), which may bind ?1 to `arg`.

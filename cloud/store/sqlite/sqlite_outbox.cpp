@@ -1,6 +1,18 @@
 #include "cloud/store/sqlite/sqlite_outbox.h"
 
 #include "cloud/store/sqlite/store_schema.h"
+#include "shared/net/destination_policy.h"
+
+namespace dots::cloud {
+
+std::string deliveryDestination(std::string_view target, std::string_view address) {
+  if (target == "mqtt") return "mqtt";
+  auto url = net::parseHttpUrl(address);
+  if (!url) return std::string(address);
+  return url->scheme + "://" + url->host + ":" + std::to_string(url->port);
+}
+
+}  // namespace dots::cloud
 
 namespace dots::cloud::sqlite_store {
 
@@ -15,17 +27,33 @@ Result<std::unique_ptr<SqliteOutbox>> SqliteOutbox::open(const std::string& data
   return std::unique_ptr<SqliteOutbox>(new SqliteOutbox(std::move(*db)));
 }
 
-Result<std::vector<Delivery>> SqliteOutbox::dueDeliveries(std::int64_t now_ms, std::size_t limit) {
+Result<std::vector<Delivery>> SqliteOutbox::dueDeliveries(
+    std::int64_t now_ms, std::size_t limit, const std::optional<std::string>& destination) {
   auto st = db_.prepare(
-      "SELECT id, alert_id, target, address, payload, attempts FROM outbox "
-      "WHERE state = 'pending' AND next_ms <= ?1 ORDER BY id LIMIT ?2");
+      "SELECT o.id, o.alert_id, o.target, o.address, o.payload, o.attempts, "
+      "COALESCE(a.channel_id, 0), o.destination FROM outbox o "
+      "LEFT JOIN alerts a ON a.id = o.alert_id "
+      "WHERE o.state = 'pending' AND o.next_ms <= ?1 AND (?3 IS NULL OR o.destination = ?3) "
+      "ORDER BY o.id LIMIT ?2");
   if (!st) return std::unexpected(st.error());
   st->bind(1, now_ms).bind(2, static_cast<std::int64_t>(limit));
+  if (destination) st->bind(3, *destination);
   std::vector<Delivery> out;
   auto r = st->forEachRow([&](const sqlite::Statement& row) {
     out.push_back({row.int64(0), row.int64(1), row.text(2), row.text(3), row.text(4),
-                   static_cast<int>(row.int64(5))});
+                   static_cast<int>(row.int64(5)), row.int64(6), row.text(7)});
   });
+  if (!r) return std::unexpected(r.error());
+  return out;
+}
+
+Result<std::vector<std::string>> SqliteOutbox::dueDestinations(std::int64_t now_ms) {
+  auto st = db_.prepare(
+      "SELECT DISTINCT destination FROM outbox WHERE state = 'pending' AND next_ms <= ?1");
+  if (!st) return std::unexpected(st.error());
+  st->bind(1, now_ms);
+  std::vector<std::string> out;
+  auto r = st->forEachRow([&](const sqlite::Statement& row) { out.push_back(row.text(0)); });
   if (!r) return std::unexpected(r.error());
   return out;
 }

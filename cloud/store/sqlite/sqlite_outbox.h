@@ -13,7 +13,10 @@ class SqliteOutbox final : public Outbox {
  public:
   static Result<std::unique_ptr<SqliteOutbox>> open(const std::string& data_dir);
 
-  Result<std::vector<Delivery>> dueDeliveries(std::int64_t now_ms, std::size_t limit) override;
+  Result<std::vector<Delivery>> dueDeliveries(
+      std::int64_t now_ms, std::size_t limit,
+      const std::optional<std::string>& destination = std::nullopt) override;
+  Result<std::vector<std::string>> dueDestinations(std::int64_t now_ms) override;
   Result<void> markDelivered(std::int64_t id) override;
   Result<void> markAttempt(std::int64_t id, int attempts, std::int64_t next_ms,
                            const std::string& error) override;

@@ -1,7 +1,10 @@
 #include "cloud/store/sqlite/sqlite_writer.h"
 
 #include <algorithm>
+#include <map>
+#include <utility>
 
+#include "cloud/store/outbox.h"
 #include "cloud/store/sqlite/store_schema.h"
 #include "shared/codec/batch_codec.h"
 #include "shared/time/clock.h"
@@ -16,6 +19,8 @@ constexpr std::uint64_t kFoldMaxDeltas = 1'000'000;
 struct SqliteWriter::Statements {
   sqlite::Statement insert_batch;
   sqlite::Statement find_batch;
+  sqlite::Statement find_floor;
+  sqlite::Statement delete_batch;
   sqlite::Statement insert_dead_letter;
   sqlite::Statement insert_block;
   sqlite::Statement find_series;
@@ -40,6 +45,10 @@ Result<std::unique_ptr<SqliteWriter>> SqliteWriter::open(const std::string& data
       "state) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9) ON CONFLICT DO NOTHING");
   auto find_batch = db->prepare(
       "SELECT digest, state FROM batches WHERE gateway=?1 AND run=?2 AND epoch=?3 AND seq=?4");
+  auto find_floor = db->prepare(
+      "SELECT 1 FROM replay_floors WHERE gateway=?1 AND run=?2 AND (epoch, seq) >= (?3, ?4)");
+  auto delete_batch =
+      db->prepare("DELETE FROM batches WHERE gateway=?1 AND run=?2 AND epoch=?3 AND seq=?4");
   auto insert_dead_letter = db->prepare(
       "INSERT INTO dead_letters(gateway, run, epoch, seq, reason, detail, received_ms, envelope) "
       "VALUES(?1,?2,?3,?4,?5,?6,?7,?8)");
@@ -62,17 +71,19 @@ Result<std::unique_ptr<SqliteWriter>> SqliteWriter::open(const std::string& data
       "INSERT INTO alerts(channel_id, account, channel, gateway, sensor, kind, state, value, "
       "time_ms, message, historical, created_ms) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)");
   auto insert_delivery = db->prepare(
-      "INSERT INTO outbox(alert_id, target, address, payload, next_ms) VALUES(?1,?2,?3,?4,0)");
-  for (auto* st : {&insert_batch, &find_batch, &insert_dead_letter, &insert_block, &find_series,
-                   &insert_series, &merge_aggregate, &log_aggregates, &read_aggregate_log,
-                   &clear_aggregate_log, &insert_alert, &insert_delivery}) {
+      "INSERT INTO outbox(alert_id, target, address, payload, next_ms, destination) "
+      "VALUES(?1,?2,?3,?4,0,?5)");
+  for (auto* st : {&insert_batch, &find_batch, &find_floor, &delete_batch, &insert_dead_letter,
+                   &insert_block, &find_series, &insert_series, &merge_aggregate, &log_aggregates,
+                   &read_aggregate_log, &clear_aggregate_log, &insert_alert, &insert_delivery}) {
     if (!*st) return std::unexpected(st->error());
   }
   auto statements = std::make_unique<Statements>(Statements{
-      std::move(*insert_batch), std::move(*find_batch), std::move(*insert_dead_letter),
-      std::move(*insert_block), std::move(*find_series), std::move(*insert_series),
-      std::move(*merge_aggregate), std::move(*log_aggregates), std::move(*read_aggregate_log),
-      std::move(*clear_aggregate_log), std::move(*insert_alert), std::move(*insert_delivery)});
+      std::move(*insert_batch), std::move(*find_batch), std::move(*find_floor),
+      std::move(*delete_batch), std::move(*insert_dead_letter), std::move(*insert_block),
+      std::move(*find_series), std::move(*insert_series), std::move(*merge_aggregate),
+      std::move(*log_aggregates), std::move(*read_aggregate_log), std::move(*clear_aggregate_log),
+      std::move(*insert_alert), std::move(*insert_delivery)});
   return std::unique_ptr<SqliteWriter>(new SqliteWriter(std::move(*db), std::move(statements)));
 }
 
@@ -150,7 +161,19 @@ void bindKey(sqlite::Statement& st, const std::string& gateway, const codec::Bat
 Result<BatchWriter::Recorded> SqliteWriter::inserted(const std::string& gateway,
                                                      const codec::BatchId& id,
                                                      std::span<const std::uint8_t> digest) {
-  if (db_.changes() > 0) return Recorded::kFresh;
+  if (db_.changes() > 0) {
+    // New to the ledger; under the run's replay floor it was pruned from it: a replay.
+    auto& ff = st_->find_floor;
+    bindKey(ff, gateway, id);
+    auto below = ff.step();
+    if (!below) return std::unexpected(below.error());
+    ff.reset();
+    if (!*below) return Recorded::kFresh;
+    auto& del = st_->delete_batch;
+    bindKey(del, gateway, id);
+    if (auto r = del.run(); !r) return std::unexpected(r.error());
+    return Recorded::kTooOld;
+  }
   auto& fb = st_->find_batch;
   bindKey(fb, gateway, id);
   auto row = fb.step();
@@ -298,6 +321,7 @@ Result<void> SqliteWriter::enqueueDelivery(std::int64_t alert_id, std::string_vi
                                            std::string_view address, std::string_view payload) {
   auto& st = st_->insert_delivery;
   st.bind(1, alert_id).bind(2, target).bind(3, address).bind(4, payload);
+  st.bind(5, deliveryDestination(target, address));
   return st.run();
 }
 
@@ -306,7 +330,8 @@ Result<void> SqliteWriter::enqueueDelivery(std::int64_t alert_id, std::string_vi
 namespace dots::cloud::sqlite_store {
 
 Result<PruneCounts> SqliteWriter::prune(std::span<const ChannelRetention> channels,
-                                        std::int64_t now_ms, std::size_t max_rows) {
+                                        std::int64_t ledger_keep_ms, std::int64_t now_ms,
+                                        std::size_t max_rows) {
   if (transaction_) return fail("store", "a retention pass inside a group's transaction");
   // Each DELETE takes at most the rows left in the budget, found through the *_by_age indexes.
   auto blocks = db_.prepare(
@@ -323,7 +348,16 @@ Result<PruneCounts> SqliteWriter::prune(std::span<const ChannelRetention> channe
   auto outbox = db_.prepare(
       "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE "
       "(state = 'delivered' AND next_ms < ?1) OR (state = 'failed' AND next_ms < ?2) LIMIT ?3)");
-  for (auto* st : {&blocks, &aggregates, &alerts, &outbox}) {
+  // The oldest ledger keys first; each run's floor rises to the highest key deleted from it.
+  auto ledger = db_.prepare(
+      "DELETE FROM batches WHERE (gateway, run, epoch, seq) IN (SELECT gateway, run, epoch, seq "
+      "FROM batches WHERE stored_ms < ?1 ORDER BY stored_ms LIMIT ?2) "
+      "RETURNING gateway, run, epoch, seq");
+  auto raise_floor = db_.prepare(
+      "INSERT INTO replay_floors(gateway, run, epoch, seq) VALUES(?1,?2,?3,?4) "
+      "ON CONFLICT(gateway, run) DO UPDATE SET epoch = excluded.epoch, seq = excluded.seq "
+      "WHERE (excluded.epoch, excluded.seq) > (epoch, seq)");
+  for (auto* st : {&blocks, &aggregates, &alerts, &outbox, &ledger, &raise_floor}) {
     if (!*st) return std::unexpected(st->error());
   }
   auto tx = sqlite::Transaction::begin(db_, sqlite::Transaction::Kind::kImmediate);
@@ -365,6 +399,23 @@ Result<PruneCounts> SqliteWriter::prune(std::span<const ChannelRetention> channe
     auto rows = take(*outbox, now_ms - kDeliveredGraceMs, now_ms - kFailedGraceMs, nullptr);
     if (!rows) return std::unexpected(rows.error());
     counts.outbox = *rows;
+  }
+  if (left > 0 && ledger_keep_ms > 0) {
+    ledger->bind(1, now_ms - ledger_keep_ms).bind(2, static_cast<std::int64_t>(left));
+    std::map<std::pair<std::string, std::int64_t>, std::pair<std::int64_t, std::int64_t>> floors;
+    auto r = ledger->forEachRow([&](const sqlite::Statement& row) {
+      ++counts.ledger;
+      std::pair key{row.text(0), row.int64(1)};
+      std::pair at{row.int64(2), row.int64(3)};
+      auto [it, fresh] = floors.try_emplace(key, at);
+      if (!fresh) it->second = std::max(it->second, at);
+    });
+    if (!r) return std::unexpected(r.error());
+    left -= std::min<std::size_t>(left, counts.ledger);
+    for (const auto& [key, at] : floors) {
+      raise_floor->bind(1, key.first).bind(2, key.second).bind(3, at.first).bind(4, at.second);
+      if (auto raised = raise_floor->run(); !raised) return std::unexpected(raised.error());
+    }
   }
   counts.more = left == 0;
   if (auto r = tx->commit(); !r) return std::unexpected(r.error());

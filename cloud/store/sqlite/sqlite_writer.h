@@ -47,8 +47,8 @@ class SqliteWriter final : public BatchWriter, public StorePruner {
 
   // Its own IMMEDIATE transaction; fails inside a group's. Deleted pages go to SQLite's
   // freelist and are reused by later writes (no auto_vacuum: the file keeps its size).
-  Result<PruneCounts> prune(std::span<const ChannelRetention> channels, std::int64_t now_ms,
-                            std::size_t max_rows) override;
+  Result<PruneCounts> prune(std::span<const ChannelRetention> channels, std::int64_t ledger_keep_ms,
+                            std::int64_t now_ms, std::size_t max_rows) override;
 
   // Folds the aggregate log now, in a transaction of its own (tests, shutdown).
   Result<void> foldAggregates();

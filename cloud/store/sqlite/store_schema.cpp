@@ -39,6 +39,16 @@ CREATE TABLE IF NOT EXISTS batches(
   digest BLOB,
   state TEXT NOT NULL DEFAULT 'stored',
   PRIMARY KEY(gateway, run, epoch, seq)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS batches_by_age ON batches(stored_ms);
+-- Each run's replay floor: every key of the run at or below (epoch, seq) has been pruned from
+-- the ledger, so a batch there that the ledger does not hold is a replay (or too late) and is
+-- refused as replay-too-old. One row per run that has been pruned.
+CREATE TABLE IF NOT EXISTS replay_floors(
+  gateway TEXT NOT NULL,
+  run INTEGER NOT NULL,
+  epoch INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY(gateway, run)) WITHOUT ROWID;
 -- Authentic batches refused for good (they cannot decode, or are beyond a bound), kept for a
 -- look: the envelope as received and why.
 CREATE TABLE IF NOT EXISTS dead_letters(
@@ -157,6 +167,24 @@ Result<sqlite::Database> openStoreDatabase(const std::string& data_dir,
     if (auto r = migrateLedger(*db); !r) return std::unexpected(r.error());
   }
   if (auto r = db->exec(kSchema); !r) return std::unexpected(r.error());
+  // Stores from before per-destination delivery get the column; their rows are keyed by
+  // their address (a webhook URL), which keeps them apart from every other receiver.
+  auto has = db->prepare("SELECT 1 FROM pragma_table_info('outbox') WHERE name = 'destination'");
+  if (!has) return std::unexpected(has.error());
+  auto found = has->step();
+  if (!found) return std::unexpected(found.error());
+  if (!*found) {
+    for (const char* sql : {"ALTER TABLE outbox ADD COLUMN destination TEXT",
+                            "UPDATE outbox SET destination = CASE WHEN target = 'mqtt' THEN 'mqtt' "
+                            "ELSE address END"}) {
+      if (auto r = db->exec(sql); !r) return std::unexpected(r.error());
+    }
+  }
+  if (auto r = db->exec(
+          "CREATE INDEX IF NOT EXISTS outbox_destination ON outbox(destination, state, next_ms)");
+      !r) {
+    return std::unexpected(r.error());
+  }
   return db;
 }
 

@@ -73,7 +73,8 @@ TEST_CASE("handler specs are validated with a reason naming type and key") {
   CHECK(specError("aggregate:window_s=0") ==
         "aggregate: window_s must be an integer from 1 to 86400 (got \"0\")");
   CHECK(specError("notify:webhook=ftp://x") ==
-        "notify: webhook must be an http:// URL (got \"ftp://x\")");
+        "notify: webhook \"ftp://x\" refused: a webhook is an https:// (or allow-listed http://) "
+        "URL");
   CHECK(specError("filter:min=5,max=1") == "filter: min is above max");
   CHECK(specError("anomaly:alpha=1") == "anomaly: alpha must be in (0, 1)");
   CHECK(specError("filter:min") == "filter: expected key=value, got \"min\"");

@@ -10,7 +10,7 @@ using namespace dots::cloud;
 
 namespace {
 IncomingMessage streamMessage(std::int64_t id) {
-  return StreamMessage{id, "t", {}};
+  return StreamMessage{id, "t", {}, nullptr};
 }
 }  // namespace
 

@@ -186,3 +186,45 @@ TEST_CASE("registry: encryptKeys seals plaintext keys, which a KEK alone does no
   CHECK(bytes.find(std::string(key.begin(), key.end())) == std::string::npos);
   CHECK(Registry::open(dir.str()).error().reason == "kek-required");
 }
+
+TEST_CASE("registry: stream limits, webhook secrets and the destination allow-list") {
+  test::TempDir dir;
+  auto reg = openRegistry(dir.str());
+  REQUIRE(reg != nullptr);
+  REQUIRE(reg->addAccount("a"));
+  REQUIRE(reg->addChannel("a", "hooks", "default", {"threshold:above=1", "notify"},
+                          {{"https://h.example/x", "00ff"}}));
+  auto channels = reg->channels();
+  REQUIRE(channels);
+  REQUIRE(channels->size() == 1);
+  CHECK((*channels)[0].webhook_secrets.at("https://h.example/x") == "00ff");
+
+  REQUIRE(
+      reg->addStream("s1", "a", "hooks", "tcp://h.example:1883", "#", StreamLimits{4096, 2.5, 7}));
+  REQUIRE(reg->addStream("s2", "a", "hooks", "tcp://h.example:1883", "#"));
+  CHECK(reg->addStream("s3", "a", "hooks", "tcp://h.example:1883", "#", StreamLimits{0, 1, 1})
+            .error()
+            .reason == "bad-limit");
+  CHECK(reg->addStream("s3", "a", "hooks", "tcp://h.example:1883", "#", StreamLimits{1, 0, 1})
+            .error()
+            .reason == "bad-limit");
+  CHECK(reg->addStream("s3", "a", "hooks", "tcp://h.example:1883", "#", StreamLimits{1, 1, 0})
+            .error()
+            .reason == "bad-limit");
+  auto streams = reg->streams();
+  REQUIRE(streams);
+  REQUIRE(streams->size() == 2);
+  CHECK((*streams)[0].limits.max_message_bytes == 4096);
+  CHECK((*streams)[0].limits.rate_per_s == 2.5);
+  CHECK((*streams)[0].limits.queue == 7);
+  CHECK((*streams)[1].limits.max_message_bytes == StreamLimits{}.max_message_bytes);
+
+  CHECK(*reg->allowDestination("127.0.0.1/8") == "127.0.0.0/8");
+  CHECK(reg->allowDestination("127.0.0.0/8").error().reason == "exists");
+  CHECK(reg->allowDestination("nonsense").error().reason == "bad-cidr");
+  REQUIRE(reg->allowDestination("fd00::/8"));
+  CHECK(*reg->allowedDestinations() == std::vector<std::string>{"127.0.0.0/8", "fd00::/8"});
+  REQUIRE(reg->removeAllowedDestination("127.0.0.0/8"));
+  CHECK(reg->removeAllowedDestination("127.0.0.0/8").error().reason == "no-such-destination");
+  CHECK(*reg->allowedDestinations() == std::vector<std::string>{"fd00::/8"});
+}

@@ -73,7 +73,7 @@ TEST_CASE("retention: a pass deletes expired reading blocks in bounded batches, 
   std::vector<std::uint64_t> deleted;
   std::vector<bool> more;
   for (int pass = 0; pass < 3; ++pass) {
-    auto counts = w.prune(channels, now, 10);
+    auto counts = w.prune(channels, 0, now, 10);
     REQUIRE(counts.has_value());
     deleted.push_back(counts->reading_blocks);
     more.push_back(counts->more);
@@ -81,13 +81,14 @@ TEST_CASE("retention: a pass deletes expired reading blocks in bounded batches, 
   }
   CHECK(deleted == std::vector<std::uint64_t>{10, 10, 5});
   CHECK(more == std::vector<bool>{true, true, false});
-  CHECK(w.prune(channels, now, 10)->rows() == 0);
+  CHECK(w.prune(channels, 0, now, 10)->rows() == 0);
   CHECK(store.value("SELECT count(*) FROM reading_blocks WHERE channel_id = 1") == 5);
   CHECK(store.value("SELECT min(id) FROM reading_blocks WHERE channel_id = 1") == 26);  // today's
   CHECK(store.value("SELECT count(*) FROM reading_blocks WHERE channel_id = 2") == 6);
   CHECK(store.value("SELECT count(*) FROM reading_blocks WHERE channel_id = 3") == 4);
   // A channel the pass is not told about is left alone; so is one whose retention is 0.
-  CHECK(w.prune(std::vector<ChannelRetention>{{2, 0, 0, 0}}, now + 30 * kDayMs, 100)->rows() == 0);
+  CHECK(w.prune(std::vector<ChannelRetention>{{2, 0, 0, 0}}, 0, now + 30 * kDayMs, 100)->rows() ==
+        0);
   CHECK(store.value("SELECT count(*) FROM reading_blocks") == 15);
   auto queries = SqliteQueries::open(dir.str());
   REQUIRE(queries.has_value());
@@ -95,7 +96,7 @@ TEST_CASE("retention: a pass deletes expired reading blocks in bounded batches, 
 
   // Not inside a group's transaction.
   REQUIRE(w.begin());
-  auto inside = w.prune(channels, now, 10);
+  auto inside = w.prune(channels, 0, now, 10);
   CHECK_FALSE(inside.has_value());
   w.rollback();
 }
@@ -116,7 +117,7 @@ TEST_CASE("retention: deleted pages are reused, so the file stops growing") {
     INFO("round ", round, ": ", pages, " pages, ", store.value("PRAGMA freelist_count"), " free");
     CHECK(pages <= pages_after_first + 2);  // the freed pages took the new blocks
     for (bool more = true; more;) {
-      auto counts = w.prune(channels, wallMillis() + 1000, 150);
+      auto counts = w.prune(channels, 0, wallMillis() + 1000, 150);
       REQUIRE(counts.has_value());
       more = counts->more;
     }
@@ -152,7 +153,7 @@ TEST_CASE("retention: aggregate windows expire once they ended, alerts by their 
   store.exec("UPDATE alerts SET created_ms = " + std::to_string(now - 10 * kDayMs) +
              " WHERE id <= 4");  // channel 1's first two, channel 2's first two
   std::vector<ChannelRetention> channels{{1, 0, 7 * kDayMs, 7 * kDayMs}, {2, 0, 0, 0}};
-  auto counts = w.prune(channels, now, 1000);
+  auto counts = w.prune(channels, 0, now, 1000);
   REQUIRE(counts.has_value());
   CHECK(counts->aggregates == 1);
   CHECK(counts->alerts == 2);
@@ -178,13 +179,13 @@ TEST_CASE("retention: delivered outbox rows go after an hour, failed ones after 
   REQUIRE((*outbox)->markDelivered(1));
   REQUIRE((*outbox)->markAttempt(2, 5, -1, "gave up"));  // failed; row 3 stays pending
   const std::int64_t now = wallMillis();
-  CHECK(w.prune({}, now + 60'000, 100)->outbox == 0);  // within the grace
-  CHECK(w.prune({}, now + 2 * StorePruner::kDeliveredGraceMs, 100)->outbox == 1);
+  CHECK(w.prune({}, 0, now + 60'000, 100)->outbox == 0);  // within the grace
+  CHECK(w.prune({}, 0, now + 2 * StorePruner::kDeliveredGraceMs, 100)->outbox == 1);
   CHECK(store.value("SELECT count(*) FROM outbox WHERE state = 'delivered'") == 0);
-  CHECK(w.prune({}, now + StorePruner::kFailedGraceMs + 60'000, 100)->outbox == 1);
+  CHECK(w.prune({}, 0, now + StorePruner::kFailedGraceMs + 60'000, 100)->outbox == 1);
   CHECK(store.value("SELECT count(*) FROM outbox") == 1);
   CHECK(store.value("SELECT id FROM outbox WHERE state = 'pending'") == 3);
-  CHECK(w.prune({}, now + 1000 * kDayMs, 100)->outbox == 0);  // pending is never pruned
+  CHECK(w.prune({}, 0, now + 1000 * kDayMs, 100)->outbox == 0);  // pending is never pruned
 }
 
 TEST_CASE("retention: the schedule runs a pass at start, each interval, and at once while more") {
@@ -241,4 +242,71 @@ TEST_CASE("registry: a channel's retention, defaults until set, one kind at a ti
   REQUIRE(r.setRetention("acme", "c", {7200, {}, {}}));
   CHECK(*(*other)->dataVersion() != *before);
   CHECK((*other)->channels()->at(0).retention.readings_s == 7200);
+}
+
+TEST_CASE("retention: the ledger is pruned to its window, a run's replay floor refuses the rest") {
+  test::TempDir dir;
+  auto writer = SqliteWriter::open(dir.str());
+  REQUIRE(writer.has_value());
+  SqliteWriter& w = **writer;
+  Inspector store(dir.str());
+  using Recorded = BatchWriter::Recorded;
+  const std::vector<std::uint8_t> digest(16, 0xab);
+  auto record = [&](const std::string& gw, codec::BatchId id) {
+    REQUIRE(w.begin());
+    auto was = w.recordBatch(gw, id, digest, 1, false);
+    REQUIRE(was.has_value());
+    REQUIRE(w.commit());
+    return *was;
+  };
+  // Run 7 of gw-a: seqs 1-6 (epoch 3), stored 40 days ago but seq 5, which came late (today).
+  for (std::uint64_t seq : {1, 2, 3, 4, 6}) CHECK(record("gw-a", {7, 3, seq}) == Recorded::kFresh);
+  CHECK(record("gw-b", {7, 3, 2}) == Recorded::kFresh);  // another gateway, the same key
+  store.exec("UPDATE batches SET stored_ms = stored_ms - " + std::to_string(40 * kDayMs));
+  CHECK(record("gw-a", {7, 3, 5}) == Recorded::kFresh);
+  CHECK(record("gw-a", {9, 1, 1}) == Recorded::kFresh);  // a later run, today
+
+  const std::int64_t now = wallMillis();
+  // Kept for good (0), nothing goes; within a budget of 4 rows, the oldest 4 go.
+  CHECK(w.prune({}, 0, now, 100)->ledger == 0);
+  auto first = w.prune({}, 30 * kDayMs, now, 4);
+  REQUIRE(first.has_value());
+  CHECK(first->ledger == 4);
+  CHECK(first->more);
+  auto second = w.prune({}, 30 * kDayMs, now, 100);
+  REQUIRE(second.has_value());
+  CHECK(second->ledger == 2);
+  CHECK_FALSE(second->more);
+  CHECK(store.value("SELECT count(*) FROM batches") == 2);  // gw-a's seq 5 and run 9
+  CHECK(store.value("SELECT count(*) FROM replay_floors") == 2);
+  CHECK(store.value("SELECT seq FROM replay_floors WHERE gateway = 'gw-a'") == 6);
+  CHECK(store.value("SELECT epoch FROM replay_floors WHERE gateway = 'gw-a'") == 3);
+
+  // Under the floor: refused and not recorded, however often it comes.
+  for (std::uint64_t seq : {1, 4, 6}) CHECK(record("gw-a", {7, 3, seq}) == Recorded::kTooOld);
+  CHECK(record("gw-a", {7, 2, 99}) == Recorded::kTooOld);  // an earlier epoch of the run
+  CHECK(record("gw-b", {7, 3, 1}) == Recorded::kTooOld);
+  // Still in the ledger although under the floor: a resend, as before.
+  CHECK(record("gw-a", {7, 3, 5}) == Recorded::kDuplicate);
+  // Above the floor, another run, another gateway: new.
+  CHECK(record("gw-a", {7, 3, 7}) == Recorded::kFresh);
+  CHECK(record("gw-a", {7, 4, 1}) == Recorded::kFresh);
+  CHECK(record("gw-a", {8, 3, 1}) == Recorded::kFresh);
+  CHECK(record("gw-c", {7, 3, 1}) == Recorded::kFresh);
+  CHECK(record("gw-a", {9, 1, 1}) == Recorded::kDuplicate);
+  CHECK(store.value("SELECT count(*) FROM batches") == 6);
+
+  // The floor never falls: a pass over older keys of the run leaves it where it is.
+  store.exec(
+      "INSERT INTO batches(gateway, run, epoch, seq, readings, stored_ms, historical) "
+      "VALUES('gw-a', 7, 3, 2, 1, 0, 0)");
+  CHECK(w.prune({}, 30 * kDayMs, now, 100)->ledger == 1);
+  CHECK(store.value("SELECT seq FROM replay_floors WHERE gateway = 'gw-a'") == 6);
+  // And the floors outlive the writer.
+  writer->reset();
+  auto reopened = SqliteWriter::open(dir.str());
+  REQUIRE(reopened.has_value());
+  REQUIRE((*reopened)->begin());
+  CHECK((*reopened)->recordBatch("gw-a", {7, 3, 3}, digest, 1, false) == Recorded::kTooOld);
+  REQUIRE((*reopened)->commit());
 }
