@@ -136,7 +136,8 @@ int registryEncryptKeys(const Context& ctx) {
       [&](cloud::Registry& reg) {
         auto done = reg.encryptKeys();
         if (!done) return report(ctx, done.error());
-        ctx.out << done->sealed << " keys encrypted; every key in " << ctx.data_dir
+        ctx.out << done->sealed << " keys encrypted, and " << done->secrets
+                << " stream passwords and webhook secrets; every key and secret in " << ctx.data_dir
                 << "/registry.db is now sealed under the key-encryption key\n";
         if (!done->scrubbed) {
           ctx.err << "dotsctl: warning: another process holds registry.db open, so the old "

@@ -28,6 +28,15 @@ std::vector<std::uint8_t> aadFor(const std::string& gateway, std::uint32_t key_i
   return aad;
 }
 
+constexpr std::string_view kSecretLabel = "dots-registry-secret/v1";
+
+std::vector<std::uint8_t> secretAad(std::string_view owner) {
+  std::vector<std::uint8_t> aad(kSecretLabel.begin(), kSecretLabel.end());
+  aad.push_back(0);
+  aad.insert(aad.end(), owner.begin(), owner.end());
+  return aad;
+}
+
 std::array<std::uint8_t, seal::kNonceBytes> randomNonce() {
   seal::Key random = seal::randomKey();
   std::array<std::uint8_t, seal::kNonceBytes> nonce{};
@@ -72,6 +81,31 @@ std::optional<seal::Key> KeyWrap::unwrap(const std::string& gateway, std::uint32
   std::copy(plain->begin(), plain->end(), key.begin());
   std::fill(plain->begin(), plain->end(), std::uint8_t{0});
   return key;
+}
+
+std::string KeyWrap::wrapSecret(std::string_view owner, std::string_view secret) {
+  auto plain = std::span(reinterpret_cast<const std::uint8_t*>(secret.data()), secret.size());
+  return std::string(kSealedPrefix) + toHex(sealWith(*gcm_, secretAad(owner), plain));
+}
+
+std::optional<std::string> KeyWrap::unwrapSecret(std::string_view owner, std::string_view stored) {
+  if (!isSealed(stored)) return std::nullopt;
+  auto bytes = fromHex(stored.substr(kSealedPrefix.size()));
+  if (!bytes) return std::nullopt;
+  auto plain = openWith(*gcm_, secretAad(owner), *bytes);
+  if (!plain) return std::nullopt;
+  std::string out(plain->begin(), plain->end());
+  std::fill(plain->begin(), plain->end(), std::uint8_t{0});
+  return out;
+}
+
+std::string secretOwner(std::string_view kind, std::string_view name, std::string_view detail) {
+  std::string owner(kind);
+  owner.push_back('\0');
+  owner.append(name);
+  owner.push_back('\0');
+  owner.append(detail);
+  return owner;
 }
 
 std::vector<std::uint8_t> KeyWrap::checkValue() {

@@ -29,6 +29,16 @@ class KeyWrap {
   std::optional<seal::Key> unwrap(const std::string& gateway, std::uint32_t key_id,
                                   std::span<const std::uint8_t> wrapped);
 
+  // A secret of any length (a stream's broker password, a webhook's signing secret) sealed for
+  // a TEXT column: kSealedPrefix, then the hex of nonce, ciphertext and tag. `owner` names what
+  // it belongs to (see secretOwner) and is authenticated, so a sealed secret moved to another
+  // row does not open there.
+  static constexpr std::string_view kSealedPrefix = "kek-sealed:";
+  static bool isSealed(std::string_view stored) { return stored.starts_with(kSealedPrefix); }
+  std::string wrapSecret(std::string_view owner, std::string_view secret);
+  // nullopt when `stored` is not a secret sealed under this KEK for `owner`.
+  std::optional<std::string> unwrapSecret(std::string_view owner, std::string_view stored);
+
   // A value sealed under the KEK that the registry keeps, so that opening it with another KEK
   // is refused at once rather than as "bad-tag" on every batch.
   std::vector<std::uint8_t> checkValue();
@@ -37,6 +47,9 @@ class KeyWrap {
  private:
   std::unique_ptr<seal::AesGcm> gcm_;
 };
+
+// The owner of a secret as KeyWrap::wrapSecret binds it: its kind and the names it belongs to.
+std::string secretOwner(std::string_view kind, std::string_view name, std::string_view detail = {});
 
 // Reads a KEK from a secret file: 64 hex digits (e.g. `openssl rand -hex 32`), surrounding white
 // space ignored. A key with no entropy (seal::isWeakKey) is refused. `warning` is set when

@@ -106,7 +106,8 @@ struct RegistryOptions {
 
 // What encryptKeys() did.
 struct KeyEncryption {
-  std::size_t sealed = 0;  // plaintext keys sealed now
+  std::size_t sealed = 0;   // plaintext keys sealed now
+  std::size_t secrets = 0;  // and stream passwords and webhook secrets
   // Whether the old plaintext pages are gone from the database file and its WAL (the WAL could
   // not be emptied while another connection, e.g. a running dots-ingest, was reading).
   bool scrubbed = false;

@@ -115,7 +115,8 @@ Result<ChannelRecord> SqliteRegistry::addChannel(
   for (const auto& [url, secret] : webhook_secrets) {
     auto ins = db_.prepare("INSERT INTO webhook_secrets(channel_id, url, secret) VALUES(?1,?2,?3)");
     if (!ins) return std::unexpected(ins.error());
-    ins->bind(1, id).bind(2, url).bind(3, secret);
+    ins->bind(1, id).bind(2, url).bind(
+        3, storedSecret(secretOwner("webhook-secret", std::to_string(id), url), secret));
     if (auto r = ins->run(); !r) return std::unexpected(r.error());
   }
   if (auto r = tx->commit(); !r) return std::unexpected(r.error());
@@ -150,8 +151,10 @@ Result<std::vector<ChannelRecord>> SqliteRegistry::channels() {
   auto secrets = db_.prepare("SELECT channel_id, url, secret FROM webhook_secrets");
   if (!secrets) return std::unexpected(secrets.error());
   std::map<std::int64_t, std::map<std::string, std::string>> by_channel;
-  read = secrets->forEachRow(
-      [&](const sqlite::Statement& row) { by_channel[row.int64(0)][row.text(1)] = row.text(2); });
+  read = secrets->forEachRow([&](const sqlite::Statement& row) {
+    std::string owner = secretOwner("webhook-secret", std::to_string(row.int64(0)), row.text(1));
+    by_channel[row.int64(0)][row.text(1)] = plainSecret(owner, row.text(2));
+  });
   if (!read) return std::unexpected(read.error());
   for (auto& c : out) {
     if (auto found = by_channel.find(c.id); found != by_channel.end()) {
@@ -325,7 +328,9 @@ Result<Stream> SqliteRegistry::addStream(const std::string& name, const std::str
       "cert_file, key_file) VALUES(?1,?2,?3,?4,'auto',?5,?6,?7,?8,?9) ON CONFLICT DO NOTHING");
   if (!st) return std::unexpected(st.error());
   st->bind(1, name).bind(2, (*ch)->id).bind(3, broker).bind(4, topic);
-  st->bind(5, auth.username).bind(6, auth.password).bind(7, auth.ca_file);
+  st->bind(5, auth.username)
+      .bind(6, storedSecret(secretOwner("stream-password", name), auth.password))
+      .bind(7, auth.ca_file);
   st->bind(8, auth.cert_file).bind(9, auth.key_file);
   if (auto r = st->run(); !r) return std::unexpected(r.error());
   if (db_.changes() == 0) return fail("exists", "stream \"" + name + "\" already exists");
@@ -358,7 +363,10 @@ Result<void> SqliteRegistry::setStreamAuth(const std::string& name, const Stream
       "UPDATE streams SET username = ?2, password = ?3, ca_file = ?4, cert_file = ?5, "
       "key_file = ?6 WHERE name = ?1");
   if (!st) return std::unexpected(st.error());
-  st->bind(1, name).bind(2, auth.username).bind(3, auth.password).bind(4, auth.ca_file);
+  st->bind(1, name)
+      .bind(2, auth.username)
+      .bind(3, storedSecret(secretOwner("stream-password", name), auth.password))
+      .bind(4, auth.ca_file);
   st->bind(5, auth.cert_file).bind(6, auth.key_file);
   return st->run();
 }
@@ -383,7 +391,8 @@ Result<std::vector<Stream>> SqliteRegistry::streams() {
              row.text(6),
              row.text(7),
              row.text(8),
-             {row.text(9), row.text(10), row.text(11), row.text(12), row.text(13)},
+             {row.text(9), plainSecret(secretOwner("stream-password", row.text(1)), row.text(10)),
+              row.text(11), row.text(12), row.text(13)},
              {}};
     // A stream added before limits existed has none stored: it gets the defaults.
     if (!row.isNull(14)) {

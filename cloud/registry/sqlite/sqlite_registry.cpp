@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "shared/log/log.h"
 #include "shared/time/clock.h"
 #include "shared/topics/topics.h"
 
@@ -187,6 +188,68 @@ Result<std::vector<std::uint8_t>> SqliteRegistry::storedForm(const std::string& 
   return std::vector<std::uint8_t>(key.begin(), key.end());
 }
 
+std::string SqliteRegistry::storedSecret(const std::string& owner, const std::string& secret) {
+  if (!kek_ || secret.empty()) return secret;
+  return kek_->wrapSecret(owner, secret);
+}
+
+std::string SqliteRegistry::plainSecret(const std::string& owner, const std::string& stored) {
+  if (!KeyWrap::isSealed(stored)) return stored;
+  if (kek_) {
+    if (auto plain = kek_->unwrapSecret(owner, stored)) return *plain;
+  }
+  std::string what = owner;
+  std::replace(what.begin(), what.end(), '\0', ' ');
+  log::warn("registry", "a sealed secret (", what, ") does not open under the KEK: left empty");
+  return {};
+}
+
+Result<std::size_t> SqliteRegistry::sealSecrets() {
+  std::size_t sealed = 0;
+  // Each table's plaintext secrets: its key columns, the owner they make, the UPDATE.
+  struct Plain {
+    std::string owner;
+    std::string secret;
+    std::int64_t id;
+    std::string url;
+  };
+  std::vector<Plain> streams;
+  std::vector<Plain> hooks;
+  auto sel = db_.prepare("SELECT id, name, password FROM streams WHERE password <> ''");
+  if (!sel) return std::unexpected(sel.error());
+  auto read = sel->forEachRow([&](const sqlite::Statement& row) {
+    if (KeyWrap::isSealed(row.text(2))) return;
+    streams.push_back({secretOwner("stream-password", row.text(1)), row.text(2), row.int64(0), {}});
+  });
+  if (!read) return std::unexpected(read.error());
+  auto hook_sel = db_.prepare("SELECT channel_id, url, secret FROM webhook_secrets");
+  if (!hook_sel) return std::unexpected(hook_sel.error());
+  read = hook_sel->forEachRow([&](const sqlite::Statement& row) {
+    if (KeyWrap::isSealed(row.text(2))) return;
+    hooks.push_back({secretOwner("webhook-secret", std::to_string(row.int64(0)), row.text(1)),
+                     row.text(2), row.int64(0), row.text(1)});
+  });
+  if (!read) return std::unexpected(read.error());
+  auto up = db_.prepare("UPDATE streams SET password = ?2 WHERE id = ?1");
+  auto hook_up =
+      db_.prepare("UPDATE webhook_secrets SET secret = ?3 WHERE channel_id = ?1 AND url = ?2");
+  if (!up) return std::unexpected(up.error());
+  if (!hook_up) return std::unexpected(hook_up.error());
+  for (Plain& p : streams) {
+    up->bind(1, p.id).bind(2, kek_->wrapSecret(p.owner, p.secret));
+    if (auto r = up->run(); !r) return std::unexpected(r.error());
+    std::fill(p.secret.begin(), p.secret.end(), '\0');
+    ++sealed;
+  }
+  for (Plain& p : hooks) {
+    hook_up->bind(1, p.id).bind(2, p.url).bind(3, kek_->wrapSecret(p.owner, p.secret));
+    if (auto r = hook_up->run(); !r) return std::unexpected(r.error());
+    std::fill(p.secret.begin(), p.secret.end(), '\0');
+    ++sealed;
+  }
+  return sealed;
+}
+
 Result<KeyEncryption> SqliteRegistry::encryptKeys() {
   if (!kek_) return fail("no-kek", "encrypting the keys needs a key-encryption key (--kek-file)");
   KeyEncryption done;
@@ -224,8 +287,11 @@ Result<KeyEncryption> SqliteRegistry::encryptKeys() {
     } else if (!*c) {
       if (auto s = storeKekCheck(db_, *kek_); !s) return std::unexpected(s.error());
     }
+    auto secrets = sealSecrets();
+    if (!secrets) return std::unexpected(secrets.error());
     if (auto c = tx->commit(); !c) return std::unexpected(c.error());
     done.sealed = rows.size();
+    done.secrets = *secrets;
   }
   // The plaintext may still be in the WAL's frames and in free pages: copy the pages back,
   // rebuild the file (VACUUM) and empty the WAL. A reader elsewhere keeps the WAL from being

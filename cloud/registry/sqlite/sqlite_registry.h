@@ -79,6 +79,13 @@ class SqliteRegistry final : public Registry {
   // and this connection has no KEK: another process sealed them after this one opened).
   Result<std::vector<std::uint8_t>> storedForm(const std::string& gateway, std::uint32_t key_id,
                                                const seal::Key& key);
+  // A secret (a stream's password, a webhook's signing secret) as it is stored: sealed under
+  // the KEK for `owner` (secretOwner), or plaintext when the registry has none.
+  std::string storedSecret(const std::string& owner, const std::string& secret);
+  // A stored secret in plain; "" (with a warning) when it is sealed and does not open.
+  std::string plainSecret(const std::string& owner, const std::string& stored);
+  // Seals the plaintext secrets of streams and webhooks (encryptKeys); returns how many.
+  Result<std::size_t> sealSecrets();
 
   sqlite::Database db_;
   std::unique_ptr<KeyWrap> kek_;  // null: no KEK given

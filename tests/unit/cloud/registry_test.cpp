@@ -228,3 +228,57 @@ TEST_CASE("registry: stream limits, webhook secrets and the destination allow-li
   CHECK(reg->removeAllowedDestination("127.0.0.0/8").error().reason == "no-such-destination");
   CHECK(*reg->allowedDestinations() == std::vector<std::string>{"fd00::/8"});
 }
+
+TEST_CASE(
+    "registry: stream passwords and webhook secrets are sealed under the KEK, bound to their row") {
+  test::TempDir dir;
+  const std::string password = "stream-password-0123456789";
+  const std::string secret = "webhook-secret-9876543210";
+  auto bytesOfRegistry = [&] {
+    std::ifstream in(dir.file("registry.db"), std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  {
+    // Plaintext first, as a registry made without a KEK keeps them.
+    auto reg = Registry::open(dir.str()).value();
+    REQUIRE(reg->addAccount("a"));
+    REQUIRE(
+        reg->addChannel("a", "hooks", "default", {"notify"}, {{"https://h.example/x", secret}}));
+    REQUIRE(reg->addStream("s1", "a", "hooks", "tcp://h.example:1883", "#",
+                           StreamAuth{"user", password, "", "", ""}));
+  }
+  RegistryOptions with_kek;
+  with_kek.kek = seal::randomKey();
+  with_kek.allow_plaintext_keys = true;
+  {
+    auto reg = Registry::open(dir.str(), with_kek).value();
+    auto done = reg->encryptKeys();
+    REQUIRE(done.has_value());
+    CHECK(done->secrets == 2);
+    CHECK(reg->encryptKeys()->secrets == 0);
+    // Added under the KEK: sealed from the start.
+    REQUIRE(reg->addStream("s2", "a", "hooks", "tcp://h.example:1883", "#",
+                           StreamAuth{"user", password + "-2", "", "", ""}));
+  }
+  std::string bytes = bytesOfRegistry();
+  CHECK(bytes.find(password) == std::string::npos);
+  CHECK(bytes.find(secret) == std::string::npos);
+
+  with_kek.allow_plaintext_keys = false;
+  auto reg = Registry::open(dir.str(), with_kek).value();
+  auto streams = reg->streams().value();
+  REQUIRE(streams.size() == 2);
+  CHECK(streams[0].auth.password == password);
+  CHECK(streams[1].auth.password == password + "-2");
+  CHECK(reg->channels().value()[0].webhook_secrets.at("https://h.example/x") == secret);
+  // A sealed password moved to another stream's row does not open there.
+  {
+    auto db = sqlite::Database::open(dir.file("registry.db")).value();
+    REQUIRE(db.exec("UPDATE streams SET password = (SELECT password FROM streams WHERE "
+                    "name = 's1') WHERE name = 's2'")
+                .has_value());
+  }
+  streams = reg->streams().value();
+  CHECK(streams[0].auth.password == password);
+  CHECK(streams[1].auth.password.empty());
+}
