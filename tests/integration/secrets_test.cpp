@@ -11,10 +11,12 @@
 #include "shared/seal/envelope.h"
 #include "shared/text/hex.h"
 #include "tests/integration/system.h"
+#include "tests/support/scoped_env.h"
 
 using namespace dots;
 using namespace dots::itest;
 using namespace std::chrono_literals;
+using dots::test::ScopedEnv;
 
 namespace {
 
@@ -23,28 +25,6 @@ unsigned modeOf(const std::string& path) {
   REQUIRE(::lstat(path.c_str(), &st) == 0);
   return st.st_mode & 07777;
 }
-
-// Sets an environment variable for the processes this test starts; restores it at scope exit.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const std::string& value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    ::setenv(name, value.c_str(), 1);
-  }
-  ~ScopedEnv() {
-    if (old_) {
-      ::setenv(name_, old_->c_str(), 1);
-    } else {
-      ::unsetenv(name_);
-    }
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
 
 // The processes this test starts inherit a umask that would make world-readable files, as a
 // shell's does: what is private must be made so by the binaries themselves.

@@ -17,6 +17,7 @@
 #include "shared/mqtt/client.h"
 #include "tests/integration/http_probe.h"
 #include "tests/integration/system.h"
+#include "tests/support/scoped_env.h"
 
 using namespace dots;
 using namespace dots::itest;
@@ -212,6 +213,8 @@ TEST_CASE("untrusted: a 100 MB stream message is refused before it is copied, me
            "--broker", other.uri(), "--topic", "plant/#"});
   sys.ctl({"stream", "add", "--name", "mill", "--account", "acme", "--channel", "default",
            "--broker", other.uri(), "--topic", "mill/#"});
+  // The peak measured is the ingester's own (under AddressSanitizer, without its quarantine).
+  test::ScopedEnv asan("ASAN_OPTIONS", test::asanOptionsWithoutQuarantine());
   auto ingest = sys.startIngest("ingest.log", {"--http", "127.0.0.1:0"});
   int api = httpPortOf(*ingest);
   REQUIRE(waitFor(
@@ -475,6 +478,8 @@ TEST_CASE("untrusted: a webhook with a CA it does not know, and a huge answer, s
        "notify:mqtt=false,webhook=https://127.0.0.1:" + std::to_string(untrusted_port) + "/hook"});
   sys.ctl({"stream", "add", "--name", "plant", "--account", "acme", "--channel", "alarms",
            "--broker", other.uri(), "--topic", "plant/#"});
+  // The peak measured is the ingester's own (under AddressSanitizer, without its quarantine).
+  test::ScopedEnv asan("ASAN_OPTIONS", test::asanOptionsWithoutQuarantine());
   auto ingest = sys.startIngest("ingest.log", {"--http", "127.0.0.1:0"});
   int api = httpPortOf(*ingest);
   REQUIRE(waitFor([&] { return streamConnected(*ingest, "plant"); }, 20s));
