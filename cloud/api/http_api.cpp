@@ -2,7 +2,9 @@
 
 #include <httplib.h>
 
+#include <atomic>
 #include <charconv>
+#include <exception>
 #include <optional>
 #include <stdexcept>
 #include <thread>
@@ -20,6 +22,9 @@ struct HttpApi::Impl {
   std::function<IngestView()> view;
   httplib::Server server;
   std::thread thread;
+  // Requests whose handler threw: answered 500, counted in /metrics, logged rate-limited.
+  std::atomic<std::uint64_t> internal_errors{0};
+  log::RateLimiter log_limiter;
 };
 
 namespace {
@@ -91,13 +96,36 @@ HttpApi::HttpApi(std::string address, ReadingQueries& queries, std::function<Ing
 
   auto& s = impl_->server;
   Impl* impl = impl_.get();
+  s.set_exception_handler(
+      [impl](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "an unknown exception";
+        try {
+          if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        std::uint64_t total = ++impl->internal_errors;
+        long suppressed = 0;
+        if (impl->log_limiter.allow("internal-error", suppressed)) {
+          log::error("http", "GET ", req.path, " failed: ", what, " (", total, " so far",
+                     suppressed ? log::concat(", ", suppressed, " not logged") : "", ")");
+        }
+        sendError(res, 500, "internal-error");
+      });
   s.Get("/healthz", [impl](const httplib::Request&, httplib::Response& res) {
     IngestView now = impl->view();
     res.status = healthy(now) ? 200 : 503;
     res.set_content(renderHealth(now) + "\n", "application/json");
   });
   s.Get("/metrics", [impl](const httplib::Request&, httplib::Response& res) {
-    res.set_content(renderMetrics(impl->view()), "text/plain; version=0.0.4");
+    std::string text = renderMetrics(impl->view());
+    text +=
+        "# HELP dots_http_internal_errors_total HTTP requests whose handler failed (500).\n"
+        "# TYPE dots_http_internal_errors_total counter\n"
+        "dots_http_internal_errors_total " +
+        std::to_string(impl->internal_errors.load()) + "\n";
+    res.set_content(text, "text/plain; version=0.0.4");
   });
   s.Get("/api/readings", [impl](const httplib::Request& req, httplib::Response& res) {
     query(*impl->queries, req, res,
