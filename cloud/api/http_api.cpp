@@ -108,7 +108,12 @@ HttpApi::HttpApi(std::string address, ReadingQueries& queries, std::function<Ing
         std::uint64_t total = ++impl->internal_errors;
         long suppressed = 0;
         if (impl->log_limiter.allow("internal-error", suppressed)) {
-          log::error("http", "GET ", req.path, " failed: ", what, " (", total, " so far",
+          // The path as a client sent it, decoded: no control characters reach the log.
+          std::string path = req.path.substr(0, 256);
+          for (char& c : path) {
+            if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+          }
+          log::error("http", req.method, " ", path, " failed: ", what, " (", total, " so far",
                      suppressed ? log::concat(", ", suppressed, " not logged") : "", ")");
         }
         sendError(res, 500, "internal-error");

@@ -43,7 +43,7 @@ StreamSource::StreamSource(Stream stream, std::string environment, Accept accept
             Error{"stream-oversize", std::to_string(bytes) + " bytes, above the stream's " +
                                          std::to_string(stream_.limits.max_message_bytes)});
   };
-  o.before_connect = [this](const std::string& host, int port) -> Result<void> {
+  o.before_connect = [this](const std::string& host, int port) -> Result<std::string> {
     auto now_allowed = policy_();
     if (!now_allowed) return fail("blocked-destination", "no allow-list loaded yet");
     auto resolved = now_allowed->resolve(host, port, false);
@@ -51,7 +51,7 @@ StreamSource::StreamSource(Stream stream, std::string environment, Accept accept
       if (resolved.error().reason == "blocked-destination") reject_(stream_, "", resolved.error());
       return std::unexpected(resolved.error());
     }
-    return {};
+    return resolved->empty() ? std::string() : resolved->front();  // the address just checked
   };
   o.check_peer = [this](const sockaddr* peer) -> Result<void> {
     auto now_allowed = policy_();

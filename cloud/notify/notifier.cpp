@@ -115,8 +115,17 @@ void Notifier::runWorker(Worker& w) {
         auto found = policy.webhooks->find({d.channel_id, d.address});
         WebhookSettings settings =
             found == policy.webhooks->end() ? WebhookSettings{} : found->second;
-        settle(d, postWebhook(d.address, d.payload, d.id, settings, *policy.destinations,
-                              options_.webhook));
+        // An exception must not end the worker (nor the process): it is a failed attempt.
+        Result<void> outcome;
+        try {
+          outcome = postWebhook(d.address, d.payload, d.id, settings, *policy.destinations,
+                                options_.webhook);
+        } catch (const std::exception& e) {
+          outcome = fail("internal-error", e.what());
+        } catch (...) {
+          outcome = fail("internal-error", "an unknown exception");
+        }
+        settle(d, outcome);
       }
       continue;
     }
@@ -146,18 +155,26 @@ void Notifier::run() {
       continue;
     }
     for (const std::string& destination : *destinations) {
-      if (destination == "mqtt") {
-        deliverMqtt(now);
+      try {
+        if (destination == "mqtt") {
+          deliverMqtt(now);
+          continue;
+        }
+        auto& w = workers_[destination];
+        if (!w) {
+          auto worker = std::make_unique<Worker>();
+          worker->destination = destination;
+          worker->thread = std::thread([this, raw = worker.get()] { runWorker(*raw); });
+          w = std::move(worker);
+          log::debug("notify", "delivery worker for ", destination);
+          continue;
+        }
+      } catch (const std::exception& e) {
+        // E.g. no thread could be made: the rows stay due and are tried on the next pass.
+        log::error("notify", "delivery to ", destination, " failed: ", e.what());
         continue;
       }
       auto& w = workers_[destination];
-      if (!w) {
-        w = std::make_unique<Worker>();
-        w->destination = destination;
-        w->thread = std::thread([this, worker = w.get()] { runWorker(*worker); });
-        log::debug("notify", "delivery worker for ", destination);
-        continue;
-      }
       {
         std::lock_guard lock(w->mutex);
         w->poked = true;

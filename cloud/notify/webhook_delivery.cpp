@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -68,8 +69,16 @@ Result<void> postWebhook(const std::string& url, const std::string& body, std::i
                 "again with dotsctl channel add)");
   }
   bool plain = target->scheme == "http";
+  // The deadline covers the name lookup too: what is left of it bounds the rest.
+  auto started = std::chrono::steady_clock::now();
   auto addresses = policy.resolve(target->host, target->port, plain);
   if (!addresses) return std::unexpected(addresses.error());
+  auto left = limits.deadline - std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::steady_clock::now() - started);
+  if (left <= std::chrono::milliseconds(0)) {
+    return fail("timeout", "the name lookup took longer than " +
+                               std::to_string(limits.deadline.count()) + " ms");
+  }
 
   std::string host =
       target->host.find(':') != std::string::npos ? "[" + target->host + "]" : target->host;
@@ -83,7 +92,7 @@ Result<void> postWebhook(const std::string& url, const std::string& body, std::i
     return std::pair{static_cast<time_t>(ms.count() / 1000),
                      static_cast<time_t>((ms.count() % 1000) * 1000)};
   };
-  auto [s, us] = seconds(limits.deadline);
+  auto [s, us] = seconds(left);
   client.set_connection_timeout(s, us);
   client.set_read_timeout(s, us);
   client.set_write_timeout(s, us);
@@ -122,7 +131,7 @@ Result<void> postWebhook(const std::string& url, const std::string& body, std::i
   bool sent = false;
   bool timed_out = false;
   {
-    Watchdog watchdog(client, limits.deadline);
+    Watchdog watchdog(client, left);
     sent = client.send(req, res, error);
     watchdog.done();
     timed_out = watchdog.fired();

@@ -302,7 +302,13 @@ struct Client::Impl : public ::mqtt::callback {
         continue;
       }
       lock.unlock();
-      bool ok = tryConnect();
+      bool ok = false;
+      try {
+        ok = tryConnect();
+      } catch (const std::exception& e) {
+        // E.g. a failing name lookup in before_connect: a failed attempt, retried with backoff.
+        logFailure(e.what());
+      }
       lock.lock();
       if (ok) {
         attempt = 0;
@@ -348,16 +354,24 @@ struct Client::Impl : public ::mqtt::callback {
 
   bool tryConnect() {
     auto [host, port] = hostPort();
+    std::string pinned;  // the numeric address before_connect checked, for a tcp:// connect
     if (options.before_connect) {
-      if (auto r = options.before_connect(host, port); !r) {
+      auto r = options.before_connect(host, port);
+      if (!r) {
         log::warn(options.log_name, "not connecting to ", options.uri, ": ", r.error().describe());
         return false;
+      }
+      if (options.uri.starts_with("tcp://") && !r->empty()) {
+        std::string numeric = r->find(':') != std::string::npos ? "[" + *r + "]" : *r;
+        pinned = "tcp://" + numeric + ":" + std::to_string(port);
       }
     }
     std::set<ino_t> before;
     if (options.no_delay || options.check_peer) before = openSockets();
     try {
-      client.connect(connectOptions())->wait();
+      auto connect = connectOptions();
+      if (!pinned.empty()) connect.set_servers(std::make_shared<::mqtt::string_collection>(pinned));
+      client.connect(connect)->wait();
       if (options.check_peer) {
         if (auto r = checkPeers(before, port); !r) {
           log::warn(options.log_name, "disconnecting from ", options.uri, ": ",

@@ -65,8 +65,10 @@ struct ClientOptions {
   // Checked before every connect attempt with the broker's host and port (e.g. resolve and
   // refuse private addresses), and after the connect, before subscribing, with the address the
   // socket really reached (the connect's own sockets to that port): an error fails the attempt
-  // (logged, retried with backoff) or drops the connection. Empty: no check.
-  std::function<Result<void>(const std::string& host, int port)> before_connect;
+  // (logged, retried with backoff) or drops the connection. Empty: no check. before_connect may
+  // return the numeric address it checked: a tcp:// connect then goes to that address, with no
+  // second lookup (ssl:// keeps the host name, which the certificate must name).
+  std::function<Result<std::string>(const std::string& host, int port)> before_connect;
   std::function<Result<void>(const sockaddr* peer)> check_peer;
 };
 

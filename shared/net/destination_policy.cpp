@@ -192,6 +192,8 @@ std::string_view blockedClass(const sockaddr* address) {
       return "private";
     }
     if (in4(r, 169, 254, 16)) return "link-local";
+    // IETF protocol assignments and benchmarking networks: never a public service.
+    if (in4(r, 192, 0, 24) || in4(r, 198, 18, 15)) return "reserved";
     if (in4(r, 224, 0, 4)) return "multicast";
     if (in4(r, 240, 0, 4)) return "reserved";  // and 255.255.255.255, the broadcast address
     return "";
@@ -204,6 +206,14 @@ std::string_view blockedClass(const sockaddr* address) {
     if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return "link-local";
     if (b[0] == 0xff) return "multicast";
     if (std::memcmp(b, kZero, 12) == 0) return "reserved";  // IPv4-compatible ::a.b.c.d
+    // Prefixes that carry an IPv4 address a gateway or relay reaches for us (NAT64 64:ff9b::/96
+    // and 64:ff9b:1::/48, both in 64:ff9b::/32; 6to4 2002::/16; SIIT ::ffff:0:a.b.c.d): the IPv4
+    // address inside may be private or the metadata address, so they are refused unless
+    // allow-listed.
+    static constexpr std::uint8_t kNat64[4] = {0x00, 0x64, 0xff, 0x9b};
+    static constexpr std::uint8_t kSiit[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0};
+    if (std::memcmp(b, kNat64, 4) == 0 || std::memcmp(b, kSiit, 12) == 0) return "translated";
+    if (b[0] == 0x20 && b[1] == 0x02) return "translated";  // 6to4
     return "";
   }
   return "reserved";

@@ -11,9 +11,11 @@
 
 #include <array>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
+#include <regex>
 #include <set>
 #include <thread>
 
@@ -235,69 +237,84 @@ TEST_CASE("fault: the spool's disk fills up, the policy makes room, the books ba
       link, spool);
   StatusWatcher status(sys.broker().uri(), "gw1");
   auto ingest = sys.startIngest();
-  {
-    auto gateway = sys.startGateway(config, "gateway.log");
-    long sent = 0;
-    long dropped_before = 0;
-    for (long round = 0; round < rounds; ++round) {
-      // The uplink is down and the disk all but full: the spool must live within what is left.
-      link.cut();
-      disk.fillTo(min_free + (3u << 19));
-      // Chunks of readings until the gateway reports the spool full (the disk is the limit).
-      std::vector<std::string> round_sent;
-      auto full_reports = [&] {
-        std::string log = gateway->log();
-        long k = 0;
-        for (auto at = log.find("spool full"); at != std::string::npos;
-             at = log.find("spool full", at + 1)) {
-          ++k;
-        }
-        return k;
-      };
-      long reports_before = full_reports();
-      for (int chunk = 0; chunk < 20 && full_reports() == reports_before; ++chunk) {
-        std::string tag = "r" + std::to_string(round) + "c" + std::to_string(chunk);
-        auto args = sys.simArgs(tag, 20000, 500, 10000);
-        args.insert(args.end(), {"--name-prefix", "r" + std::to_string(round) + "-"});
-        CommandResult sim = run(args, sys.path(""), 300s);
-        REQUIRE(sim.code == 0);
-        sent += System::sentCount(sys.path(tag + "-summary.json"));
-        auto lines = System::sent(sys.path(tag + "-sent.csv"));
-        round_sent.insert(round_sent.end(), lines.begin(), lines.end());
-        // The gateway has taken in the chunk (its log reports a full spool as it happens).
-        REQUIRE(waitSettled([&] { return spoolReadings(spool) + full_reports(); }, 1s, 60s));
+  // The run of the latest status message ("" before the first): a restarted gateway has a new one.
+  auto runOf = [&] {
+    std::smatch m;
+    std::string text = status.last();
+    return std::regex_search(text, m, std::regex("\"run\":\"([0-9a-f]+)\"")) ? m[1].str()
+                                                                             : std::string();
+  };
+  long sent = 0;
+  long dropped_total = 0;
+  bool disk_low_logged = false;
+  for (long round = 0; round < rounds; ++round) {
+    // Each round starts a gateway on an empty spool file: a spool file keeps the pages it freed,
+    // and a later round would fill those before the disk (the disk would not be the limit).
+    std::string previous_run = runOf();
+    auto gateway = sys.startGateway(config, "gateway-" + std::to_string(round) + ".log");
+    REQUIRE(waitFor([&] { return !runOf().empty() && runOf() != previous_run; }, 30s));
+    long round_count = 0;
+    // The uplink is down and the disk all but full: the spool must live within what is left.
+    link.cut();
+    disk.fillTo(min_free + (3u << 19));
+    // Chunks of readings until the gateway reports the spool full (the disk is the limit).
+    std::vector<std::string> round_sent;
+    auto full_reports = [&] {
+      std::string log = gateway->log();
+      long k = 0;
+      for (auto at = log.find("spool full"); at != std::string::npos;
+           at = log.find("spool full", at + 1)) {
+        ++k;
       }
-      link.restore();
-      INFO(gateway->log());
-      REQUIRE(waitFor([&] { return status.field("received") == sent; }, 120s));
-      REQUIRE(waitFor([&] { return status.field("spool_batches") == 0; }, 120s));
-      long dropped = status.field("dropped");
-      CHECK(dropped > dropped_before);  // the disk really was the limit
-      REQUIRE(waitFor([&] { return sys.count("gw1").count == sent - dropped; }, 60s));
-      // Under drop-oldest the newest readings of the round survive.
-      std::vector<std::pair<std::int64_t, std::string>> by_time;
-      for (const auto& line : round_sent) {
-        by_time.emplace_back(std::stoll(line.substr(line.find(',') + 1)), line);
-      }
-      std::sort(by_time.begin(), by_time.end());
-      std::vector<std::string> stored = sys.stored("gw1");
-      std::set<std::string> stored_set(stored.begin(), stored.end());
-      CHECK(stored_set.count(by_time.back().second) == 1);
-      CHECK(stored_set.count(by_time.front().second) == 0);
-      MESSAGE("fault: disk round ", round + 1, ": sent ", round_sent.size(), ", dropped ",
-              dropped - dropped_before, " by policy at ", disk.freeBytes(), " bytes free");
-      dropped_before = dropped;
-      disk.emptyBallast();
+      return k;
+    };
+    for (int chunk = 0; chunk < 20 && full_reports() == 0; ++chunk) {
+      std::string tag = "r" + std::to_string(round) + "c" + std::to_string(chunk);
+      auto args = sys.simArgs(tag, 20000, 500, 10000);
+      args.insert(args.end(), {"--name-prefix", "r" + std::to_string(round) + "-"});
+      CommandResult sim = run(args, sys.path(""), 300s);
+      REQUIRE(sim.code == 0);
+      round_count += System::sentCount(sys.path(tag + "-summary.json"));
+      auto lines = System::sent(sys.path(tag + "-sent.csv"));
+      round_sent.insert(round_sent.end(), lines.begin(), lines.end());
+      // The gateway has taken in the chunk (its log reports a full spool as it happens).
+      REQUIRE(waitSettled([&] { return spoolReadings(spool) + full_reports(); }, 1s, 60s));
     }
-    Counts c = sys.count("gw1");
-    CHECK(c.count + dropped_before == sent);  // the books balance to the reading
-    CHECK(c.distinct == c.count);
-    CHECK(gateway->log().find("free disk space is down") != std::string::npos);
+    link.restore();
+    INFO(gateway->log());
+    REQUIRE(waitFor([&] { return status.field("received") == round_count; }, 120s));
+    REQUIRE(waitFor([&] { return status.field("spool_batches") == 0; }, 120s));
+    long dropped = status.field("dropped");
+    CHECK(dropped > 0);  // the disk really was the limit
+    sent += round_count;
+    dropped_total += dropped;
+    REQUIRE(waitFor([&] { return sys.count("gw1").count == sent - dropped_total; }, 60s));
+    // Under drop-oldest the newest readings of the round survive.
+    std::vector<std::pair<std::int64_t, std::string>> by_time;
+    for (const auto& line : round_sent) {
+      by_time.emplace_back(std::stoll(line.substr(line.find(',') + 1)), line);
+    }
+    std::sort(by_time.begin(), by_time.end());
+    std::vector<std::string> stored = sys.stored("gw1");
+    std::set<std::string> stored_set(stored.begin(), stored.end());
+    CHECK(stored_set.count(by_time.back().second) == 1);
+    CHECK(stored_set.count(by_time.front().second) == 0);
+    MESSAGE("fault: disk round ", round + 1, ": sent ", round_sent.size(), ", dropped ", dropped,
+            " by policy at ", disk.freeBytes(), " bytes free");
     CHECK(status.field("spool_errors") == 0);
+    disk_low_logged =
+        disk_low_logged || gateway->log().find("free disk space is down") != std::string::npos;
     int stopped = gateway->stop();
     INFO(gateway->log());
     CHECK(stopped == 0);
+    // Everything was acknowledged: the spool is empty, and the next round gets a new file.
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(spool + suffix);
+    disk.emptyBallast();
   }
+  Counts c = sys.count("gw1");
+  CHECK(c.count + dropped_total == sent);  // the books balance to the reading
+  CHECK(c.distinct == c.count);
+  CHECK(disk_low_logged);
 }
 
 TEST_CASE("fault: the store's disk falls below the watermark while a gateway streams") {

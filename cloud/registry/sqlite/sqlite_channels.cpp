@@ -115,8 +115,9 @@ Result<ChannelRecord> SqliteRegistry::addChannel(
   for (const auto& [url, secret] : webhook_secrets) {
     auto ins = db_.prepare("INSERT INTO webhook_secrets(channel_id, url, secret) VALUES(?1,?2,?3)");
     if (!ins) return std::unexpected(ins.error());
-    ins->bind(1, id).bind(2, url).bind(
-        3, storedSecret(secretOwner("webhook-secret", std::to_string(id), url), secret));
+    auto stored = storedSecret(secretOwner("webhook-secret", std::to_string(id), url), secret);
+    if (!stored) return std::unexpected(stored.error());
+    ins->bind(1, id).bind(2, url).bind(3, *stored);
     if (auto r = ins->run(); !r) return std::unexpected(r.error());
   }
   if (auto r = tx->commit(); !r) return std::unexpected(r.error());
@@ -327,10 +328,10 @@ Result<Stream> SqliteRegistry::addStream(const std::string& name, const std::str
       "INSERT INTO streams(name, channel_id, broker, topic, format, username, password, ca_file, "
       "cert_file, key_file) VALUES(?1,?2,?3,?4,'auto',?5,?6,?7,?8,?9) ON CONFLICT DO NOTHING");
   if (!st) return std::unexpected(st.error());
+  auto password = storedSecret(secretOwner("stream-password", name), auth.password);
+  if (!password) return std::unexpected(password.error());
   st->bind(1, name).bind(2, (*ch)->id).bind(3, broker).bind(4, topic);
-  st->bind(5, auth.username)
-      .bind(6, storedSecret(secretOwner("stream-password", name), auth.password))
-      .bind(7, auth.ca_file);
+  st->bind(5, auth.username).bind(6, *password).bind(7, auth.ca_file);
   st->bind(8, auth.cert_file).bind(9, auth.key_file);
   if (auto r = st->run(); !r) return std::unexpected(r.error());
   if (db_.changes() == 0) return fail("exists", "stream \"" + name + "\" already exists");
@@ -363,10 +364,9 @@ Result<void> SqliteRegistry::setStreamAuth(const std::string& name, const Stream
       "UPDATE streams SET username = ?2, password = ?3, ca_file = ?4, cert_file = ?5, "
       "key_file = ?6 WHERE name = ?1");
   if (!st) return std::unexpected(st.error());
-  st->bind(1, name)
-      .bind(2, auth.username)
-      .bind(3, storedSecret(secretOwner("stream-password", name), auth.password))
-      .bind(4, auth.ca_file);
+  auto password = storedSecret(secretOwner("stream-password", name), auth.password);
+  if (!password) return std::unexpected(password.error());
+  st->bind(1, name).bind(2, auth.username).bind(3, *password).bind(4, auth.ca_file);
   st->bind(5, auth.cert_file).bind(6, auth.key_file);
   return st->run();
 }

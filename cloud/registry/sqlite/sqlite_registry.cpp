@@ -188,9 +188,19 @@ Result<std::vector<std::uint8_t>> SqliteRegistry::storedForm(const std::string& 
   return std::vector<std::uint8_t>(key.begin(), key.end());
 }
 
-std::string SqliteRegistry::storedSecret(const std::string& owner, const std::string& secret) {
-  if (!kek_ || secret.empty()) return secret;
-  return kek_->wrapSecret(owner, secret);
+Result<std::string> SqliteRegistry::storedSecret(const std::string& owner,
+                                                 const std::string& secret) {
+  if (secret.empty()) return secret;
+  if (kek_) return kek_->wrapSecret(owner, secret);
+  // As for keys: another process may have sealed the registry since this one opened it.
+  auto check = kekCheck(db_);
+  if (!check) return std::unexpected(check.error());
+  if (*check) {
+    return fail("kek-required", "the secrets in " + db_.path() +
+                                    " are encrypted: give the key-encryption key with "
+                                    "--kek-file FILE (or DOTS_KEK_FILE=FILE)");
+  }
+  return secret;
 }
 
 std::string SqliteRegistry::plainSecret(const std::string& owner, const std::string& stored) {

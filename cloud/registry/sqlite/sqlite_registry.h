@@ -81,7 +81,8 @@ class SqliteRegistry final : public Registry {
                                                const seal::Key& key);
   // A secret (a stream's password, a webhook's signing secret) as it is stored: sealed under
   // the KEK for `owner` (secretOwner), or plaintext when the registry has none.
-  std::string storedSecret(const std::string& owner, const std::string& secret);
+  // Errors: "kek-required" (as storedForm).
+  Result<std::string> storedSecret(const std::string& owner, const std::string& secret);
   // A stored secret in plain; "" (with a warning) when it is sealed and does not open.
   std::string plainSecret(const std::string& owner, const std::string& stored);
   // Seals the plaintext secrets of streams and webhooks (encryptKeys); returns how many.

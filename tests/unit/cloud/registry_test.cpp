@@ -282,3 +282,21 @@ TEST_CASE(
   CHECK(streams[0].auth.password == password);
   CHECK(streams[1].auth.password.empty());
 }
+
+TEST_CASE(
+    "registry: a connection opened before the registry was sealed writes no secret in plain") {
+  test::TempDir dir;
+  auto plain = Registry::open(dir.str()).value();
+  REQUIRE(plain->addAccount("a"));
+  REQUIRE(plain->addChannel("a", "hooks", "default", {"notify"}));
+  RegistryOptions with_kek;
+  with_kek.kek = seal::randomKey();
+  with_kek.allow_plaintext_keys = true;
+  REQUIRE(Registry::open(dir.str(), with_kek).value()->encryptKeys());
+  auto refused = plain->addStream("s1", "a", "hooks", "tcp://h.example:1883", "#",
+                                  StreamAuth{"user", "a-password", "", "", ""});
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().reason == "kek-required");
+  // Without a secret there is nothing to seal.
+  CHECK(plain->addStream("s2", "a", "hooks", "tcp://h.example:1883", "#").has_value());
+}

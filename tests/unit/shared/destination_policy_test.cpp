@@ -57,6 +57,15 @@ TEST_CASE("destination classes: loopback, private, link-local, metadata, multica
   CHECK(classOf("::ffff:127.0.0.1") == "loopback");
   CHECK(classOf("8.8.8.8") == "");
   CHECK(classOf("2001:4860:4860::8888") == "");
+  // Benchmarking and protocol-assignment networks, and IPv6 prefixes that carry an IPv4 address.
+  CHECK(classOf("198.18.0.1") == "reserved");
+  CHECK(classOf("198.19.255.254") == "reserved");
+  CHECK(classOf("198.20.0.1") == "");
+  CHECK(classOf("192.0.0.170") == "reserved");
+  CHECK(classOf("64:ff9b::a9fe:a9fe") == "translated");  // NAT64 of 169.254.169.254
+  CHECK(classOf("64:ff9b:1::a00:1") == "translated");
+  CHECK(classOf("2002:a9fe:a9fe::1") == "translated");  // 6to4
+  CHECK(classOf("::ffff:0:a00:1") == "translated");     // SIIT
 }
 
 TEST_CASE("destination policy: blocked unless allow-listed, plain http only when allow-listed") {
