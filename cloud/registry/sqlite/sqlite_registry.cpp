@@ -174,17 +174,22 @@ Result<std::unique_ptr<SqliteRegistry>> SqliteRegistry::open(const std::string& 
   return std::make_unique<SqliteRegistry>(std::move(*db), std::move(kek));
 }
 
+Result<void> SqliteRegistry::refuseIfSealed(std::string_view what) {
+  auto check = kekCheck(db_);
+  if (!check) return std::unexpected(check.error());
+  if (*check) {
+    return fail("kek-required", "the " + std::string(what) + " in " + db_.path() +
+                                    " are encrypted: give the key-encryption key with "
+                                    "--kek-file FILE (or DOTS_KEK_FILE=FILE)");
+  }
+  return {};
+}
+
 Result<std::vector<std::uint8_t>> SqliteRegistry::storedForm(const std::string& gateway,
                                                              std::uint32_t key_id,
                                                              const seal::Key& key) {
   if (kek_) return kek_->wrap(gateway, key_id, key);
-  auto check = kekCheck(db_);
-  if (!check) return std::unexpected(check.error());
-  if (*check) {
-    return fail("kek-required", "the keys in " + db_.path() +
-                                    " are encrypted: give the key-encryption key with "
-                                    "--kek-file FILE (or DOTS_KEK_FILE=FILE)");
-  }
+  if (auto r = refuseIfSealed("keys"); !r) return std::unexpected(r.error());
   return std::vector<std::uint8_t>(key.begin(), key.end());
 }
 
@@ -192,14 +197,7 @@ Result<std::string> SqliteRegistry::storedSecret(const std::string& owner,
                                                  const std::string& secret) {
   if (secret.empty()) return secret;
   if (kek_) return kek_->wrapSecret(owner, secret);
-  // As for keys: another process may have sealed the registry since this one opened it.
-  auto check = kekCheck(db_);
-  if (!check) return std::unexpected(check.error());
-  if (*check) {
-    return fail("kek-required", "the secrets in " + db_.path() +
-                                    " are encrypted: give the key-encryption key with "
-                                    "--kek-file FILE (or DOTS_KEK_FILE=FILE)");
-  }
+  if (auto r = refuseIfSealed("secrets"); !r) return std::unexpected(r.error());
   return secret;
 }
 

@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cloud/registry/key_wrap.h"
@@ -79,6 +80,9 @@ class SqliteRegistry final : public Registry {
   // and this connection has no KEK: another process sealed them after this one opened).
   Result<std::vector<std::uint8_t>> storedForm(const std::string& gateway, std::uint32_t key_id,
                                                const seal::Key& key);
+  // "kek-required" when this connection has no KEK and the registry's keys are sealed (another
+  // process sealed them after this one opened it): nothing may then be written in plain.
+  Result<void> refuseIfSealed(std::string_view what);
   // A secret (a stream's password, a webhook's signing secret) as it is stored: sealed under
   // the KEK for `owner` (secretOwner), or plaintext when the registry has none.
   // Errors: "kek-required" (as storedForm).
