@@ -1,0 +1,39 @@
+#pragma once
+
+#include <cstdint>
+
+namespace dots::cloud {
+
+// Turns a detector's per-reading verdicts into episodes: one alert when an anomaly starts, none
+// while it lasts, a clear when `clear_after` readings in a row are normal again, and no new
+// raise within `refractory` readings of the last one (so a burst of anomalous readings is one
+// episode, not one alert per row). Pure; the state is per sensor.
+struct EpisodeParams {
+  std::uint32_t refractory = 100;
+  std::uint32_t clear_after = 50;
+};
+
+struct EpisodeState {
+  bool raised = false;
+  std::uint32_t since_raise = 0xffffffff;  // readings since the last raise (saturating)
+  std::uint32_t calm = 0;                  // normal readings in a row while raised
+};
+
+enum class Transition { kNone, kRaise, kClear };
+
+inline Transition stepEpisode(const EpisodeParams& p, EpisodeState& s, bool anomalous) {
+  if (s.since_raise != 0xffffffff) ++s.since_raise;
+  if (s.raised) {
+    s.calm = anomalous ? 0 : s.calm + 1;
+    if (s.calm < p.clear_after) return Transition::kNone;
+    s.raised = false;
+    return Transition::kClear;
+  }
+  if (!anomalous || s.since_raise < p.refractory) return Transition::kNone;
+  s.raised = true;
+  s.since_raise = 0;
+  s.calm = 0;
+  return Transition::kRaise;
+}
+
+}  // namespace dots::cloud
