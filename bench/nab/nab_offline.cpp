@@ -9,33 +9,11 @@
 #include <stdexcept>
 
 #include "cloud/handlers/handler_table.h"
+#include "cloud/store/alert_only_sink.h"
 
 namespace dots::nab {
 
 namespace {
-// Keeps the raised alerts, drops everything else a handler might write.
-class AlertSink final : public cloud::ChannelSink {
- public:
-  std::vector<std::int64_t> raised_ms;
-  Result<void> storeReadings(std::int64_t, std::string_view, std::span<const Reading>,
-                             bool) override {
-    return {};
-  }
-  Result<void> mergeAggregates(std::int64_t, std::string_view,
-                               std::span<const cloud::AggregateDelta>) override {
-    return {};
-  }
-  Result<std::int64_t> recordAlert(std::int64_t, std::string_view, std::string_view,
-                                   const cloud::Alert& a) override {
-    if (a.state == "raised") raised_ms.push_back(a.time_ms);
-    return static_cast<std::int64_t>(raised_ms.size());
-  }
-  Result<void> enqueueDelivery(std::int64_t, std::string_view, std::string_view,
-                               std::string_view) override {
-    return {};
-  }
-};
-
 std::string sensorOf(const LabelledSeries& s) {
   return std::filesystem::path(s.name).stem().string();
 }
@@ -46,7 +24,7 @@ std::vector<std::int64_t> raisedOn(const std::string& spec, const std::string& s
                                    const std::vector<double>& values) {
   auto handler = cloud::makeHandler(spec);
   if (!handler) throw std::runtime_error(handler.error().describe());
-  AlertSink sink;
+  cloud::AlertOnlySink sink;
   std::vector<Reading> batch;
   for (std::size_t i = 0; i < values.size(); i += 100) {
     batch.clear();
@@ -57,7 +35,10 @@ std::vector<std::int64_t> raisedOn(const std::string& spec, const std::string& s
       throw std::runtime_error(r.error().describe());
     (*handler)->commit();
   }
-  return sink.raised_ms;
+  std::vector<std::int64_t> raised;
+  for (const cloud::Alert& a : sink.alerts)
+    if (a.state == "raised") raised.push_back(a.time_ms);
+  return raised;
 }
 }  // namespace
 

@@ -43,7 +43,8 @@ Result<std::unique_ptr<Handler>> AnomalyHandler::create(HandlerParams& params) {
                  Knob{"short", &h->density_.short_alpha, 1e-6, 1},
                  Knob{"long", &h->density_.long_alpha, 1e-9, 1},
                  Knob{"jump", &h->density_.jump, 0, 1e9}, Knob{"gate", &h->density_.gate, 0, 1e9},
-                 Knob{"gate_alpha", &h->density_.gate_alpha, 1e-9, 1}}) {
+                 Knob{"gate_alpha", &h->density_.gate_alpha, 1e-9, 1},
+                 Knob{"wander", &h->density_.wander, 0, 1e12}}) {
     auto v = params.number(k.key, *k.slot);
     if (!v) return std::unexpected(v.error());
     if (*v < k.min || *v > k.max)

@@ -30,7 +30,9 @@ double scoreDensity(const DensityParams& p, DensityState& s, double value) {
   s.long_var = (1 - p.long_alpha) * (s.long_var + p.long_alpha * delta * delta);
   double jumped = p.jump > 0 && step_rarity >= 0.99 ? step_score / p.jump * p.jump_equals : 0;
   double score = std::max({0.0, z, jumped});
-  if (p.gate > 0 && gate_z < p.gate) score = 0;
+  double step_sd = 1.2533141373155003 * s.step.deviation;
+  bool wanders = p.wander == 0 || s.gate_var > p.wander * step_sd * step_sd;
+  if (p.gate > 0 && wanders && gate_z < p.gate) score = 0;
   return score;
 }
 

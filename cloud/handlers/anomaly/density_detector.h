@@ -24,6 +24,10 @@ struct DensityParams {
   // spike is. 0: off.
   double gate = 3;
   double gate_alpha = 0.01;
+  // The gate applies only to a series that wanders: whose values vary about their slow
+  // average more than `wander` times as much as its steps do (a random walk's ratio grows
+  // without bound, stationary noise's is about 1/2). 0: always.
+  double wander = 10;
   double mix = 0.25;           // weight of the step's rarity; the rest is the value's
   double short_alpha = 0.1;    // the short average of raw scores
   double long_alpha = 0.001;   // the long-run mean and variance of raw scores
