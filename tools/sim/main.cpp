@@ -78,6 +78,33 @@ int main(int argc, char** argv) {
                  "replay: the series' own pace times this factor (0: as fast as possible)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1e12));
+  auto& f = o.faults;
+  auto fraction = CLI::Range(0.0, 1.0);
+  app.add_option("--duplicates", f.duplicates, "fault: fraction of readings published twice")
+      ->check(fraction);
+  app.add_option("--reorder", f.reorder,
+                 "fault: fraction of readings held back and published after the sensor's next")
+      ->check(fraction);
+  app.add_option("--malformed", f.malformed,
+                 "fault: fraction of messages replaced by a payload no parser accepts")
+      ->check(fraction);
+  app.add_option("--oversize", f.oversize,
+                 "fault: fraction of messages replaced by --oversize-bytes of padding")
+      ->check(fraction);
+  app.add_option("--oversize-bytes", f.oversize_bytes, "fault: the size of an oversize message")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256 * 1024 * 1024));
+  app.add_option("--skew-ms", f.skew_ms, "fault: every reading's time this far off (ms, +/-)");
+  app.add_option("--jump-ms", f.jump_ms,
+                 "fault: from each sensor's --jump-at-th reading on, its clock this much further "
+                 "off (ms, +/-)");
+  app.add_option("--jump-at", f.jump_at, "fault: the reading (0-based, per sensor) of the jump");
+  app.add_option("--burst-every", f.burst_every,
+                 "fault: every N readings in all, --burst-size go out at once (no pacing)");
+  app.add_option("--burst-size", f.burst_size, "fault: readings in a burst");
+  app.add_option("--dropout-every", f.dropout_every,
+                 "fault: each sensor is silent for --dropout-len of every N of its readings");
+  app.add_option("--dropout-len", f.dropout_len, "fault: readings a dropout lasts");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -88,9 +115,14 @@ int main(int argc, char** argv) {
     std::cerr << "dots-sim: give --count, --duration or both (or --replay)\n";
     return 2;
   }
-  if (!o.replay.empty() && (format == "plain" || anomaly != "none")) {
+  if (o.faults.burst_size > o.faults.burst_every || o.faults.dropout_len > o.faults.dropout_every) {
+    std::cerr << "dots-sim: --burst-size must not exceed --burst-every, nor --dropout-len "
+                 "--dropout-every\n";
+    return 2;
+  }
+  if (!o.replay.empty() && (format == "plain" || anomaly != "none" || o.faults.any())) {
     std::cerr << "dots-sim: --replay sends the series' own times and values: not with --format "
-                 "plain or --anomaly\n";
+                 "plain, --anomaly or faults\n";
     return 2;
   }
   o.duration = std::chrono::milliseconds(static_cast<std::int64_t>(duration_s * 1000));

@@ -105,6 +105,8 @@ class Publisher {
 
   enum class Sent { kOk, kFailed, kRetry };
   // kRetry: the client's queue was full; send the same reading again.
+  // A message that is no reading (a malformed or oversize one) passes an empty `sensor`: it is
+  // not logged.
   Sent send(const std::string& topic, const std::string& payload, std::string_view sensor,
             std::optional<std::int64_t> time_ms, double value, SimSummary& summary) {
     auto r = client_.publish(topic, payload, options_.qos);
@@ -116,12 +118,24 @@ class Publisher {
       if (summary.failed++ == 0) log::warn("sim", "publish failed: ", r.error().describe());
       return Sent::kFailed;
     }
-    if (log_) {
+    if (log_ && !sensor.empty()) {
       *log_ << sensor << ',';
       if (time_ms) *log_ << *time_ms;
       *log_ << ',' << formatDouble(value) << '\n';
     }
     return Sent::kOk;
+  }
+
+  // send() until it is not kRetry, for a message that must follow the one just sent (a
+  // duplicate, a held-back reading); gives up after about a minute of a full queue.
+  Sent sendFollowing(const std::string& topic, const std::string& payload, std::string_view sensor,
+                     std::optional<std::int64_t> time_ms, double value, SimSummary& summary) {
+    for (int attempt = 0; attempt < 600; ++attempt) {
+      if (!ready()) continue;
+      Sent sent = send(topic, payload, sensor, time_ms, value, summary);
+      if (sent != Sent::kRetry) return sent;
+    }
+    return Sent::kFailed;
   }
 
   // Waits for the readings in flight, then disconnects; records what stayed unconfirmed.
@@ -193,12 +207,33 @@ SimSummary runSimulation(const SimOptions& options, std::ostream* log,
       options.duration.count() > 0 ? start + options.duration : SteadyClock::time_point::max();
   std::uint64_t attempted = 0;
   std::vector<std::uint64_t> per_sensor(sensors.size());
+  std::vector<std::uint64_t> generated(sensors.size());
   std::vector<double> published(sensors.size());
   for (std::size_t i = 0; i < sensors.size(); ++i) published[i] = sensors[i].value;
+  const FaultPlan faults(options.faults, options.seed);
+  FaultCounts& counts = summary.faults;
+  // A reading held back per sensor (reorder), published after that sensor's next one.
+  struct Held {
+    std::string payload;
+    std::int64_t time_ms = 0;
+    double value = 0;
+  };
+  std::vector<std::optional<Held>> held(sensors.size());
+  auto timeOf = [&](std::int64_t t) {
+    return options.format == Format::kPlain ? std::nullopt : std::optional<std::int64_t>(t);
+  };
+  auto release = [&](std::size_t i) {
+    if (!held[i]) return;
+    auto sent = publisher.sendFollowing(topics[i], held[i]->payload, sensors[i].name,
+                                        timeOf(held[i]->time_ms), held[i]->value, summary);
+    if (sent == Publisher::Sent::kOk) ++per_sensor[i];
+    held[i].reset();
+  };
   while ((options.count == 0 || attempted < options.count) && SteadyClock::now() < end_at) {
     if (options.count == 0 && options.duration.count() == 0) break;
     if (stop && stop->load(std::memory_order_relaxed)) break;
-    if (options.rate > 0) {
+    bool burst = faults.inBurst(attempted);
+    if (options.rate > 0 && !burst) {
       auto due =
           start + std::chrono::duration_cast<SteadyClock::duration>(
                       std::chrono::duration<double>(static_cast<double>(attempted) / options.rate));
@@ -207,23 +242,61 @@ SimSummary runSimulation(const SimOptions& options, std::ostream* log,
     if (!publisher.ready()) continue;
     std::size_t i = attempted % sensors.size();
     SensorModel& s = sensors[i];
+    std::uint64_t k = generated[i];
     double value = round2(s.value + s.step * noise(rng));
     bool frozen = false;
-    double sent_value =
-        injectAnomaly(options, i, per_sensor[i], value, published[i], s.step, frozen);
+    double sent_value = injectAnomaly(options, i, k, value, published[i], s.step, frozen);
     std::int64_t t = std::max(wallMillis(), s.last_ms + 1);
-    auto sent = publisher.send(
-        topics[i], formatPayload(options.format, s, sent_value, t), s.name,
-        options.format == Format::kPlain ? std::nullopt : std::optional<std::int64_t>(t),
-        sent_value, summary);
+    auto advance = [&] {
+      s.value = value;
+      s.last_ms = t;
+      published[i] = sent_value;
+      ++generated[i];
+      ++attempted;
+    };
+    if (faults.dropped(k)) {
+      ++counts.dropped;
+      advance();
+      continue;
+    }
+    std::int64_t t_sent = t + faults.clockOffset(k);
+    bool malformed = faults.malformed(i, k);
+    bool oversize = faults.oversize(i, k);
+    bool reading = !malformed && !oversize;
+    std::string payload = malformed  ? FaultPlan::malformedPayload()
+                          : oversize ? faults.oversizePayload()
+                                     : formatPayload(options.format, s, sent_value, t_sent);
+    if (reading && faults.reorder(i, k) && !held[i]) {
+      held[i] = Held{payload, t_sent, sent_value};
+      ++counts.reordered;
+      if (options.faults.skew_ms != 0) ++counts.skewed;
+      if (faults.jumped(k)) ++counts.jumped;
+      advance();
+      continue;
+    }
+    auto sent = publisher.send(topics[i], payload, reading ? std::string_view(s.name) : "",
+                               timeOf(t_sent), sent_value, summary);
     if (sent == Publisher::Sent::kRetry) continue;
-    s.value = value;
-    s.last_ms = t;
-    published[i] = sent_value;
-    ++attempted;
-    if (sent == Publisher::Sent::kOk) ++per_sensor[i];
+    advance();
+    if (sent == Publisher::Sent::kOk) {
+      if (burst) ++counts.burst;
+      if (malformed) ++counts.malformed;
+      if (oversize) ++counts.oversize;
+      if (reading) {
+        ++per_sensor[i];
+        if (options.faults.skew_ms != 0) ++counts.skewed;
+        if (faults.jumped(k)) ++counts.jumped;
+        if (faults.duplicate(i, k) &&
+            publisher.sendFollowing(topics[i], payload, s.name, timeOf(t_sent), sent_value,
+                                    summary) == Publisher::Sent::kOk) {
+          ++counts.duplicated;
+        }
+      }
+    }
+    release(i);
     progress.tick(attempted - summary.failed);
   }
+  for (std::size_t i = 0; i < sensors.size(); ++i) release(i);
   publisher.finish(summary);
   summary.seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
   for (std::size_t i = 0; i < sensors.size(); ++i) {
@@ -323,6 +396,13 @@ std::string summaryJson(const SimOptions& options, const SimSummary& summary) {
   if (!options.replay.empty()) {
     out << R"(, "files": )" << summary.files << R"(, "bad_rows": )" << summary.bad_rows
         << R"(, "adjusted_times": )" << summary.adjusted_times;
+  }
+  if (options.faults.any()) {
+    const FaultCounts& f = summary.faults;
+    out << R"(, "faults": {"duplicated": )" << f.duplicated << R"(, "reordered": )" << f.reordered
+        << R"(, "malformed": )" << f.malformed << R"(, "oversize": )" << f.oversize
+        << R"(, "skewed": )" << f.skewed << R"(, "jumped": )" << f.jumped << R"(, "burst": )"
+        << f.burst << R"(, "dropped": )" << f.dropped << "}";
   }
   out << R"(, "per_sensor": {)";
   bool first = true;

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "tools/sim/faults.h"
+
 namespace dots::sim {
 
 enum class Format { kSenml, kJson, kPlain };
@@ -40,6 +42,7 @@ struct SimOptions {
   std::vector<std::string> replay;
   bool rebase = false;  // shift each series so that its first reading is at the start, now
   double speed = 0;     // the series' own pace times this; 0 = as fast as possible
+  FaultOptions faults;  // random walks only
 };
 
 // Applies the configured anomaly to reading `k` of sensor `index` whose clean value is `value`
@@ -48,7 +51,9 @@ double injectAnomaly(const SimOptions& options, std::size_t index, std::uint64_t
                      double previous, double step, bool& frozen);
 
 struct SimSummary {
-  std::uint64_t sent = 0;         // messages the broker acknowledged (QoS 1) or accepted (QoS 0)
+  // Readings the broker acknowledged (QoS 1) or accepted (QoS 0), each once: without the extra
+  // copies of duplicates and without malformed or oversize messages (see faults).
+  std::uint64_t sent = 0;
   std::uint64_t unconfirmed = 0;  // QoS 1 messages without a PUBACK at the end
   std::uint64_t failed = 0;       // publishes the client refused (disconnected)
   std::map<std::string, std::uint64_t> per_sensor;
@@ -58,6 +63,7 @@ struct SimSummary {
   std::uint64_t files = 0;
   std::uint64_t bad_rows = 0;
   std::uint64_t adjusted_times = 0;
+  FaultCounts faults;
 };
 
 // One simulated sensor: a seeded random walk with a unit.
