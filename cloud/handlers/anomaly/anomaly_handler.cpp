@@ -79,6 +79,10 @@ Result<void> AnomalyHandler::process(std::vector<Reading>& readings, HandlerCont
   auto& sensors = sensors_.of(ctx.gateway);
   for (const Reading& r : readings) {
     if (r.kind != ValueKind::kNumber || !globMatch(sensors_glob_, r.name)) continue;
+    if (!std::isfinite(r.value)) {
+      counters_.suppressed.fetch_add(1);  // would poison the statistics for good
+      continue;
+    }
     SensorState& s = sensors_.slot(sensors, r.name);
     double previous = s.last;
     bool first = s.detector.step.count == 0;

@@ -285,6 +285,16 @@ TEST_CASE("anomaly: an episode raises once and clears once, like threshold") {
   CHECK(sink.alerts[1].time_ms > 2010 * 1000);
 }
 
+TEST_CASE("anomaly: a value that is not finite is passed over, not learned") {
+  auto series = walk(3000, 0.05, 8);
+  series[1000] = std::nan("");
+  series[1001] = INFINITY;
+  series[2000] += 5;
+  std::size_t first = 0;
+  CHECK(raisedFor(series, "anomaly", &first) == 1);
+  CHECK(first == 2000);
+}
+
 TEST_CASE("anomaly: NAB's series without anomalies raise at most one alert each") {
   const std::string dir = std::string(DOTS_TESTDATA_DIR) + "/nab/data/artificialNoAnomaly";
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
