@@ -44,7 +44,8 @@ Result<std::unique_ptr<Handler>> AnomalyHandler::create(HandlerParams& params) {
                  Knob{"long", &h->density_.long_alpha, 1e-9, 1},
                  Knob{"jump", &h->density_.jump, 0, 1e9}, Knob{"gate", &h->density_.gate, 0, 1e9},
                  Knob{"gate_alpha", &h->density_.gate_alpha, 1e-9, 1},
-                 Knob{"wander", &h->density_.wander, 0, 1e12}}) {
+                 Knob{"wander", &h->density_.wander, 0, 1e12},
+                 Knob{"context", &h->density_.context, 0, 1e9}}) {
     auto v = params.number(k.key, *k.slot);
     if (!v) return std::unexpected(v.error());
     if (*v < k.min || *v > k.max)
@@ -52,7 +53,10 @@ Result<std::unique_ptr<Handler>> AnomalyHandler::create(HandlerParams& params) {
                                      formatDouble(k.min) + ", " + formatDouble(k.max) + "]");
     *k.slot = *v;
   }
-  h->density_.jump_equals = h->sensitivity_;
+  h->density_.equals = h->sensitivity_;
+  auto daily = params.flag("daily", h->density_.daily);
+  if (!daily) return std::unexpected(daily.error());
+  h->density_.daily = *daily;
   auto learn = params.integer("learn", h->density_.warmup, 2, 100000000);
   if (!learn) return std::unexpected(learn.error());
   h->density_.warmup = static_cast<std::uint32_t>(*learn);
@@ -69,9 +73,9 @@ Result<std::unique_ptr<Handler>> AnomalyHandler::create(HandlerParams& params) {
   return std::unique_ptr<Handler>(std::move(h));
 }
 
-double AnomalyHandler::score(SensorState& s, double value) const {
+double AnomalyHandler::score(SensorState& s, double value, std::int64_t time_ms) const {
   return method_ == Method::kEwma ? scoreStep(density_.step, s.detector.step, value)
-                                  : scoreDensity(density_, s.detector, value);
+                                  : scoreDensity(density_, s.detector, value, time_ms);
 }
 
 Result<void> AnomalyHandler::process(std::vector<Reading>& readings, HandlerContext& ctx) {
@@ -86,7 +90,7 @@ Result<void> AnomalyHandler::process(std::vector<Reading>& readings, HandlerCont
     SensorState& s = sensors_.slot(sensors, r.name);
     double previous = s.last;
     bool first = s.detector.step.count == 0;
-    double score = this->score(s, r.value);
+    double score = this->score(s, r.value, r.time_ms);
     s.last = r.value;
     bool same = !first && r.value == previous;
     if (!first && !same) s.moved = true;

@@ -12,15 +12,16 @@
 
 namespace dots::cloud {
 
-// Online anomaly detection per sensor in constant memory (sizeof(SensorState), 432 bytes), with
+// Online anomaly detection per sensor in constant memory (sizeof(SensorState), 672 bytes), with
 // no look-ahead and no range known in advance. A detector (`method`) scores each reading; a
 // score of `sensitivity` or more is anomalous; episodes turn the verdicts into alerts like
 // `threshold`'s: one "raised" alert when an episode starts, a "cleared" one after `clear` normal
 // readings in a row, and no new raise within `refractory` readings of the last. `stuck`
 // identical readings in a row from a sensor that was moving raise one too (0: off). Values that
 // are not finite are passed over (counted as suppressed).
-// - method=density (default; density_detector.h): memory, mix, short, long, learn, jump, gate,
-//   gate_alpha, wander; with warmup, alpha and clip for its step statistics. Sensitivity 3.
+// - method=density (default; density_detector.h): memory, mix, short, long, learn, jump,
+//   context, gate, gate_alpha, daily, wander; with warmup, alpha and clip for its step
+//   statistics. Sensitivity 3.
 // - method=ewma (step_detector.h): warmup, alpha, clip. Sensitivity 6.
 // The defaults were chosen once for the whole NAB corpus (bench/README.md).
 // Spec: anomaly[:method=density|ewma,sensors=GLOB,sensitivity=Z,refractory=N,clear=N,stuck=N,...]
@@ -44,7 +45,7 @@ class AnomalyHandler final : public Handler {
 
  private:
   enum class Method { kEwma, kDensity };
-  double score(SensorState& s, double value) const;
+  double score(SensorState& s, double value, std::int64_t time_ms) const;
 
   Method method_ = Method::kDensity;
   std::string sensors_glob_ = "*";

@@ -9,7 +9,7 @@ namespace dots::cloud {
 // raise within `refractory` readings of the last one (so a burst of anomalous readings is one
 // episode, not one alert per row). Pure; the state is per sensor.
 struct EpisodeParams {
-  std::uint32_t refractory = 100;
+  std::uint32_t refractory = 200;
   std::uint32_t clear_after = 50;
 };
 

@@ -221,8 +221,9 @@ static std::size_t raisedFor(const std::vector<double>& series, const std::strin
 
 TEST_CASE("anomaly: what it keeps per sensor is constant and small") {
   // Two histograms of 32 float bins with their ranges, the step statistics, the likelihood's
-  // averages and the episode: the whole per-sensor state, whatever the series.
-  CHECK(sizeof(AnomalyHandler::SensorState) == 432);
+  // averages, a mean and variance for each hour of the day, and the episode: the whole
+  // per-sensor state, whatever the series.
+  CHECK(sizeof(AnomalyHandler::SensorState) == 672);
   CHECK(sizeof(AnomalyHandler::SensorState) <= 1024);
 }
 
@@ -283,6 +284,31 @@ TEST_CASE("anomaly: an episode raises once and clears once, like threshold") {
   REQUIRE(sink.alerts.size() == 2);
   CHECK(sink.alerts[0].time_ms == 2000 * 1000);
   CHECK(sink.alerts[1].time_ms > 2010 * 1000);
+}
+
+TEST_CASE("anomaly: a day that breaks the daily rhythm is caught, the rhythm itself is not") {
+  // Every 5 minutes for 30 days: a daily wave between 10 and 30 with noise; on day 20 the
+  // value stays at the daily mean for six hours from 06:00, where the wave would peak.
+  std::mt19937_64 rng(9);
+  std::normal_distribution<double> noise(0, 0.3);
+  const std::size_t per_day = 288;
+  const std::size_t flat_from = 20 * per_day + 72;
+  RecordingSink sink;
+  auto c = channel({"anomaly"});
+  std::vector<Reading> readings;
+  for (std::size_t i = 0; i < 30 * per_day; ++i) {
+    double phase = 2 * M_PI * static_cast<double>(i % per_day) / per_day;
+    double v = 20 + 10 * std::sin(phase) + noise(rng);
+    if (i >= flat_from && i < flat_from + 72) v = 20 + noise(rng);
+    readings.push_back(num("wave", static_cast<std::int64_t>(i) * 300000, v));
+  }
+  REQUIRE(c->run(readings, "gw", false, sink));
+  std::vector<std::int64_t> raised;
+  for (const Alert& a : sink.alerts)
+    if (a.state == "raised") raised.push_back(a.time_ms / 300000);
+  REQUIRE(raised.size() == 1);
+  CHECK(raised[0] >= static_cast<std::int64_t>(flat_from));
+  CHECK(raised[0] <= static_cast<std::int64_t>(flat_from + 12));  // within the hour
 }
 
 TEST_CASE("anomaly: a value that is not finite is passed over, not learned") {
