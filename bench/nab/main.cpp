@@ -22,6 +22,9 @@ int main(int argc, char** argv) {
   offline->add_option("--nab", nab_dir, "NAB's folder (data/, labels/, config/)")->required();
   offline->add_option("--spec", spec, "the handler spec")->capture_default_str();
   offline->add_flag("--per-file", per_file, "a line per file");
+  std::string rows_of;
+  offline->add_option("--rows", rows_of,
+                      "print the windows and detection rows of the files whose name holds this");
   auto* score = app.add_subcommand("score", "score the alerts the real system raised");
   score->add_option("--nab", nab_dir, "NAB's folder (data/, labels/, config/)")->required();
   score
@@ -41,6 +44,15 @@ int main(int argc, char** argv) {
     dots::nab::Detections detections;
     if (*offline) {
       detections = dots::nab::detectOffline(corpus, spec);
+      for (const auto& series : corpus) {
+        if (rows_of.empty() || series.name.find(rows_of) == std::string::npos) continue;
+        std::cout << series.name << " (" << series.values.size() << " rows, probation "
+                  << dots::nab::probationLength(series.values.size()) << "): windows";
+        for (const auto& w : series.windows) std::cout << " " << w.first << "-" << w.last;
+        std::cout << "; detections";
+        for (std::size_t r : detections[series.name]) std::cout << " " << r;
+        std::cout << "\n";
+      }
       std::cout << "handler: " << spec << " (in process)\n";
       auto walks = dots::nab::alertsOnWalks(spec, 60, 5000);
       std::size_t over = std::count_if(walks.begin(), walks.end(), [](auto n) { return n > 1; });

@@ -66,6 +66,11 @@ Result<std::unique_ptr<Handler>> AnomalyHandler::create(HandlerParams& params) {
   auto clear = params.integer("clear", h->episode_.clear_after, 1, 100000000);
   if (!clear) return std::unexpected(clear.error());
   h->episode_.clear_after = static_cast<std::uint32_t>(*clear);
+  auto escalate = params.number("escalate", h->episode_.escalate);
+  if (!escalate) return std::unexpected(escalate.error());
+  if (*escalate != 0 && (*escalate < 1 || *escalate > 1e6))
+    return fail("bad-handler", "anomaly: escalate must be 0 or in [1, 1e6]");
+  h->episode_.escalate = static_cast<float>(*escalate);
   auto stuck = params.integer("stuck", h->stuck_, 0, 1000000);
   if (!stuck) return std::unexpected(stuck.error());
   h->stuck_ = static_cast<std::uint32_t>(*stuck);
@@ -99,7 +104,8 @@ Result<void> AnomalyHandler::process(std::vector<Reading>& readings, HandlerCont
     bool stuck = stuck_ > 0 && s.moved && s.same_run >= stuck_ && !s.stuck_reported;
     if (stuck) s.stuck_reported = true;
     bool anomalous = score >= sensitivity_ || stuck;
-    switch (stepEpisode(episode_, s.episode, anomalous)) {
+    switch (stepEpisode(episode_, s.episode, anomalous,
+                        static_cast<float>(stuck ? sensitivity_ : score))) {
       case Transition::kNone: break;
       case Transition::kRaise: {
         std::string message = stuck ? r.name + " stuck at " + formatDouble(r.value) + " for " +

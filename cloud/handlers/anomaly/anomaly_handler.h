@@ -16,7 +16,8 @@ namespace dots::cloud {
 // no look-ahead and no range known in advance. A detector (`method`) scores each reading; a
 // score of `sensitivity` or more is anomalous; episodes turn the verdicts into alerts like
 // `threshold`'s: one "raised" alert when an episode starts, a "cleared" one after `clear` normal
-// readings in a row, and no new raise within `refractory` readings of the last. `stuck`
+// readings in a row, and no new raise within `refractory` readings of the last unless its score
+// is `escalate` times the one that raised it (0: never). `stuck`
 // identical readings in a row from a sensor that was moving raise one too (0: off). Values that
 // are not finite are passed over (counted as suppressed).
 // - method=density (default; density_detector.h): memory, mix, short, long, learn, jump,

@@ -11,18 +11,32 @@ namespace dots::cloud {
 struct EpisodeParams {
   std::uint32_t refractory = 200;
   std::uint32_t clear_after = 50;
+  // Within the refractory period (and the episode's clearing), a score `escalate` times the one
+  // that raised the last alert raises a new one: a much worse anomaly is news. 0: never.
+  float escalate = 4;
 };
 
 struct EpisodeState {
   bool raised = false;
   std::uint32_t since_raise = 0xffffffff;  // readings since the last raise (saturating)
   std::uint32_t calm = 0;                  // normal readings in a row while raised
+  float raised_at = 0;                     // the score that raised the last alert
 };
 
 enum class Transition { kNone, kRaise, kClear };
 
-inline Transition stepEpisode(const EpisodeParams& p, EpisodeState& s, bool anomalous) {
+inline Transition stepEpisode(const EpisodeParams& p, EpisodeState& s, bool anomalous,
+                              float score = 0) {
   if (s.since_raise != 0xffffffff) ++s.since_raise;
+  bool escalates = anomalous && p.escalate > 0 && s.since_raise != 0xffffffff &&
+                   score >= p.escalate * s.raised_at;
+  if (escalates) {
+    s.raised = true;
+    s.since_raise = 0;
+    s.calm = 0;
+    s.raised_at = score;
+    return Transition::kRaise;
+  }
   if (s.raised) {
     s.calm = anomalous ? 0 : s.calm + 1;
     if (s.calm < p.clear_after) return Transition::kNone;
@@ -33,6 +47,7 @@ inline Transition stepEpisode(const EpisodeParams& p, EpisodeState& s, bool anom
   s.raised = true;
   s.since_raise = 0;
   s.calm = 0;
+  s.raised_at = score;
   return Transition::kRaise;
 }
 

@@ -311,6 +311,17 @@ TEST_CASE("anomaly: a day that breaks the daily rhythm is caught, the rhythm its
   CHECK(raised[0] <= static_cast<std::int64_t>(flat_from + 12));  // within the hour
 }
 
+TEST_CASE("anomaly: a much worse anomaly within the refractory period raises again") {
+  auto series = walk(3000, 0.05, 10);
+  series[2000] += 3;   // a jump: raises
+  series[2050] += 60;  // far worse, 50 readings later: raises again
+  series[2100] += 3;   // no worse than the first: stays quiet
+  std::size_t first = 0;
+  CHECK(raisedFor(series, "anomaly", &first) == 2);
+  CHECK(first == 2000);
+  CHECK(raisedFor(series, "anomaly:escalate=0") == 1);
+}
+
 TEST_CASE("anomaly: a value that is not finite is passed over, not learned") {
   auto series = walk(3000, 0.05, 8);
   series[1000] = std::nan("");
