@@ -27,13 +27,13 @@ struct DensityParams {
   StepParams step;
   double memory = 5000;        // readings the histograms remember (1/e)
   double mix = 0.25;           // weight of the step's rarity; the rest is the value's
-  double short_alpha = 0.1;    // the short average of raw scores
+  double short_alpha = 0.05;   // the short average of raw scores
   double long_alpha = 0.001;   // the long-run mean and variance of raw scores
   std::uint32_t warmup = 150;  // readings before any score
   // A step score (method=ewma's) of `jump` or more, on a step that is also rare, counts as
   // `equals` (the handler's sensitivity) on its own, so a lone spike is not averaged away;
   // 0: off.
-  double jump = 10;
+  double jump = 7;
   // A value `context` or more standard deviations from its hour's mean counts as `equals` on
   // its own; 0: off.
   double context = 12;
