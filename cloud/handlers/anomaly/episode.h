@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 namespace dots::cloud {
@@ -11,16 +12,16 @@ namespace dots::cloud {
 struct EpisodeParams {
   std::uint32_t refractory = 200;
   std::uint32_t clear_after = 50;
-  // Within the refractory period (and the episode's clearing), a score `escalate` times the one
-  // that raised the last alert raises a new one: a much worse anomaly is news. 0: never.
-  float escalate = 4;
+  // Within the refractory period (and the episode's clearing), a score `escalate` times the
+  // highest since the last raise raises a new alert: a much worse anomaly is news. 0: never.
+  float escalate = 3;
 };
 
 struct EpisodeState {
   bool raised = false;
   std::uint32_t since_raise = 0xffffffff;  // readings since the last raise (saturating)
   std::uint32_t calm = 0;                  // normal readings in a row while raised
-  float raised_at = 0;                     // the score that raised the last alert
+  float raised_at = 0;                     // the highest score since the last raise
 };
 
 enum class Transition { kNone, kRaise, kClear };
@@ -30,6 +31,9 @@ inline Transition stepEpisode(const EpisodeParams& p, EpisodeState& s, bool anom
   if (s.since_raise != 0xffffffff) ++s.since_raise;
   bool escalates = anomalous && p.escalate > 0 && s.since_raise != 0xffffffff &&
                    score >= p.escalate * s.raised_at;
+  // The bar is the highest score since the raise, so an anomaly whose score is still climbing
+  // does not raise again.
+  if (!escalates && s.since_raise != 0xffffffff) s.raised_at = std::max(s.raised_at, score);
   if (escalates) {
     s.raised = true;
     s.since_raise = 0;
