@@ -64,6 +64,20 @@ class Handler {
     ctx.alerts.emplace_back(*id, std::move(alert));
     return {};
   }
+  // The same for a detector's alert about reading `r`: raised, or cleared when `raised` is false.
+  Result<void> raiseAlert(std::string kind, const Reading& r, bool raised, std::string message,
+                          HandlerContext& ctx) {
+    Alert alert;
+    alert.kind = std::move(kind);
+    alert.state = raised ? "raised" : "cleared";
+    alert.gateway = std::string(ctx.gateway);
+    alert.sensor = r.name;
+    alert.value = r.value;
+    alert.time_ms = r.time_ms;
+    alert.historical = ctx.historical;
+    alert.message = std::move(message);
+    return raiseAlert(std::move(alert), ctx);
+  }
 
   HandlerCounters counters_;
 };

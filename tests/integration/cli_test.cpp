@@ -50,6 +50,8 @@ TEST_CASE("dots-sim and dots-ingest refuse bad arguments with exit code 2") {
   dots::test::TempDir dir;
   CHECK(run({DOTS_SIM_BIN, "--sensors", "3"}, dir.str()).code == 2);
   CHECK(run({DOTS_SIM_BIN, "--format", "xml", "--count", "1"}, dir.str()).code == 2);
+  // A replay sends the series' own times: not as bare numbers, which carry none.
+  CHECK(run({DOTS_SIM_BIN, "--replay", dir.str(), "--format", "plain"}, dir.str()).code == 2);
   CHECK(run({DOTS_INGEST_BIN, "--data", dir.file("missing"), "--broker", "tcp://127.0.0.1:1"},
             dir.str())
             .code == 2);

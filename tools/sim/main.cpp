@@ -67,14 +67,62 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 10000000));
   app.add_option("--anomaly-at", anomaly_at,
                  "from that sensor's Nth reading (0-based; default: half its share of --count)");
+  app.add_option("--replay", o.replay,
+                 "replay CSV series instead (a file or a folder of *.csv; NAB's timestamp,value "
+                 "or readings export's gateway,sensor,time_ms,value): each series is a sensor "
+                 "named as in its file; may repeat");
+  app.add_flag("--rebase", o.rebase,
+               "replay: shift each series so that its first reading is now (default: the "
+               "original times)");
+  app.add_option("--speed", o.speed,
+                 "replay: the series' own pace times this factor (0: as fast as possible)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e12));
+  auto& f = o.faults;
+  auto fraction = CLI::Range(0.0, 1.0);
+  app.add_option("--duplicates", f.duplicates, "fault: fraction of readings published twice")
+      ->check(fraction);
+  app.add_option("--reorder", f.reorder,
+                 "fault: fraction of readings held back and published after the sensor's next")
+      ->check(fraction);
+  app.add_option("--malformed", f.malformed,
+                 "fault: fraction of messages replaced by a payload no parser accepts")
+      ->check(fraction);
+  app.add_option("--oversize", f.oversize,
+                 "fault: fraction of messages replaced by --oversize-bytes of padding")
+      ->check(fraction);
+  app.add_option("--oversize-bytes", f.oversize_bytes, "fault: the size of an oversize message")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256 * 1024 * 1024));
+  app.add_option("--skew-ms", f.skew_ms, "fault: every reading's time this far off (ms, +/-)");
+  app.add_option("--jump-ms", f.jump_ms,
+                 "fault: from each sensor's --jump-at-th reading on, its clock this much further "
+                 "off (ms, +/-)");
+  app.add_option("--jump-at", f.jump_at, "fault: the reading (0-based, per sensor) of the jump");
+  app.add_option("--burst-every", f.burst_every,
+                 "fault: every N readings in all, --burst-size go out at once (no pacing)");
+  app.add_option("--burst-size", f.burst_size, "fault: readings in a burst");
+  app.add_option("--dropout-every", f.dropout_every,
+                 "fault: each sensor is silent for --dropout-len of every N of its readings");
+  app.add_option("--dropout-len", f.dropout_len, "fault: readings a dropout lasts");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
   }
-  if (o.count == 0 && duration_s == 0) {
-    std::cerr << "dots-sim: give --count, --duration or both\n";
+  if (o.replay.empty() && o.count == 0 && duration_s == 0) {
+    std::cerr << "dots-sim: give --count, --duration or both (or --replay)\n";
+    return 2;
+  }
+  if (o.faults.burst_size > o.faults.burst_every || o.faults.dropout_len > o.faults.dropout_every) {
+    std::cerr << "dots-sim: --burst-size must not exceed --burst-every, nor --dropout-len "
+                 "--dropout-every\n";
+    return 2;
+  }
+  if (!o.replay.empty() && (format == "plain" || anomaly != "none" || o.faults.any())) {
+    std::cerr << "dots-sim: --replay sends the series' own times and values: not with --format "
+                 "plain, --anomaly or faults\n";
     return 2;
   }
   o.duration = std::chrono::milliseconds(static_cast<std::int64_t>(duration_s * 1000));
@@ -109,7 +157,9 @@ int main(int argc, char** argv) {
   ::sigaction(SIGTERM, &on_stop, nullptr);
   dots::sim::SimSummary summary;
   try {
-    summary = dots::sim::runSimulation(o, log_path.empty() ? nullptr : &log_file, &g_stop);
+    std::ostream* log = log_path.empty() ? nullptr : &log_file;
+    summary = o.replay.empty() ? dots::sim::runSimulation(o, log, &g_stop)
+                               : dots::sim::runReplay(o, log, &g_stop);
   } catch (const std::exception& e) {
     std::cerr << "dots-sim: " << e.what() << "\n";
     return 1;
@@ -121,7 +171,8 @@ int main(int argc, char** argv) {
   } else if (!summary_path.empty()) {
     std::ofstream(summary_path) << json;
   }
-  dots::log::info("sim", "sent ", summary.sent, " readings from ", o.sensors, " sensors in ",
+  dots::log::info("sim", "sent ", summary.sent, " readings from ",
+                  o.replay.empty() ? o.sensors : summary.per_sensor.size(), " sensors in ",
                   summary.seconds, " s", summary.unconfirmed ? " (some unconfirmed)" : "");
   return summary.unconfirmed == 0 && summary.failed == 0 ? 0 : 1;
 }

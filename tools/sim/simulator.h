@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "tools/sim/faults.h"
+
 namespace dots::sim {
 
 enum class Format { kSenml, kJson, kPlain };
@@ -35,6 +37,12 @@ struct SimOptions {
   Anomaly anomaly = Anomaly::kNone;
   std::size_t anomaly_sensor = 0;  // index into the sensors
   std::uint64_t anomaly_at = 0;
+  // Replay instead of random walks: every series in these CSV files (series_csv.h) is a sensor
+  // named as in its file, its readings sent in time order across sensors.
+  std::vector<std::string> replay;
+  bool rebase = false;  // shift each series so that its first reading is at the start, now
+  double speed = 0;     // the series' own pace times this; 0 = as fast as possible
+  FaultOptions faults;  // random walks only
 };
 
 // Applies the configured anomaly to reading `k` of sensor `index` whose clean value is `value`
@@ -43,11 +51,19 @@ double injectAnomaly(const SimOptions& options, std::size_t index, std::uint64_t
                      double previous, double step, bool& frozen);
 
 struct SimSummary {
-  std::uint64_t sent = 0;         // messages the broker acknowledged (QoS 1) or accepted (QoS 0)
+  // Readings the broker acknowledged (QoS 1) or accepted (QoS 0), each once: without the extra
+  // copies of duplicates and without malformed or oversize messages (see faults).
+  std::uint64_t sent = 0;
   std::uint64_t unconfirmed = 0;  // QoS 1 messages without a PUBACK at the end
   std::uint64_t failed = 0;       // publishes the client refused (disconnected)
   std::map<std::string, std::uint64_t> per_sensor;
   double seconds = 0;
+  // Replay only: files read, rows skipped as unreadable, times moved 1 ms past the reading
+  // before (a series' times must increase).
+  std::uint64_t files = 0;
+  std::uint64_t bad_rows = 0;
+  std::uint64_t adjusted_times = 0;
+  FaultCounts faults;
 };
 
 // One simulated sensor: a seeded random walk with a unit.
@@ -73,6 +89,11 @@ std::string formatPayload(Format format, const SensorModel& sensor, double value
 // Throws std::runtime_error when the broker cannot be reached.
 SimSummary runSimulation(const SimOptions& options, std::ostream* log,
                          const std::atomic<bool>* stop = nullptr);
+
+// Replays options.replay (see SimOptions); `count`, when above 0, caps the readings sent.
+// Throws std::runtime_error when a file cannot be read or the broker cannot be reached.
+SimSummary runReplay(const SimOptions& options, std::ostream* log,
+                     const std::atomic<bool>* stop = nullptr);
 
 std::string summaryJson(const SimOptions& options, const SimSummary& summary);
 

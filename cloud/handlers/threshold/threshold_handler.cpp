@@ -29,21 +29,13 @@ Result<std::unique_ptr<Handler>> ThresholdHandler::create(HandlerParams& params)
 }
 
 Result<void> ThresholdHandler::raise(const Reading& r, bool raised, HandlerContext& ctx) {
-  Alert alert;
-  alert.kind = "threshold";
-  alert.state = raised ? "raised" : "cleared";
-  alert.gateway = std::string(ctx.gateway);
-  alert.sensor = r.name;
-  alert.value = r.value;
-  alert.time_ms = r.time_ms;
-  alert.historical = ctx.historical;
   std::string limits;
   if (above_) limits += "above " + formatDouble(*above_);
   if (below_)
     limits += std::string(limits.empty() ? "" : " or ") + "below " + formatDouble(*below_);
-  alert.message =
-      r.name + " = " + formatDouble(r.value) + (raised ? " is " : " is back from ") + limits;
-  return raiseAlert(std::move(alert), ctx);
+  return raiseAlert(
+      "threshold", r, raised,
+      r.name + " = " + formatDouble(r.value) + (raised ? " is " : " is back from ") + limits, ctx);
 }
 
 Result<void> ThresholdHandler::process(std::vector<Reading>& readings, HandlerContext& ctx) {

@@ -40,3 +40,47 @@ TEST_CASE("sim: every format parses back to the same name, time and value") {
     if (f != sim::Format::kPlain) CHECK(out[0].unit == "Cel");
   }
 }
+
+TEST_CASE("sim faults: decided by the seed alone, in the stated proportions and patterns") {
+  sim::FaultOptions o;
+  o.duplicates = 0.1;
+  o.malformed = 0.05;
+  o.oversize = 0.05;
+  o.dropout_every = 100;
+  o.dropout_len = 10;
+  o.burst_every = 50;
+  o.burst_size = 5;
+  o.skew_ms = -100;
+  o.jump_ms = 1000;
+  o.jump_at = 7;
+  sim::FaultPlan a(o, 1);
+  sim::FaultPlan b(o, 1);
+  sim::FaultPlan other(o, 2);
+  int duplicates = 0, spoiled = 0, same = 0, both = 0;
+  for (std::uint64_t k = 0; k < 10000; ++k) {
+    duplicates += a.duplicate(3, k);
+    spoiled += a.malformed(3, k) || a.oversize(3, k);
+    both += a.malformed(3, k) && a.oversize(3, k);
+    same += a.duplicate(3, k) == b.duplicate(3, k) && a.malformed(3, k) == b.malformed(3, k);
+  }
+  CHECK(same == 10000);  // the same seed, the same decisions
+  CHECK(duplicates > 900);
+  CHECK(duplicates < 1100);
+  CHECK(spoiled > 850);  // 5% + 5% of the rest
+  CHECK(spoiled < 1100);
+  CHECK(both == 0);  // a message is spoiled one way at most
+  int differ = 0;
+  for (std::uint64_t k = 0; k < 1000; ++k) differ += a.duplicate(3, k) != other.duplicate(3, k);
+  CHECK(differ > 0);
+  CHECK(!a.dropped(89));
+  CHECK(a.dropped(90));
+  CHECK(a.dropped(99));
+  CHECK(!a.dropped(100));
+  CHECK(a.inBurst(4));
+  CHECK(!a.inBurst(5));
+  CHECK(a.inBurst(50));
+  CHECK(a.clockOffset(6) == -100);
+  CHECK(a.clockOffset(7) == 900);
+  CHECK(!sim::FaultOptions{}.any());
+  CHECK(o.any());
+}
