@@ -20,13 +20,16 @@ struct Raw {
 
 Raw rawOf(const sockaddr* address) {
   Raw r;
+  // Copied out, not cast: a sockaddr may be less aligned than a sockaddr_in6 (32-bit ARM).
   if (address->sa_family == AF_INET) {
-    const auto* in = reinterpret_cast<const sockaddr_in*>(address);
+    sockaddr_in in{};
+    std::memcpy(&in, address, sizeof(in));
     r.family = AF_INET;
-    std::memcpy(r.bytes.data(), &in->sin_addr, 4);
+    std::memcpy(r.bytes.data(), &in.sin_addr, 4);
   } else if (address->sa_family == AF_INET6) {
-    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(address);
-    const std::uint8_t* b = in6->sin6_addr.s6_addr;
+    sockaddr_in6 in6{};
+    std::memcpy(&in6, address, sizeof(in6));
+    const std::uint8_t* b = in6.sin6_addr.s6_addr;
     static constexpr std::uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
     if (std::memcmp(b, kMapped, 12) == 0) {
       r.family = AF_INET;
@@ -222,11 +225,13 @@ std::string_view blockedClass(const sockaddr* address) {
 std::string addressText(const sockaddr* address) {
   char text[INET6_ADDRSTRLEN] = {};
   if (address->sa_family == AF_INET) {
-    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(address)->sin_addr, text,
-              sizeof(text));
+    sockaddr_in in{};
+    std::memcpy(&in, address, sizeof(in));
+    inet_ntop(AF_INET, &in.sin_addr, text, sizeof(text));
   } else if (address->sa_family == AF_INET6) {
-    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(address)->sin6_addr, text,
-              sizeof(text));
+    sockaddr_in6 in6{};
+    std::memcpy(&in6, address, sizeof(in6));
+    inet_ntop(AF_INET6, &in6.sin6_addr, text, sizeof(text));
   }
   return text;
 }
