@@ -279,6 +279,14 @@ void CommitWorker::process(std::vector<IncomingMessage>& messages) {
     }
     return a;
   };
+  // Not stored (its key left the ledger, so it may have been stored before): the gateway is told
+  // to drop it, and it is counted and logged.
+  auto refuseTooOld = [&](const IncomingBatch& in) {
+    ackFor(in).rejected.push_back(in.id);
+    parts_.stats.reject(
+        Error{"replay-too-old", "under the replay floor of its run: " + keyText(in.id)},
+        topics::up(in.gateway));
+  };
   std::uint64_t duplicates = 0;
   std::uint64_t stored = 0;
   std::uint64_t dead_lettered = 0;
@@ -300,14 +308,7 @@ void CommitWorker::process(std::vector<IncomingMessage>& messages) {
         parts_.stats.logDuplicate(in.gateway, in.id.epoch, in.id.seq);
         break;
       case Recorded::kDeadLettered: ackFor(in).rejected.push_back(in.id); break;
-      case Recorded::kTooOld:
-        // Not stored (its key left the ledger, so it may have been stored before): the gateway
-        // is told to drop it, and it is counted and logged.
-        ackFor(in).rejected.push_back(in.id);
-        parts_.stats.reject(
-            Error{"replay-too-old", "under the replay floor of its run: " + keyText(in.id)},
-            topics::up(in.gateway));
-        break;
+      case Recorded::kTooOld: refuseTooOld(in); break;
       case Recorded::kConflict:
         // Never acknowledged as stored: counted, logged and alerted (once per key).
         if (alerted_conflicts_.size() >= 10000) alerted_conflicts_.clear();
@@ -326,10 +327,7 @@ void CommitWorker::process(std::vector<IncomingMessage>& messages) {
       parts_.stats.reject(Error{"conflict", "a refused batch under a used key"},
                           topics::up(in.gateway));
     } else if (dead[i] == Recorded::kTooOld) {
-      ackFor(in).rejected.push_back(in.id);
-      parts_.stats.reject(
-          Error{"replay-too-old", "under the replay floor of its run: " + keyText(in.id)},
-          topics::up(in.gateway));
+      refuseTooOld(in);
       failures_.erase({in.gateway, in.id});
     } else {
       ackFor(in).rejected.push_back(in.id);
