@@ -9,25 +9,63 @@
 #include <stdexcept>
 #include <thread>
 
+#include "cloud/api/bounded_server.h"
+#include "cloud/registry/api_tokens.h"
 #include "cloud/store/row_json.h"
 #include "shared/json/json_writer.h"
 #include "shared/log/log.h"
+#include "shared/time/clock.h"
 
 namespace dots::cloud {
 
+namespace {
+
+// The token a request on this thread was admitted with (cpp-httplib serves a request and then
+// logs it on one worker thread), for the access log.
+thread_local std::optional<ApiToken> admitted_token;
+
+// A request the route refuses, with the HTTP status and the reason.
+struct Refused {
+  int status;
+  std::string reason;
+  std::string message;
+};
+
+}  // namespace
+
 struct HttpApi::Impl {
+  HttpOptions options;
   std::string host;
   int port = 0;
   ReadingQueries* queries = nullptr;
+  TokenGate* gate = nullptr;
   std::function<IngestView()> view;
-  httplib::Server server;
+  std::unique_ptr<httplib::Server> server;
   std::thread thread;
   // Requests whose handler threw: answered 500, counted in /metrics, logged rate-limited.
   std::atomic<std::uint64_t> internal_errors{0};
+  std::atomic<std::uint64_t> too_many_headers{0};
+  std::function<std::uint64_t()> cut_off;  // requests over their bytes or time
   log::RateLimiter log_limiter;
+  std::mutex status_mutex;
+  std::map<int, std::uint64_t> responses;  // by status
+
+  using Route = std::function<void(const ApiToken&, const AccountScope&, const httplib::Request&,
+                                   httplib::Response&)>;
+  // Wraps an /api/v1 route: the token (scope `needed`), then its account's scope.
+  httplib::Server::Handler guarded(unsigned needed, Route route);
+  std::string metricsText();
 };
 
 namespace {
+
+void sendError(httplib::Response& res, int status, const std::string& reason,
+               const std::string& message) {
+  res.status = status;
+  json::Writer w;
+  w.beginObject().key("error").string(reason).key("message").string(message).endObject();
+  res.set_content(w.take() + "\n", "application/json");
+}
 
 std::optional<std::int64_t> intParam(const httplib::Request& req, const char* name) {
   if (!req.has_param(name)) return std::nullopt;
@@ -35,53 +73,209 @@ std::optional<std::int64_t> intParam(const httplib::Request& req, const char* na
   std::int64_t out = 0;
   auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
   if (ec != std::errc() || end != v.data() + v.size()) {
-    throw std::invalid_argument(std::string(name) + " must be an integer");
+    throw Refused{400, "bad-parameter", std::string(name) + " must be an integer"};
   }
   return out;
 }
 
-ReadingFilter filterOf(const httplib::Request& req) {
+// The filter of a query route, within the account's scope and the options' bounds: a gateway
+// that is not the account's is 404 (as if it did not exist). With `bounded_span` (readings and
+// aggregates, which the store finds by time) `from` defaults to max_span before `to` (or now),
+// and a longer span is refused; alerts are found by id, LIMIT in the SQL.
+ReadingFilter filterOf(const httplib::Request& req, const AccountScope& scope,
+                       const HttpOptions& options, bool bounded_span) {
   ReadingFilter f;
-  if (req.has_param("gateway")) f.gateway = req.get_param_value("gateway");
+  if (req.has_param("gateway")) {
+    f.gateway = req.get_param_value("gateway");
+    if (!scope.gateways.contains(*f.gateway)) {
+      throw Refused{404, "not-found", "no such gateway"};
+    }
+  }
   if (req.has_param("sensor")) f.sensor = req.get_param_value("sensor");
+  if (req.has_param("channel")) {
+    auto it = scope.channels.find(req.get_param_value("channel"));
+    if (it == scope.channels.end()) {
+      throw Refused{404, "not-found", "no such channel"};
+    }
+    f.channel_id = it->second;
+  }
   f.from_ms = intParam(req, "from");
   f.to_ms = intParam(req, "to");
+  if (bounded_span) {
+    std::int64_t upper = f.to_ms.value_or(wallMillis());
+    if (!f.from_ms) f.from_ms = upper - options.max_span_ms;
+    if (upper - *f.from_ms > options.max_span_ms) {
+      throw Refused{400, "span-too-long",
+                    "from..to may span at most " + std::to_string(options.max_span_ms) + " ms"};
+    }
+  }
+  f.channel_ids = scope.channelIds();
   return f;
 }
 
-std::size_t limitOf(const httplib::Request& req) {
+std::size_t limitOf(const httplib::Request& req, const HttpOptions& options) {
   auto limit = intParam(req, "limit");
-  if (!limit) return 1000;
-  if (*limit < 1 || *limit > 100000) throw std::invalid_argument("limit must be 1-100000");
+  if (!limit) return std::min<std::size_t>(1000, options.max_limit);
+  if (*limit < 1 || static_cast<std::size_t>(*limit) > options.max_limit) {
+    throw Refused{400, "bad-parameter", "limit must be 1-" + std::to_string(options.max_limit)};
+  }
   return static_cast<std::size_t>(*limit);
 }
 
-void sendError(httplib::Response& res, int status, const std::string& message) {
-  res.status = status;
-  json::Writer w;
-  w.beginObject().key("error").string(message).endObject();
-  res.set_content(w.take() + "\n", "application/json");
+template <typename T>
+T orFail(Result<T> r) {
+  if (!r) throw std::runtime_error(r.error().describe());
+  return std::move(*r);
 }
 
-// Runs a query handler on the shared query connection; maps errors to HTTP statuses.
-void query(ReadingQueries& queries, const httplib::Request& req, httplib::Response& res,
-           const std::function<Result<std::string>(ReadingQueries&, const ReadingFilter&,
-                                                   std::size_t)>& body) {
-  try {
-    ReadingFilter filter = filterOf(req);
-    std::size_t limit = limitOf(req);
-    auto json = body(queries, filter, limit);
-    if (!json) return sendError(res, 500, json.error().describe());
-    res.set_content(*json, "application/json");
-  } catch (const std::invalid_argument& e) {
-    sendError(res, 400, e.what());
+void writeAggregate(json::Writer& w, const StoredAggregate& a, const std::string& channel) {
+  w.beginObject()
+      .key("channel")
+      .string(channel)
+      .key("gateway")
+      .string(a.gateway)
+      .key("sensor")
+      .string(a.sensor)
+      .key("unit")
+      .string(a.unit)
+      .key("window_start_ms")
+      .integer(a.window_start_ms)
+      .key("window_ms")
+      .integer(a.window_ms)
+      .key("count")
+      .integer(a.count)
+      .key("min")
+      .number(a.min)
+      .key("max")
+      .number(a.max)
+      .key("mean")
+      .number(a.mean)
+      .key("stddev")
+      .number(a.stddev)
+      .endObject();
+}
+
+std::string channelName(const AccountScope& scope, std::int64_t id) {
+  for (const auto& [name, channel_id] : scope.channels) {
+    if (channel_id == id) return name;
   }
+  return "";
+}
+
+void writeGateway(json::Writer& w, const std::string& gateway, bool enabled,
+                  const IngestView& view) {
+  auto count = [](const std::map<std::string, std::uint64_t>& m, const std::string& key) {
+    auto it = m.find(key);
+    return it == m.end() ? std::uint64_t{0} : it->second;
+  };
+  w.beginObject()
+      .key("gateway")
+      .string(gateway)
+      .key("enabled")
+      .boolean(enabled)
+      .key("batches")
+      .integer(count(view.stats.endpoint_batches, gateway))
+      .key("readings")
+      .integer(count(view.stats.endpoint_readings, gateway))
+      .endObject();
+}
+
+void writeChannel(json::Writer& w, const std::string& account, const std::string& name,
+                  const IngestView& view) {
+  const std::string full = account + "/" + name;
+  w.beginObject().key("name").string(name).key("handlers").beginArray();
+  for (const HandlerView& h : view.handlers) {
+    if (h.channel != full) continue;
+    w.beginObject()
+        .key("handler")
+        .string(h.handler)
+        .key("in")
+        .integer(h.in)
+        .key("out")
+        .integer(h.out)
+        .key("errors")
+        .integer(h.errors)
+        .key("alerts")
+        .integer(h.alerts)
+        .key("suppressed")
+        .integer(h.suppressed)
+        .endObject();
+  }
+  w.endArray().endObject();
 }
 
 }  // namespace
 
-HttpApi::HttpApi(std::string address, ReadingQueries& queries, std::function<IngestView()> view)
+httplib::Server::Handler HttpApi::Impl::guarded(unsigned needed, Route route) {
+  return [this, needed, route = std::move(route)](const httplib::Request& req,
+                                                  httplib::Response& res) {
+    auto token = gate->admit(req.get_header_value("Authorization"), needed, wallMillis(),
+                             TokenGate::Clock::now());
+    if (!token) {
+      if (token.error().status == 429) res.set_header("Retry-After", "1");
+      if (token.error().status == 401) res.set_header("WWW-Authenticate", "Bearer");
+      return sendError(res, token.error().status, token.error().reason, token.error().message);
+    }
+    admitted_token = *token;
+    if (token->account.empty()) {
+      return sendError(res, 403, "wrong-scope", "an operator token has no account to query");
+    }
+    try {
+      auto scope = gate->scope(token->account);
+      if (!scope) throw std::runtime_error(scope.error().describe());
+      route(*token, *scope, req, res);
+    } catch (const Refused& r) {
+      sendError(res, r.status, r.reason, r.message);
+    }
+  };
+}
+
+std::string HttpApi::Impl::metricsText() {
+  std::string text = renderMetrics(view());
+  text +=
+      "# HELP dots_http_internal_errors_total HTTP requests whose handler failed (500).\n"
+      "# TYPE dots_http_internal_errors_total counter\n"
+      "dots_http_internal_errors_total " +
+      std::to_string(internal_errors.load()) + "\n";
+  GateCounters c = gate->counters();
+  text +=
+      "# HELP dots_http_refused_total HTTP requests refused before their route, by reason.\n"
+      "# TYPE dots_http_refused_total counter\n";
+  for (const auto& [reason, n] : c.refused) {
+    text += "dots_http_refused_total{reason=\"" + reason + "\"} " + std::to_string(n) + "\n";
+  }
+  text += "dots_http_refused_total{reason=\"too-many-headers\"} " +
+          std::to_string(too_many_headers.load()) + "\n";
+  text += "dots_http_refused_total{reason=\"cut-off\"} " + std::to_string(cut_off()) + "\n";
+  text +=
+      "# HELP dots_http_token_requests_total Requests admitted, by token id.\n"
+      "# TYPE dots_http_token_requests_total counter\n";
+  for (const auto& [id, n] : c.requests) {
+    text += "dots_http_token_requests_total{token=\"" + std::to_string(id) + "\"} " +
+            std::to_string(n) + "\n";
+  }
+  text +=
+      "# HELP dots_http_token_rate_limited_total Requests refused with 429, by token id.\n"
+      "# TYPE dots_http_token_rate_limited_total counter\n";
+  for (const auto& [id, n] : c.rate_limited) {
+    text += "dots_http_token_rate_limited_total{token=\"" + std::to_string(id) + "\"} " +
+            std::to_string(n) + "\n";
+  }
+  text +=
+      "# HELP dots_http_responses_total HTTP responses, by status.\n"
+      "# TYPE dots_http_responses_total counter\n";
+  std::lock_guard lock(status_mutex);
+  for (const auto& [status, n] : responses) {
+    text += "dots_http_responses_total{code=\"" + std::to_string(status) + "\"} " +
+            std::to_string(n) + "\n";
+  }
+  return text;
+}
+
+HttpApi::HttpApi(HttpOptions options, ReadingQueries& queries, TokenGate& gate,
+                 std::function<IngestView()> view)
     : impl_(std::make_unique<Impl>()) {
+  const std::string address = options.address;
   std::size_t colon = address.rfind(':');
   if (colon == std::string::npos) throw std::runtime_error("--http must be HOST:PORT");
   impl_->host = address.substr(0, colon);
@@ -91,11 +285,75 @@ HttpApi::HttpApi(std::string address, ReadingQueries& queries, std::function<Ing
       impl_->port > 65535) {
     throw std::runtime_error("--http must be HOST:PORT (got \"" + address + "\")");
   }
+  impl_->options = std::move(options);
   impl_->queries = &queries;
+  impl_->gate = &gate;
   impl_->view = std::move(view);
+  const HttpOptions& o = impl_->options;
+  if (o.cert_file.empty() != o.key_file.empty()) {
+    throw std::runtime_error("--http-cert and --http-key come together");
+  }
+  ConnectionBounds bounds;
+  bounds.request_bytes = o.max_head_bytes + o.max_body_bytes;
+  bounds.request_time = o.request_time;
+  bounds.io_timeout = o.io_timeout;
+  bounds.keep_alive = o.keep_alive;
+  if (!o.cert_file.empty()) {
+    auto tls = std::make_unique<BoundedTlsServer>(bounds, o.cert_file.c_str(), o.key_file.c_str());
+    if (!tls->is_valid()) {
+      throw std::runtime_error("--http-cert " + o.cert_file + " / --http-key " + o.key_file +
+                               ": cannot be loaded (PEM certificate and its key)");
+    }
+    BoundedTlsServer* raw = tls.get();
+    impl_->cut_off = [raw] { return raw->cutOff(); };
+    impl_->server = std::move(tls);
+  } else {
+    auto plain = std::make_unique<BoundedServer>(bounds);
+    BoundedServer* raw = plain.get();
+    impl_->cut_off = [raw] { return raw->cutOff(); };
+    impl_->server = std::move(plain);
+  }
 
-  auto& s = impl_->server;
+  auto& s = *impl_->server;
   Impl* impl = impl_.get();
+  std::size_t workers = std::max<std::size_t>(2, o.workers);
+  s.new_task_queue = [workers] { return new GrowingPool(workers); };
+  s.set_payload_max_length(o.max_body_bytes);
+  s.set_pre_routing_handler([impl](const httplib::Request& req, httplib::Response& res) {
+    admitted_token.reset();
+    if (req.headers.size() > impl->options.max_headers) {
+      ++impl->too_many_headers;
+      sendError(res, 431, "too-many-headers",
+                "at most " + std::to_string(impl->options.max_headers) + " header lines");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    if (res.status == 404) return sendError(res, 404, "not-found", "no such route");
+    if (res.status == 413) {
+      return sendError(res, 413, "too-large", "the request body is larger than allowed");
+    }
+    sendError(res, res.status, "refused", "the request was refused");
+  });
+  s.set_logger([impl](const httplib::Request& req, const httplib::Response& res) {
+    {
+      std::lock_guard lock(impl->status_mutex);
+      ++impl->responses[res.status];
+    }
+    if (!admitted_token) return;
+    // Token use: who, what, when (the log line's time); never the secret.
+    std::string path = req.path.substr(0, 256);
+    for (char& c : path) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    }
+    log::info("http", "token ", admitted_token->id,
+              admitted_token->account.empty() ? " (operator) "
+                                              : " (account " + admitted_token->account + ") ",
+              req.method, " ", path, " ", res.status);
+    admitted_token.reset();
+  });
   s.set_exception_handler(
       [impl](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
         std::string what = "an unknown exception";
@@ -116,88 +374,134 @@ HttpApi::HttpApi(std::string address, ReadingQueries& queries, std::function<Ing
           log::error("http", req.method, " ", path, " failed: ", what, " (", total, " so far",
                      suppressed ? log::concat(", ", suppressed, " not logged") : "", ")");
         }
-        sendError(res, 500, "internal-error");
+        sendError(res, 500, "internal-error", "the request failed; it is logged");
       });
   s.Get("/healthz", [impl](const httplib::Request&, httplib::Response& res) {
     IngestView now = impl->view();
     res.status = healthy(now) ? 200 : 503;
     res.set_content(renderHealth(now) + "\n", "application/json");
   });
-  s.Get("/metrics", [impl](const httplib::Request&, httplib::Response& res) {
-    std::string text = renderMetrics(impl->view());
-    text +=
-        "# HELP dots_http_internal_errors_total HTTP requests whose handler failed (500).\n"
-        "# TYPE dots_http_internal_errors_total counter\n"
-        "dots_http_internal_errors_total " +
-        std::to_string(impl->internal_errors.load()) + "\n";
-    res.set_content(text, "text/plain; version=0.0.4");
+  s.Get("/metrics", [impl](const httplib::Request& req, httplib::Response& res) {
+    auto token = impl->gate->admit(req.get_header_value("Authorization"), kScopeMetrics,
+                                   wallMillis(), TokenGate::Clock::now());
+    if (!token) {
+      if (token.error().status == 429) res.set_header("Retry-After", "1");
+      if (token.error().status == 401) res.set_header("WWW-Authenticate", "Bearer");
+      return sendError(res, token.error().status, token.error().reason, token.error().message);
+    }
+    admitted_token = *token;
+    if (!token->account.empty()) {
+      return sendError(res, 403, "wrong-scope", "/metrics needs an operator token");
+    }
+    res.set_content(impl->metricsText(), "text/plain; version=0.0.4");
   });
-  s.Get("/api/readings", [impl](const httplib::Request& req, httplib::Response& res) {
-    query(*impl->queries, req, res,
-          [](ReadingQueries& store, const ReadingFilter& f,
-             std::size_t limit) -> Result<std::string> {
-            json::Writer w;
-            w.beginArray();
-            std::size_t n = 0;
-            auto r = store.forEach(f, [&](const StoredReading& row) {
-              if (n++ >= limit) return;
-              w.beginObject();
-              writeReadingMembers(w, row.gateway, row.reading);
-              w.key("historical").boolean(row.historical).endObject();
-            });
-            if (!r) return std::unexpected(r.error());
-            return w.endArray().take() + "\n";
-          });
-  });
-  s.Get("/api/aggregates", [impl](const httplib::Request& req, httplib::Response& res) {
-    query(*impl->queries, req, res,
-          [](ReadingQueries& store, const ReadingFilter& f,
-             std::size_t limit) -> Result<std::string> {
-            auto rows = store.aggregates(f, limit);
-            if (!rows) return std::unexpected(rows.error());
-            json::Writer w;
-            w.beginArray();
-            for (const StoredAggregate& a : *rows) {
-              w.beginObject()
-                  .key("channel_id")
-                  .integer(a.channel_id)
-                  .key("gateway")
-                  .string(a.gateway)
-                  .key("sensor")
-                  .string(a.sensor)
-                  .key("unit")
-                  .string(a.unit)
-                  .key("window_start_ms")
-                  .integer(a.window_start_ms)
-                  .key("window_ms")
-                  .integer(a.window_ms)
-                  .key("count")
-                  .integer(a.count)
-                  .key("min")
-                  .number(a.min)
-                  .key("max")
-                  .number(a.max)
-                  .key("mean")
-                  .number(a.mean)
-                  .key("stddev")
-                  .number(a.stddev)
-                  .endObject();
-            }
-            return w.endArray().take() + "\n";
-          });
-  });
-  s.Get("/api/alerts", [impl](const httplib::Request& req, httplib::Response& res) {
-    query(*impl->queries, req, res,
-          [](ReadingQueries& store, const ReadingFilter& f,
-             std::size_t limit) -> Result<std::string> {
-            auto rows = store.alerts(f, limit);
-            if (!rows) return std::unexpected(rows.error());
-            json::Writer w;
-            w.beginArray();
-            for (const StoredAlert& a : *rows) writeAlert(w, a.id, a.account, a.channel, a.alert);
-            return w.endArray().take() + "\n";
-          });
-  });
+
+  s.Get("/api/v1/gateways",
+        impl->guarded(kScopeRead, [impl](const ApiToken&, const AccountScope& scope,
+                                         const httplib::Request&, httplib::Response& res) {
+          IngestView now = impl->view();
+          json::Writer w;
+          w.beginArray();
+          for (const auto& [gateway, enabled] : scope.gateways) {
+            writeGateway(w, gateway, enabled, now);
+          }
+          res.set_content(w.endArray().take() + "\n", "application/json");
+        }));
+  s.Get(R"(/api/v1/gateways/([^/]+))",
+        impl->guarded(kScopeRead, [impl](const ApiToken&, const AccountScope& scope,
+                                         const httplib::Request& req, httplib::Response& res) {
+          std::string gateway = req.matches[1];
+          auto it = scope.gateways.find(gateway);
+          if (it == scope.gateways.end()) {
+            throw Refused{404, "not-found", "no such gateway"};
+          }
+          json::Writer w;
+          writeGateway(w, gateway, it->second, impl->view());
+          res.set_content(w.take() + "\n", "application/json");
+        }));
+  s.Get("/api/v1/channels",
+        impl->guarded(kScopeRead, [impl](const ApiToken&, const AccountScope& scope,
+                                         const httplib::Request&, httplib::Response& res) {
+          IngestView now = impl->view();
+          json::Writer w;
+          w.beginArray();
+          for (const auto& [name, id] : scope.channels) writeChannel(w, scope.account, name, now);
+          res.set_content(w.endArray().take() + "\n", "application/json");
+        }));
+  s.Get(R"(/api/v1/channels/([^/]+))",
+        impl->guarded(kScopeRead, [impl](const ApiToken&, const AccountScope& scope,
+                                         const httplib::Request& req, httplib::Response& res) {
+          std::string name = req.matches[1];
+          if (!scope.channels.contains(name)) {
+            throw Refused{404, "not-found", "no such channel"};
+          }
+          json::Writer w;
+          writeChannel(w, scope.account, name, impl->view());
+          res.set_content(w.take() + "\n", "application/json");
+        }));
+  s.Get("/api/v1/readings",
+        impl->guarded(kScopeRead, [impl](const ApiToken&, const AccountScope& scope,
+                                         const httplib::Request& req, httplib::Response& res) {
+          ReadingFilter f = filterOf(req, scope, impl->options, true);
+          std::size_t limit = limitOf(req, impl->options);
+          auto rows = orFail(impl->queries->readings(f, limit));
+          json::Writer w;
+          w.beginArray();
+          for (const StoredReading& row : rows) {
+            w.beginObject();
+            writeReadingMembers(w, row.gateway, row.reading);
+            w.key("historical").boolean(row.historical).endObject();
+          }
+          res.set_content(w.endArray().take() + "\n", "application/json");
+        }));
+  s.Get("/api/v1/aggregates",
+        impl->guarded(kScopeRead, [impl](const ApiToken&, const AccountScope& scope,
+                                         const httplib::Request& req, httplib::Response& res) {
+          ReadingFilter f = filterOf(req, scope, impl->options, true);
+          std::size_t limit = limitOf(req, impl->options);
+          auto rows = orFail(impl->queries->aggregates(f, limit));
+          json::Writer w;
+          w.beginArray();
+          for (const StoredAggregate& a : rows) {
+            writeAggregate(w, a, channelName(scope, a.channel_id));
+          }
+          res.set_content(w.endArray().take() + "\n", "application/json");
+        }));
+  s.Get("/api/v1/alerts",
+        impl->guarded(kScopeRead, [impl](const ApiToken&, const AccountScope& scope,
+                                         const httplib::Request& req, httplib::Response& res) {
+          ReadingFilter f = filterOf(req, scope, impl->options, false);
+          std::size_t limit = limitOf(req, impl->options);
+          auto rows = orFail(impl->queries->alerts(f, limit));
+          json::Writer w;
+          w.beginArray();
+          for (const StoredAlert& a : rows) writeAlert(w, a.id, a.account, a.channel, a.alert);
+          res.set_content(w.endArray().take() + "\n", "application/json");
+        }));
+  s.Get(R"(/api/v1/alerts/(\d{1,18}))",
+        impl->guarded(kScopeRead, [impl](const ApiToken&, const AccountScope& scope,
+                                         const httplib::Request& req, httplib::Response& res) {
+          std::int64_t id = std::stoll(req.matches[1]);
+          ReadingFilter f;
+          f.channel_ids = scope.channelIds();
+          f.alert_id = id;
+          auto rows = orFail(impl->queries->alerts(f, 1));
+          if (rows.empty()) throw Refused{404, "not-found", "no such alert"};
+          json::Writer w;
+          writeAlert(w, rows[0].id, rows[0].account, rows[0].channel, rows[0].alert);
+          res.set_content(w.take() + "\n", "application/json");
+        }));
+  // Any other path under /api/ is refused like a route the token may not see: 401 without a
+  // valid token, 404 with one.
+  auto unknown = impl->guarded(
+      0, [](const ApiToken&, const AccountScope&, const httplib::Request&, httplib::Response&) {
+        throw Refused{404, "not-found", "no such route"};
+      });
+  s.Get(R"(/api/.*)", unknown);
+  s.Post(R"(/api/.*)", unknown);
+  s.Put(R"(/api/.*)", unknown);
+  s.Delete(R"(/api/.*)", unknown);
+  s.Patch(R"(/api/.*)", unknown);
 }
 
 HttpApi::~HttpApi() {
@@ -205,20 +509,22 @@ HttpApi::~HttpApi() {
 }
 
 void HttpApi::start() {
+  auto& server = *impl_->server;
   if (impl_->port == 0) {
-    impl_->port = impl_->server.bind_to_any_port(impl_->host);
+    impl_->port = server.bind_to_any_port(impl_->host);
     if (impl_->port <= 0) throw std::runtime_error("http: cannot bind " + impl_->host);
-  } else if (!impl_->server.bind_to_port(impl_->host, impl_->port)) {
+  } else if (!server.bind_to_port(impl_->host, impl_->port)) {
     throw std::runtime_error("http: cannot bind " + impl_->host + ":" +
                              std::to_string(impl_->port));
   }
-  impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
-  log::info("http", "listening on http://", impl_->host, ":", impl_->port);
+  impl_->thread = std::thread([this] { impl_->server->listen_after_bind(); });
+  const char* scheme = impl_->options.cert_file.empty() ? "http" : "https";
+  log::info("http", "listening on ", scheme, "://", impl_->host, ":", impl_->port);
 }
 
 void HttpApi::stop() {
   if (!impl_->thread.joinable()) return;
-  impl_->server.stop();
+  impl_->server->stop();
   impl_->thread.join();
 }
 

@@ -110,6 +110,19 @@ int allowListList(const Context& ctx, bool json);
 Result<void> checkDestination(cloud::Registry& reg, const std::string& host, int port, bool plain);
 int endpointEnable(const Context& ctx, const std::string& gateway, bool enabled);
 
+// The HTTP API's bearer tokens (token_commands.cpp). `create` prints the token once, as the
+// last line of stdout; only its hash is kept. `account` empty: an operator token. `expires_in_days`
+// 0: never expires.
+struct TokenArgs {
+  std::string account;
+  std::string scopes;
+  std::string name;
+  double expires_in_days = 0;
+};
+int tokenCreate(const Context& ctx, const TokenArgs& args);
+int tokenList(const Context& ctx, bool json);
+int tokenRevoke(const Context& ctx, std::int64_t id);
+
 struct ReadingQuery {
   std::optional<std::string> gateway;
   std::optional<std::string> sensor;

@@ -11,7 +11,7 @@ int report(const Context& ctx, const Error& e) {
       e.reason == "bad-broker" || e.reason == "bad-topic" || e.reason == "bad-retention" ||
       e.reason == "bad-tls" || e.reason == "secret-file" || e.reason == "no-kek" ||
       e.reason == "bad-limit" || e.reason == "bad-url" || e.reason == "bad-cidr" ||
-      e.reason == "blocked-destination" || e.reason == "unresolvable") {
+      e.reason == "blocked-destination" || e.reason == "unresolvable" || e.reason == "bad-scope") {
     return kUsage;
   }
   return kFailed;

@@ -15,8 +15,8 @@ inline constexpr int kConflict = 3;
 // for "exists", "symlink" (a key file's path) and "no-such-*", kUsage for a bad argument
 // ("bad-name", "bad-gateway-id", "bad-handler", "bad-broker", "bad-topic", "bad-tls",
 // "secret-file", "no-kek", "bad-limit", "bad-url", "bad-cidr") and for a destination refused
-// ("blocked-destination", "unresolvable"), kFailed for everything else (a KEK that is missing,
-// wrong or unreadable among them).
+// ("blocked-destination", "unresolvable") and for a scope refused ("bad-scope"), kFailed for
+// everything else (a KEK that is missing, wrong or unreadable among them).
 int report(const Context& ctx, const Error& e);
 
 }  // namespace dots::ctl

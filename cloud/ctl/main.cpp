@@ -256,6 +256,45 @@ int main(int argc, char** argv) {
   al_list->add_flag("--json", json, "JSON output");
   al_list->callback([&] { rc = dots::ctl::allowListList(ctx(), json); });
 
+  dots::ctl::TokenArgs token;
+  bool operator_token = false;
+  std::int64_t token_id = 0;
+  auto* tk = app.add_subcommand("token", "bearer tokens of the HTTP API")->require_subcommand(1);
+  auto* tk_create =
+      tk->add_subcommand("create", "make a token; it is printed once, as the last line");
+  auto* tk_account = tk_create->add_option("--account", token.account, "the account it acts for");
+  auto* tk_operator = tk_create->add_flag(
+      "--operator", operator_token, "an operator token (scope metrics for /metrics, or admin)");
+  tk_account->excludes(tk_operator);
+  tk_create->add_option("--scope", token.scopes,
+                        "comma-separated: read, command, ingest, admin (operator: metrics, "
+                        "admin; default metrics)");
+  tk_create->add_option("--expires-in", token.expires_in_days, "days until it expires (0: never)")
+      ->capture_default_str();
+  tk_create->add_option("--name", token.name, "a name to tell it by in token list and the logs");
+  tk_create->callback([&] {
+    if (!operator_token && token.account.empty()) {
+      std::cerr << "dotsctl: token create needs --account NAME or --operator\n";
+      rc = 2;
+      return;
+    }
+    if (token.scopes.empty()) {
+      if (!operator_token) {
+        std::cerr << "dotsctl: token create --account needs --scope\n";
+        rc = 2;
+        return;
+      }
+      token.scopes = "metrics";
+    }
+    rc = dots::ctl::tokenCreate(ctx(), token);
+  });
+  auto* tk_list = tk->add_subcommand("list", "list tokens (never their secrets)");
+  tk_list->add_flag("--json", json, "JSON output");
+  tk_list->callback([&] { rc = dots::ctl::tokenList(ctx(), json); });
+  auto* tk_revoke = tk->add_subcommand("revoke", "refuse a token from now on");
+  tk_revoke->add_option("id", token_id, "the token's id (token list)")->required();
+  tk_revoke->callback([&] { rc = dots::ctl::tokenRevoke(ctx(), token_id); });
+
   auto* rd = app.add_subcommand("readings", "stored readings")->require_subcommand(1);
   for (auto* sub : {rd->add_subcommand("count", "count readings"),
                     rd->add_subcommand("stats", "readings per endpoint and sensor"),

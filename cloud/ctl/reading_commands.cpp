@@ -23,7 +23,9 @@ std::string valueText(const Reading& r) {
 
 // Resolves the channel name to its id; an unknown channel is an error.
 Result<cloud::ReadingFilter> filterOf(const Context& ctx, const ReadingQuery& q) {
-  cloud::ReadingFilter f{q.gateway, q.sensor, {}, {}, {}};
+  cloud::ReadingFilter f;
+  f.gateway = q.gateway;
+  f.sensor = q.sensor;
   if (!q.channel) return f;
   std::size_t slash = q.channel->find('/');
   if (slash == std::string::npos) return fail("bad-name", "--channel is ACCOUNT/NAME");

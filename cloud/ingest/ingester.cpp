@@ -79,8 +79,13 @@ Ingester::Ingester(IngestOptions options)
                       options_.endpoint_rate, &disk_, dynamic_cast<StorePruner*>(writer_.get()),
                       options_.retention_interval, options_.retention_rows, options_.ledger_window},
           options_.max_group, options_.stats_interval) {
-  if (!options_.http.empty()) {
-    http_ = std::make_unique<HttpApi>(options_.http, *queries_, [this] { return view(); });
+  if (!options_.http.address.empty()) {
+    // The gate reads tokens on its own registry connection (one per thread that uses it).
+    gate_ = std::make_unique<TokenGate>(
+        orThrow(Registry::open(options_.data_dir, RegistryOptions{options_.kek, false}),
+                "cannot open the registry in " + options_.data_dir),
+        options_.http.token_rate);
+    http_ = std::make_unique<HttpApi>(options_.http, *queries_, *gate_, [this] { return view(); });
   }
   if (topology_.refresh()) streams_.reconcile(*topology_.current());
 }

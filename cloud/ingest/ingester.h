@@ -29,7 +29,7 @@ struct IngestOptions {
   std::string data_dir;
   std::string broker = "tcp://127.0.0.1:1883";
   std::string environment = "default";
-  std::string http;  // HOST:PORT for /healthz, /metrics and /api; empty: no HTTP
+  HttpOptions http;  // address HOST:PORT for /healthz, /metrics and /api; empty: no HTTP
   std::string username;
   std::string password;
   std::string ca_file;    // required for ssl:// brokers
@@ -96,6 +96,7 @@ class Ingester {
   Notifier notifier_;
   DiskGuard disk_;
   CommitWorker worker_;
+  std::unique_ptr<TokenGate> gate_;
   std::unique_ptr<HttpApi> http_;
   bool started_ = false;
 };

@@ -30,8 +30,36 @@ int main(int argc, char** argv) {
   app.add_option("--environment", options.environment,
                  "environment served; replicas of one environment share the load")
       ->capture_default_str();
-  app.add_option("--http", options.http,
+  app.add_option("--http", options.http.address,
                  "HOST:PORT for /healthz, /metrics and the query API (port 0: any free port)");
+  auto* http_cert = app.add_option("--http-cert", options.http.cert_file,
+                                   "serve HTTPS with this certificate (PEM; with --http-key)")
+                        ->check(CLI::ExistingFile);
+  auto* http_key =
+      app.add_option("--http-key", options.http.key_file, "the HTTPS certificate's key (PEM)")
+          ->check(CLI::ExistingFile);
+  http_cert->needs(http_key);
+  http_key->needs(http_cert);
+  app.add_option("--http-workers", options.http.workers,
+                 "HTTP connections served at once (a thread each, started as they come)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{2}, std::size_t{1024}));
+  app.add_option("--http-max-body", options.http.max_body_bytes,
+                 "largest request body accepted (e.g. 1MiB); larger ones are refused with 413")
+      ->transform(CLI::AsSizeValue(false))
+      ->capture_default_str();
+  app.add_option("--http-token-rate", options.http.token_rate.rate_per_s,
+                 "requests per second one token may make (a bucket of --http-token-burst)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 1e6));
+  app.add_option("--http-token-burst", options.http.token_rate.burst,
+                 "requests one token may make at once")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 1e6));
+  double max_span_days = 31;
+  app.add_option("--http-max-span", max_span_days, "days one query may span at most")
+      ->capture_default_str()
+      ->check(CLI::Range(0.001, 3660.0));
   app.add_option("--username", options.username, "broker user name");
   std::string password_file;
   auto* password =
@@ -110,6 +138,7 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
   }
+  options.http.max_span_ms = static_cast<std::int64_t>(max_span_days * 86'400'000);
   options.retention_interval =
       std::chrono::milliseconds(static_cast<std::int64_t>(retention_interval_s * 1000));
   options.ledger_window =

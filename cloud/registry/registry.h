@@ -10,6 +10,7 @@
 #include "cloud/registry/retention.h"
 #include "shared/error/error.h"
 #include "shared/seal/envelope.h"
+#include "shared/seal/keys.h"
 
 namespace dots::cloud {
 
@@ -91,6 +92,29 @@ struct Endpoint {
   bool enabled = true;
   std::uint32_t active_key_id = 0;
   std::map<std::uint32_t, seal::Key> keys;  // every key id still accepted
+};
+
+// What an API token may do (bits of ApiToken::scopes). Account tokens: read, command, ingest,
+// admin; operator tokens (no account): metrics, admin.
+enum ApiScope : unsigned {
+  kScopeRead = 1u << 0,     // GET the account's gateways, sensors, readings, alerts, channels
+  kScopeCommand = 1u << 1,  // act on the account's things (acknowledge alerts, commands)
+  kScopeIngest = 1u << 2,   // push readings (bound to one push endpoint)
+  kScopeAdmin = 1u << 3,    // administer the account (operators: every account)
+  kScopeMetrics = 1u << 4,  // GET /metrics (operators only)
+};
+
+// A bearer token of the HTTP API. Only the SHA-256 of the token is kept (it is 256 random bits,
+// so the hash alone cannot be turned back into it); the token itself is shown once.
+struct ApiToken {
+  std::int64_t id = 0;
+  std::string name;
+  std::string account;   // empty: an operator token
+  unsigned scopes = 0;   // ApiScope bits
+  std::string endpoint;  // a push token's endpoint (gateway id); empty: none
+  std::int64_t created_ms = 0;
+  std::int64_t expires_ms = 0;  // 0: never
+  std::int64_t revoked_ms = 0;  // 0: in force
 };
 
 // How a registry keeps the endpoints' keys at rest.
@@ -217,6 +241,17 @@ class Registry {
   virtual Result<void> removeAllowedDestination(const std::string& cidr) = 0;
   // In the order they were added.
   virtual Result<std::vector<std::string>> allowedDestinations() = 0;
+
+  // Stores a token under the SHA-256 of its secret (`token`'s id and created_ms are set here).
+  // Errors: "no-such-account", "no-such-endpoint", "bad-scope" (a scope the kind of token cannot
+  // have, or none; an endpoint bound to a token without ingest, or to another account's).
+  virtual Result<ApiToken> addToken(const ApiToken& token, const seal::Mac& hash) = 0;
+  // Every token, revoked and expired ones too, by id; no hash.
+  virtual Result<std::vector<ApiToken>> tokens() = 0;
+  // The token whose secret hashes to `hash`, if any (revoked and expired ones too).
+  virtual Result<std::optional<ApiToken>> tokenByHash(const seal::Mac& hash) = 0;
+  // Errors: "no-such-token". Revoking a revoked token keeps its first revocation time.
+  virtual Result<ApiToken> revokeToken(std::int64_t id) = 0;
 
   // Changes whenever another connection commits to the registry.
   virtual Result<std::int64_t> dataVersion() = 0;

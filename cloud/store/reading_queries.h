@@ -19,6 +19,10 @@ struct ReadingFilter {
   std::optional<std::int64_t> from_ms;  // inclusive
   std::optional<std::int64_t> to_ms;    // exclusive
   std::optional<std::int64_t> channel_id;
+  // An account's scope: only what these channels stored (readings, aggregates) or raised
+  // (alerts), as the SQL itself says; nullopt: everything (dotsctl on the data folder).
+  std::optional<std::vector<std::int64_t>> channel_ids;
+  std::optional<std::int64_t> alert_id;  // alerts(): only this one
 };
 
 struct StoredAggregate {
@@ -74,6 +78,9 @@ class ReadingQueries {
   // Newest first.
   virtual Result<std::vector<StoredReading>> recent(const ReadingFilter& filter,
                                                     std::size_t limit) = 0;
+  // The first `limit` matching readings in the order they were stored; reads no further.
+  virtual Result<std::vector<StoredReading>> readings(const ReadingFilter& filter,
+                                                      std::size_t limit) = 0;
   // Every matching reading in (gateway, sensor, time) order.
   virtual Result<void> forEach(const ReadingFilter& filter,
                                const std::function<void(const StoredReading&)>& visit) = 0;

@@ -24,6 +24,10 @@ class SerialQueries final : public ReadingQueries {
     std::lock_guard lock(mutex_);
     return inner_->recent(f, limit);
   }
+  Result<std::vector<StoredReading>> readings(const ReadingFilter& f, std::size_t limit) override {
+    std::lock_guard lock(mutex_);
+    return inner_->readings(f, limit);
+  }
   Result<void> forEach(const ReadingFilter& f,
                        const std::function<void(const StoredReading&)>& visit) override {
     std::lock_guard lock(mutex_);

@@ -67,6 +67,15 @@ Mac hmacSha256(std::string_view key, std::string_view data) {
   return hmacSha256(bytes(key), bytes(data));
 }
 
+Mac sha256Digest(std::string_view data) {
+  Mac digest{};
+  if (mbedtls_md(sha256(), reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+                 digest.data()) != 0) {
+    throw std::runtime_error("mbedtls_md failed");
+  }
+  return digest;
+}
+
 bool equalInConstantTime(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) {
   if (a.size() != b.size()) return false;
   std::uint8_t diff = 0;

@@ -32,6 +32,9 @@ using Mac = std::array<std::uint8_t, kMacBytes>;
 Mac hmacSha256(std::span<const std::uint8_t> key, std::span<const std::uint8_t> data);
 Mac hmacSha256(std::string_view key, std::string_view data);
 
+// SHA-256 of `data` (an API token's stored form: the token itself is 256 random bits).
+Mac sha256Digest(std::string_view data);
+
 // Compares in time independent of where the first difference is.
 bool equalInConstantTime(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b);
 

@@ -33,16 +33,6 @@ mqtt::ClientOptions probeOptions(System& sys, const std::string& id) {
   return o;
 }
 
-// The peak resident memory of a process, in KiB (VmHWM), or -1.
-long peakRssKiB(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.starts_with("VmHWM:")) return std::stol(line.substr(6));
-  }
-  return -1;
-}
-
 // Ack version 1 as it was: table Ack { version: ushort = 1; ranges: [SeqRange]; } with struct
 // SeqRange { epoch: uint; first: ulong; last: ulong; }, file identifier "DTA1"; no signature.
 std::vector<std::uint8_t> unsignedVersion1Ack(std::uint32_t epoch) {
@@ -195,7 +185,7 @@ TEST_CASE("attack: a poison batch sealed with a gateway's key is dead-lettered, 
     std::lock_guard lock(mutex);
     CHECK(stored.empty());
   }
-  std::string metrics = httpGet(api, "/metrics");
+  std::string metrics = sys.metrics(api);
   INFO(metrics);
   CHECK(metric(metrics,
                "dots_ingest_batches_total{environment=\"default\",outcome=\"dead-lettered\"}") ==

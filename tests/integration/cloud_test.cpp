@@ -82,8 +82,8 @@ TEST_CASE("cloud: two accounts, a private environment, routing never crosses acc
   CHECK(hot.find("a-0004") == std::string::npos);
 
   // Each environment's ingester served only its own endpoints.
-  std::string m_default = httpGet(httpPortOf(*ingest_default), "/metrics");
-  std::string m_beta = httpGet(httpPortOf(*ingest_beta), "/metrics");
+  std::string m_default = sys.metrics(httpPortOf(*ingest_default));
+  std::string m_beta = sys.metrics(httpPortOf(*ingest_beta));
   CHECK(metric(m_default, "dots_endpoint_readings_total{gateway=\"gw-a\"}") == 600);
   CHECK(m_default.find("gw-b") == std::string::npos);
   CHECK(metric(m_beta, "dots_endpoint_readings_total{gateway=\"gw-b\"}") == 400);
@@ -178,7 +178,7 @@ TEST_CASE("cloud: a boundary violation alerts once on MQTT and the webhook, flap
   std::string metrics;
   CHECK(waitFor(
       [&] {
-        metrics = httpGet(api, "/metrics");
+        metrics = sys.metrics(api);
         return metric(metrics, "dots_notify_total{target=\"webhook\",outcome=\"delivered\"}") >= 2;
       },
       10s));
@@ -186,16 +186,18 @@ TEST_CASE("cloud: a boundary violation alerts once on MQTT and the webhook, flap
   CHECK(metric(metrics, "dots_notify_total{target=\"webhook\",outcome=\"delivered\"}") == 2);
 
   // Flapping: 20 episodes in a row; every alert is recorded, few are sent.
+  const std::string read = sys.token("acme", "read");
   for (int i = 0; i < 20; ++i) {
     send(95);
     send(60);
   }
   REQUIRE(waitFor(
       [&] {
-        return occurrences(httpGet(api, "/api/alerts?sensor=probe&limit=1000"), "\"id\":") == 42;
+        return occurrences(httpGet(api, "/api/v1/alerts?sensor=probe&limit=1000", nullptr, read),
+                           "\"id\":") == 42;
       },
       30s));
-  metrics = httpGet(api, "/metrics");
+  metrics = sys.metrics(api);
   long suppressed = metric(metrics,
                            "dots_handler_events_total{channel=\"acme/"
                            "alarms\",handler=\"2:notify\",event=\"suppressed\"}");
@@ -229,8 +231,10 @@ TEST_CASE("cloud: anomalies injected by dots-sim are detected, clean series rais
     total += 1800;
   }
   REQUIRE(waitFor([&] { return sys.count("gw1").count == total; }, 60s));
+  const std::string read = sys.token("acme", "read");
   auto alerts_of = [&](const std::string& sensor) {
-    return occurrences(httpGet(api, "/api/alerts?sensor=" + sensor), "\"state\":\"raised\"");
+    return occurrences(httpGet(api, "/api/v1/alerts?sensor=" + sensor, nullptr, read),
+                       "\"state\":\"raised\"");
   };
   for (std::string kind : {"none", "spike", "shift", "stuck"}) {
     CAPTURE(kind);
@@ -239,7 +243,8 @@ TEST_CASE("cloud: anomalies injected by dots-sim are detected, clean series rais
     CHECK(alerts_of(kind + "-0002") == 0);
     CHECK(alerts_of(kind + "-0003") == 0);
   }
-  CHECK(httpGet(api, "/api/alerts?sensor=stuck-0001").find("stuck at") != std::string::npos);
+  CHECK(httpGet(api, "/api/v1/alerts?sensor=stuck-0001", nullptr, read).find("stuck at") !=
+        std::string::npos);
 }
 
 TEST_CASE("cloud: two replicas share an environment, one killed mid-stream, all stored once") {
@@ -252,8 +257,8 @@ TEST_CASE("cloud: two replicas share an environment, one killed mid-stream, all 
   auto gateway = sys.startGateway(config, "gateway.log");
 
   Process sim(sys.simArgs("run", 12000, 20, 2500), sys.path("sim.log"));
-  auto batches = [](int port) {
-    return metric(httpGet(port, "/metrics"), "dots_endpoint_batches_total{gateway=\"gw1\"}");
+  auto batches = [&](int port) {
+    return metric(sys.metrics(port), "dots_endpoint_batches_total{gateway=\"gw1\"}");
   };
   // Both replicas take a share before one dies.
   REQUIRE(waitFor([&] { return batches(first_api) > 5 && batches(second_api) > 5; }, 60s));
@@ -280,10 +285,12 @@ TEST_CASE("cloud: health and the query API") {
   auto gateway = sys.startGateway(config, "gateway.log");
   REQUIRE(run(sys.simArgs("run", 300, 3, 0), sys.path(""), 60s).code == 0);
   REQUIRE(waitFor([&] { return sys.count("gw1").count == 300; }, 30s));
-  std::string readings = httpGet(api, "/api/readings?gateway=gw1&sensor=sensor-0001&limit=1000");
+  const std::string read = sys.token("acme", "read");
+  std::string readings =
+      httpGet(api, "/api/v1/readings?gateway=gw1&sensor=sensor-0001&limit=1000", nullptr, read);
   CHECK(occurrences(readings, "\"sensor\":\"sensor-0001\"") == 100);
-  CHECK(occurrences(httpGet(api, "/api/readings?limit=7"), "\"time_ms\"") == 7);
-  std::string aggregates = httpGet(api, "/api/aggregates?sensor=sensor-0002");
+  CHECK(occurrences(httpGet(api, "/api/v1/readings?limit=7", nullptr, read), "\"time_ms\"") == 7);
+  std::string aggregates = httpGet(api, "/api/v1/aggregates?sensor=sensor-0002", nullptr, read);
   CHECK(aggregates.find("\"count\":") != std::string::npos);
   long counted = 0;
   std::regex count_re(R"(\"count\":(\d+))");
@@ -292,7 +299,7 @@ TEST_CASE("cloud: health and the query API") {
     counted += std::stol((*it)[1]);
   }
   CHECK(counted == 100);  // every reading in exactly one window
-  httpGet(api, "/api/readings?from=abc", &status);
+  httpGet(api, "/api/v1/readings?from=abc", &status, read);
   CHECK(status == 400);
 
   // Broker gone: unhealthy.

@@ -3,6 +3,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <string>
@@ -84,5 +85,15 @@ int connectLoopback(int port);
 
 // True once a TCP connection to 127.0.0.1:port succeeds.
 bool canConnect(int port);
+
+// The peak resident memory of a process, in KiB (VmHWM of /proc/PID/status), or -1.
+inline long peakRssKiB(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with("VmHWM:")) return std::stol(line.substr(6));
+  }
+  return -1;
+}
 
 }  // namespace dots::itest

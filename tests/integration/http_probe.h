@@ -26,11 +26,15 @@ inline int httpPortOf(Process& ingest) {
   return port;
 }
 
-// GET a path on 127.0.0.1:port; the body, or "" on failure.
-inline std::string httpGet(int port, const std::string& path, int* status = nullptr) {
+// GET a path on 127.0.0.1:port, with a bearer token if one is given; the body, or "" on
+// failure.
+inline std::string httpGet(int port, const std::string& path, int* status = nullptr,
+                           const std::string& token = "") {
   httplib::Client client("127.0.0.1", port);
   client.set_connection_timeout(5, 0);
-  auto res = client.Get(path.c_str());
+  httplib::Headers headers;
+  if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+  auto res = client.Get(path.c_str(), headers);
   if (status) *status = res ? res->status : -1;
   return res ? res->body : "";
 }

@@ -155,7 +155,7 @@ TEST_CASE("ingest: rejections are counted by reason, duplicates stored once, oth
   CHECK(sys.count("gw-zz").count == 0);
 
   // Every rejection path is counted in /metrics by reason.
-  std::string metrics = httpGet(api, "/metrics");
+  std::string metrics = sys.metrics(api);
   INFO(metrics);
   auto rejected = [&](const std::string& reason) {
     return metric(metrics,
@@ -201,9 +201,7 @@ TEST_CASE("ingest: replays (a duplicate, an old sequence, a reused sequence) and
   mqtt::Client client(o);
   client.start();
   REQUIRE(client.waitConnected(10s));
-  auto counter = [&](int port, const std::string& name) {
-    return metric(httpGet(port, "/metrics"), name);
-  };
+  auto counter = [&](int port, const std::string& name) { return metric(sys.metrics(port), name); };
   const std::string duplicates =
       "dots_ingest_batches_total{environment=\"default\",outcome=\"duplicate\"}";
 
@@ -240,7 +238,7 @@ TEST_CASE("ingest: replays (a duplicate, an old sequence, a reused sequence) and
   REQUIRE(waitFor([&] { return sys.count("gw-a").count == 17; }, 20s));
   REQUIRE(
       waitFor([&] { return counter(api, duplicates) == 1 && counter(api, conflicts) == 1; }, 20s));
-  std::string metrics = httpGet(api, "/metrics");
+  std::string metrics = sys.metrics(api);
   INFO(metrics);
   CHECK(metric(metrics,
                "dots_ingest_rejected_total{environment=\"default\",reason=\"oversize\"}") == 1);
@@ -290,7 +288,7 @@ TEST_CASE("ingest: a replay under the pruned ledger's floor is refused as replay
   mqtt::Client client(o);
   client.start();
   REQUIRE(client.waitConnected(10s));
-  auto counter = [&](const std::string& name) { return metric(httpGet(api, "/metrics"), name); };
+  auto counter = [&](const std::string& name) { return metric(sys.metrics(api), name); };
   const std::string pruned = "dots_store_pruned_total{environment=\"default\",kind=\"ledger\"}";
   const std::string too_old =
       "dots_ingest_rejected_total{environment=\"default\",reason=\"replay-too-old\"}";

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "tests/integration/harness.h"
+#include "tests/integration/http_probe.h"
 #include "tests/unit/temp_dir.h"
 
 namespace dots::itest {
@@ -76,6 +77,22 @@ class System {
   std::string spoolPath(const std::string& gw) const { return dir_.file("spool-" + gw + ".db"); }
   std::string path(const std::string& name) const { return dir_.file(name); }
   Broker& broker() { return broker_; }
+
+  // A token for the HTTP API: the last line dotsctl token create prints.
+  std::string token(const std::string& account, const std::string& scopes) {
+    std::string out = ctl({"token", "create", "--account", account, "--scope", scopes}).out;
+    out.erase(out.find_last_not_of('\n') + 1);
+    return out.substr(out.rfind('\n') + 1);
+  }
+  // /metrics of the ingester whose HTTP port is `port`, read with an operator token.
+  std::string metrics(int port) {
+    if (operator_token_.empty()) {
+      std::string out = ctl({"token", "create", "--operator", "--name", "tests"}).out;
+      out.erase(out.find_last_not_of('\n') + 1);
+      operator_token_ = out.substr(out.rfind('\n') + 1);
+    }
+    return httpGet(port, "/metrics", nullptr, operator_token_);
+  }
 
   CommandResult ctl(std::vector<std::string> args) {
     args.insert(args.begin(), {DOTS_CTL_BIN, "--data", data()});
@@ -238,6 +255,7 @@ class System {
   test::TempDir dir_;
   Broker broker_;
   std::unique_ptr<Broker> local_;
+  std::string operator_token_;  // made on first use by metrics()
 };
 
 }  // namespace dots::itest

@@ -24,16 +24,14 @@ using namespace dots::itest;
 
 namespace {
 
-// The peak resident set (VmHWM) of a process, in bytes; -1 when unreadable.
+// The peak resident set of a process, in bytes; -1 when unreadable.
 long peakRss(pid_t pid) {
-  std::string status = readFile("/proc/" + std::to_string(pid) + "/status");
-  std::smatch m;
-  if (!std::regex_search(status, m, std::regex(R"(VmHWM:\s+(\d+) kB)"))) return -1;
-  return std::stol(m[1]) * 1024;
+  long kib = peakRssKiB(pid);
+  return kib < 0 ? -1 : kib * 1024;
 }
 
-long metricOf(int api, const std::string& series) {
-  return metric(httpGet(api, "/metrics"), series);
+long metricOf(System& sys, int api, const std::string& series) {
+  return metric(sys.metrics(api), series);
 }
 
 // A minimal HTTP receiver on 127.0.0.1 driven by the test, on its own thread: kHold reads a
@@ -236,13 +234,13 @@ TEST_CASE("untrusted: a 100 MB stream message is refused before it is copied, me
   huge.shrink_to_fit();
   const std::string oversize =
       "dots_stream_rejected_total{stream=\"plant\",reason=\"stream-oversize\"}";
-  bool counted = waitFor([&] { return metricOf(api, oversize) == kHuge; }, 120s);
+  bool counted = waitFor([&] { return metricOf(sys, api, oversize) == kHuge; }, 120s);
   INFO(ingest->log());
   CHECK(counted);
   CHECK(waitFor([&] { return sys.count("stream:mill").count == kHuge; }, 30s));
   CHECK(waitFor([&] { return sys.count("stream:plant").count == kHuge; }, 30s));
   CHECK(
-      metricOf(api,
+      metricOf(sys, api,
                "dots_ingest_rejected_total{environment=\"default\",reason=\"stream-oversize\"}") ==
       kHuge);
   CHECK(ingest->log().find("stream-oversize") != std::string::npos);  // logged (rate-limited)
@@ -305,10 +303,11 @@ TEST_CASE("untrusted: a slow webhook receiver delays no other account's MQTT ale
   // The held delivery completes once released: delivered at the first attempt, no retry.
   CHECK(waitFor(
       [&] {
-        return metricOf(api, "dots_notify_total{target=\"webhook\",outcome=\"delivered\"}") == 1;
+        return metricOf(sys, api, "dots_notify_total{target=\"webhook\",outcome=\"delivered\"}") ==
+               1;
       },
       30s));
-  CHECK(metricOf(api, "dots_notify_total{target=\"any\",outcome=\"retry\"}") == 0);
+  CHECK(metricOf(sys, api, "dots_notify_total{target=\"any\",outcome=\"retry\"}") == 0);
   CHECK(slow.requests() == 1);
 }
 
@@ -368,7 +367,7 @@ TEST_CASE("untrusted: the allow-list is checked again at delivery time") {
   REQUIRE(sensor->publish("plant/probe", std::string_view("90"), 1));
   CHECK(waitFor(
       [&] {
-        return metricOf(api, "dots_notify_total{target=\"webhook\",outcome=\"blocked\"}") >= 1;
+        return metricOf(sys, api, "dots_notify_total{target=\"webhook\",outcome=\"blocked\"}") >= 1;
       },
       30s));
   CHECK(hook.requests() == 0);
@@ -447,7 +446,8 @@ TEST_CASE("untrusted: an https webhook with a test CA delivers, signed, and is v
   CHECK(req.body.find("\"state\":\"raised\"") != std::string::npos);
   CHECK(waitFor(
       [&] {
-        return metricOf(api, "dots_notify_total{target=\"webhook\",outcome=\"delivered\"}") == 1;
+        return metricOf(sys, api, "dots_notify_total{target=\"webhook\",outcome=\"delivered\"}") ==
+               1;
       },
       10s));
 
@@ -490,13 +490,16 @@ TEST_CASE("untrusted: a webhook with a CA it does not know, and a huge answer, s
   // The flooding receiver answers 200: delivered, its body cut off after 64 KiB.
   CHECK(waitFor(
       [&] {
-        return metricOf(api, "dots_notify_total{target=\"webhook\",outcome=\"delivered\"}") == 1;
+        return metricOf(sys, api, "dots_notify_total{target=\"webhook\",outcome=\"delivered\"}") ==
+               1;
       },
       60s));
   CHECK(flood.requests() == 1);
   // The TLS handshake with the unknown certificate fails: a retry, never a POST.
   CHECK(waitFor(
-      [&] { return metricOf(api, "dots_notify_total{target=\"any\",outcome=\"retry\"}") >= 1; },
+      [&] {
+        return metricOf(sys, api, "dots_notify_total{target=\"any\",outcome=\"retry\"}") >= 1;
+      },
       30s));
   CHECK(untrusted_posts.load() == 0);
   long peak = peakRss(ingest->pid());
@@ -529,11 +532,12 @@ TEST_CASE("untrusted: a stream above its rate is cut to it, the excess counted")
   const std::string limited =
       "dots_stream_rejected_total{stream=\"chatty\",reason=\"stream-rate-limited\"}";
   REQUIRE(waitFor(
-      [&] { return metricOf(api, limited) + sys.count("stream:chatty").count == kSent; }, 30s));
+      [&] { return metricOf(sys, api, limited) + sys.count("stream:chatty").count == kSent; },
+      30s));
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   long stored = sys.count("stream:chatty").count;
   // One second's worth at once, then 5 a second for as long as the burst lasted.
   CHECK(stored >= 5);
   CHECK(stored <= 5 + static_cast<long>(5 * seconds) + 1);
-  CHECK(metricOf(api, limited) >= kSent - stored);
+  CHECK(metricOf(sys, api, limited) >= kSent - stored);
 }

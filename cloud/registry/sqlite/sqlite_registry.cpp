@@ -75,6 +75,18 @@ CREATE TABLE IF NOT EXISTS webhook_secrets(
   url TEXT NOT NULL,
   secret TEXT NOT NULL,
   PRIMARY KEY(channel_id, url));
+-- The HTTP API's bearer tokens, by the SHA-256 of the token (never the token itself).
+-- account_id NULL: an operator token; endpoint: a push token's endpoint.
+CREATE TABLE IF NOT EXISTS api_tokens(
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  account_id INTEGER REFERENCES accounts(id),
+  scopes INTEGER NOT NULL,
+  endpoint TEXT REFERENCES endpoints(gateway),
+  hash BLOB NOT NULL UNIQUE,
+  created_ms INTEGER NOT NULL,
+  expires_ms INTEGER NOT NULL,
+  revoked_ms INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS allowed_destinations(
   id INTEGER PRIMARY KEY,
   cidr TEXT NOT NULL UNIQUE);

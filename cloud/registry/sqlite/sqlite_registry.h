@@ -3,6 +3,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,9 +66,18 @@ class SqliteRegistry final : public Registry {
   Result<void> removeAllowedDestination(const std::string& cidr) override;
   Result<std::vector<std::string>> allowedDestinations() override;
 
+  // API tokens (sqlite_tokens.cpp).
+  Result<ApiToken> addToken(const ApiToken& token, const seal::Mac& hash) override;
+  Result<std::vector<ApiToken>> tokens() override;
+  Result<std::optional<ApiToken>> tokenByHash(const seal::Mac& hash) override;
+  Result<ApiToken> revokeToken(std::int64_t id) override;
+
  private:
   // Endpoints matching `where` (empty: all), which may bind ?1 to `arg`.
   Result<std::vector<Endpoint>> query(const std::string& where, const std::string& arg);
+  // Tokens matching `where` (empty: all), which may bind ?1 to `arg`.
+  Result<std::vector<ApiToken>> tokensWhere(const std::string& where,
+                                            std::span<const std::uint8_t> arg);
   // Routes matching `where` (empty: all), which may bind ?1 to `arg`.
   Result<std::vector<Route>> routesWhere(const std::string& where, const std::string& arg);
   // Errors: "no-such-account".

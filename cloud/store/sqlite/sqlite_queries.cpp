@@ -15,6 +15,23 @@ namespace dots::cloud::sqlite_store {
 
 namespace {
 
+// " AND <column> IN (ids)" for a filter scoped to an account's channels (integers, written out:
+// none of them comes from a request); empty: nothing matches.
+std::string channelScope(const ReadingFilter& f, const char* column) {
+  if (!f.channel_ids) return "";
+  if (f.channel_ids->empty()) return " AND 0";
+  std::string in = std::string(" AND ") + column + " IN (";
+  for (std::size_t i = 0; i < f.channel_ids->size(); ++i) {
+    if (i) in += ',';
+    in += std::to_string((*f.channel_ids)[i]);
+  }
+  return in + ")";
+}
+
+bool inScope(const ReadingFilter& f, std::int64_t channel_id) {
+  return !f.channel_ids || std::ranges::find(*f.channel_ids, channel_id) != f.channel_ids->end();
+}
+
 // WHERE clause over series s and a time column for a filter; binds ?1 (gateway), ?2 (sensor),
 // ?3 (from) and ?4 (to) when given.
 std::string whereFor(const ReadingFilter& f, const char* time_column) {
@@ -24,6 +41,7 @@ std::string whereFor(const ReadingFilter& f, const char* time_column) {
   if (f.from_ms) where += std::string(" AND ") + time_column + " >= ?3";
   if (f.to_ms) where += std::string(" AND ") + time_column + " < ?4";
   if (f.channel_id) where += " AND g.channel_id = ?5";
+  where += channelScope(f, "g.channel_id");
   return where;
 }
 
@@ -109,10 +127,13 @@ Result<std::vector<StoredAggregate>> SqliteQueries::aggregates(const ReadingFilt
   if (!pending.empty()) {
     coalesce(pending);
     // The series the filter selects, for the pending deltas.
-    auto series = db_.prepare("SELECT s.id, s.gateway, s.name, s.unit FROM series s" +
-                              whereFor({filter.gateway, filter.sensor, {}, {}, {}}, ""));
+    ReadingFilter by_name;
+    by_name.gateway = filter.gateway;
+    by_name.sensor = filter.sensor;
+    auto series =
+        db_.prepare("SELECT s.id, s.gateway, s.name, s.unit FROM series s" + whereFor(by_name, ""));
     if (!series) return std::unexpected(series.error());
-    bindFilter(*series, {filter.gateway, filter.sensor, {}, {}, {}});
+    bindFilter(*series, by_name);
     std::unordered_map<std::int64_t, std::tuple<std::string, std::string, std::string>> names;
     auto r = series->forEachRow([&](const sqlite::Statement& row) {
       names.emplace(row.int64(0), std::tuple{row.text(1), row.text(2), row.text(3)});
@@ -126,6 +147,7 @@ Result<std::vector<StoredAggregate>> SqliteQueries::aggregates(const ReadingFilt
     for (const LoggedDelta& d : pending) {
       auto name = names.find(d.series_id);
       if (name == names.end() || (filter.channel_id && d.channel_id != *filter.channel_id) ||
+          !inScope(filter, d.channel_id) ||
           (filter.from_ms && d.window_start_ms < *filter.from_ms) ||
           (filter.to_ms && d.window_start_ms >= *filter.to_ms)) {
         continue;
@@ -168,6 +190,8 @@ Result<std::vector<StoredAlert>> SqliteQueries::alerts(const ReadingFilter& filt
   if (filter.from_ms) where += " AND time_ms >= ?3";
   if (filter.to_ms) where += " AND time_ms < ?4";
   if (filter.channel_id) where += " AND channel_id = ?5";
+  if (filter.alert_id) where += " AND id = " + std::to_string(*filter.alert_id);
+  where += channelScope(filter, "channel_id");
   auto st = db_.prepare(
       "SELECT id, account, channel, gateway, sensor, kind, state, value, time_ms, message, "
       "historical FROM alerts" +
@@ -201,6 +225,7 @@ Result<void> SqliteQueries::forEachBlock(const ReadingFilter& f, const char* ord
   if (f.from_ms) where += " AND last_ms >= ?3";
   if (f.to_ms) where += " AND first_ms < ?4";
   if (f.channel_id) where += " AND channel_id = ?5";
+  where += channelScope(f, "channel_id");
   auto st = db_.prepare("SELECT gateway, stored_ms, readings FROM reading_blocks" + where +
                         " ORDER BY " + order);
   if (!st) return std::unexpected(st.error());
@@ -275,6 +300,22 @@ Result<std::vector<StoredReading>> SqliteQueries::recent(const ReadingFilter& fi
     for (auto it = readings.rbegin(); it != readings.rend(); ++it) {
       if (!matches(filter, *it)) continue;
       out.push_back({block.gateway, *it, block.batch.historical, block.stored_ms});
+      if (out.size() == limit) return false;
+    }
+    return true;
+  });
+  if (!r) return std::unexpected(r.error());
+  return out;
+}
+
+Result<std::vector<StoredReading>> SqliteQueries::readings(const ReadingFilter& filter,
+                                                           std::size_t limit) {
+  std::vector<StoredReading> out;
+  if (limit == 0) return out;
+  auto r = forEachBlock(filter, "id", [&](const Block& block) {
+    for (const Reading& reading : block.batch.readings) {
+      if (!matches(filter, reading)) continue;
+      out.push_back({block.gateway, reading, block.batch.historical, block.stored_ms});
       if (out.size() == limit) return false;
     }
     return true;

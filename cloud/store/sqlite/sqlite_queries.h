@@ -21,6 +21,8 @@ class SqliteQueries final : public ReadingQueries {
   Result<std::vector<SeriesStats>> stats(const ReadingFilter& filter) override;
   Result<std::vector<StoredReading>> recent(const ReadingFilter& filter,
                                             std::size_t limit) override;
+  Result<std::vector<StoredReading>> readings(const ReadingFilter& filter,
+                                              std::size_t limit) override;
   Result<void> forEach(const ReadingFilter& filter,
                        const std::function<void(const StoredReading&)>& visit) override;
   Result<std::vector<StoredAggregate>> aggregates(const ReadingFilter& filter,

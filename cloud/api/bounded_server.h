@@ -1,0 +1,81 @@
+#pragma once
+
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace dots::cloud {
+
+// What one connection may cost the HTTP server: each request's bytes (request line, headers and
+// body together) and the time it may take to arrive, besides cpp-httplib's own per-read timeouts.
+// cpp-httplib 0.11 reads any number of header lines into memory; these bounds stop a client that
+// sends them without end, or one byte every few seconds, from holding memory or a worker.
+struct ConnectionBounds {
+  std::size_t request_bytes = (64u << 10) + (1u << 20);
+  std::chrono::milliseconds request_time{10'000};  // from a request's first byte to its last
+  std::chrono::milliseconds io_timeout{5'000};     // each wait for the peer
+  std::chrono::milliseconds keep_alive{5'000};     // idle between requests
+  std::size_t keep_alive_requests = 100;
+};
+
+// cpp-httplib's task queue for its connections: a thread per connection being served, up to
+// `max_threads`, started as connections come (cpp-httplib's own pool has a fixed, small number
+// of threads, which a few slow clients hold). Beyond it connections wait their turn.
+class GrowingPool final : public httplib::TaskQueue {
+ public:
+  explicit GrowingPool(std::size_t max_threads) : max_threads_(max_threads) {}
+  ~GrowingPool() override { shutdown(); }
+
+  void enqueue(std::function<void()> fn) override;
+  void shutdown() override;
+
+ private:
+  void work();
+
+  const std::size_t max_threads_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> tasks_;
+  std::vector<std::thread> threads_;
+  std::size_t idle_ = 0;
+  bool stopping_ = false;
+};
+
+// cpp-httplib's server with its connection loop replaced by one that keeps ConnectionBounds;
+// routing, handlers and responses are cpp-httplib's. A request over its bytes or time is cut
+// off (the connection closed) and counted.
+class BoundedServer : public httplib::Server {
+ public:
+  explicit BoundedServer(ConnectionBounds bounds) : bounds_(bounds) {}
+  std::uint64_t cutOff() const { return cut_off_.load(); }
+
+ private:
+  bool process_and_close_socket(socket_t sock) override;
+
+  ConnectionBounds bounds_;
+  std::atomic<std::uint64_t> cut_off_{0};
+};
+
+// The same over TLS (OpenSSL, the certificate and key of cpp-httplib's SSLServer).
+class BoundedTlsServer : public httplib::SSLServer {
+ public:
+  BoundedTlsServer(ConnectionBounds bounds, const char* cert_file, const char* key_file)
+      : httplib::SSLServer(cert_file, key_file), bounds_(bounds) {}
+  std::uint64_t cutOff() const { return cut_off_.load(); }
+
+ private:
+  bool process_and_close_socket(socket_t sock) override;
+
+  ConnectionBounds bounds_;
+  std::atomic<std::uint64_t> cut_off_{0};
+};
+
+}  // namespace dots::cloud

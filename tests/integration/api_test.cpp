@@ -1,0 +1,274 @@
+// The accounts' door: every /api/v1 route tried with no token, an expired, a revoked and a
+// wrong-scope token, and another account's token, against a real dots-ingest fed by real
+// gateways; HTTPS with a verified certificate; the abuse cases (huge body, endless headers,
+// slow connections, limit=1 over a big store) with bounded memory and /healthz answering.
+#include <doctest/doctest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "tests/integration/harness.h"
+#include "tests/integration/http_probe.h"
+#include "tests/integration/pki.h"
+#include "tests/integration/system.h"
+
+using namespace dots::itest;
+
+namespace {
+
+struct Answer {
+  int status = -1;
+  std::string body;
+};
+
+Answer get(int port, const std::string& path, const std::string& token) {
+  Answer a;
+  a.body = httpGet(port, path, &a.status, token);
+  return a;
+}
+
+// A TCP connection to 127.0.0.1:port, or -1.
+int connectTo(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+}  // namespace
+
+TEST_CASE("api: every route refuses missing, expired, revoked, wrong-scope and foreign tokens") {
+  System sys(/*separate_local=*/true);
+  sys.ctl({"account", "add", "beta"});
+  for (const char* account : {"acme", "beta"}) {
+    sys.ctl({"channel", "add", "--account", account, "--name", "watch", "--handler",
+             "threshold:above=-1000000000", "--handler", "aggregate:window_s=3600"});
+  }
+  auto cfg_a = sys.provisionFor("acme", "gw-a", "site-a", true);
+  sys.ctl({"route", "add", "--gateway", "gw-a", "--account", "acme", "--channel", "watch"});
+  auto cfg_b = sys.provisionFor("beta", "gw-b", "site-b", true);
+  sys.ctl({"route", "add", "--gateway", "gw-b", "--account", "beta", "--channel", "watch"});
+  auto ingest = sys.startIngest("ingest.log", {"--http", "127.0.0.1:0"});
+  int api = httpPortOf(*ingest);
+  auto gw_a = sys.startGateway(cfg_a, "gateway-a.log");
+  auto gw_b = sys.startGateway(cfg_b, "gateway-b.log");
+  auto args_a = sys.simArgs("a", 300, 3, 0);
+  args_a.insert(args_a.end(), {"--topic-prefix", "site-a", "--name-prefix", "acme-s-"});
+  auto args_b = sys.simArgs("b", 200, 2, 0);
+  args_b.insert(args_b.end(), {"--topic-prefix", "site-b", "--name-prefix", "beta-s-"});
+  REQUIRE(run(args_a, sys.path(""), 60s).code == 0);
+  REQUIRE(run(args_b, sys.path(""), 60s).code == 0);
+  REQUIRE(waitFor([&] { return sys.count("gw-a").count == 300 && sys.count("gw-b").count == 200; },
+                  60s));
+
+  const std::string acme = sys.token("acme", "read");
+  const std::string beta = sys.token("beta", "read");
+  const std::string ingest_only = sys.token("acme", "ingest");
+  std::string made = sys.ctl({"token", "create", "--account", "acme", "--scope", "read"}).out;
+  std::smatch revoked_id;
+  REQUIRE(std::regex_search(made, revoked_id, std::regex(R"(^token (\d+))")));
+  made.erase(made.find_last_not_of('\n') + 1);
+  const std::string revoked = made.substr(made.rfind('\n') + 1);
+  sys.ctl({"token", "revoke", revoked_id[1]});
+  // Expires about 0.9 s after it is made.
+  std::string out = sys.ctl({"token", "create", "--account", "acme", "--scope", "read",
+                             "--expires-in", "0.00001"})
+                        .out;
+  out.erase(out.find_last_not_of('\n') + 1);
+  const std::string expired = out.substr(out.rfind('\n') + 1);
+  REQUIRE(waitFor([&] { return get(api, "/api/v1/gateways", expired).status == 401; }, 10s));
+
+  // Beta's objects, as acme would name them.
+  Answer beta_alerts = get(api, "/api/v1/alerts?limit=10", beta);
+  REQUIRE(beta_alerts.status == 200);
+  std::smatch beta_alert;
+  REQUIRE(std::regex_search(beta_alerts.body, beta_alert, std::regex(R"("id":(\d+))")));
+  const std::vector<std::string> routes{
+      "/api/v1/gateways",
+      "/api/v1/gateways/gw-a",
+      "/api/v1/channels",
+      "/api/v1/channels/watch",
+      "/api/v1/readings?limit=1000",
+      "/api/v1/readings?gateway=gw-a&sensor=acme-s-0001",
+      "/api/v1/aggregates",
+      "/api/v1/alerts",
+      "/api/v1/alerts/1",
+      "/api/v1/no-such-route",
+      "/api/readings",
+  };
+  for (const std::string& route : routes) {
+    CAPTURE(route);
+    CHECK(get(api, route, "").status == 401);
+    CHECK(get(api, route, "dots_" + std::string(64, '0')).status == 401);
+    CHECK(get(api, route, expired).status == 401);
+    CHECK(get(api, route, revoked).status == 401);
+    bool exists = route.find("no-such") == std::string::npos && route != "/api/readings";
+    CHECK(get(api, route, ingest_only).status == (exists ? 403 : 404));
+    // Another account sees none of acme's data: not a gateway, sensor, channel or alert.
+    Answer foreign = get(api, route, beta);
+    CHECK(foreign.body.find("gw-a") == std::string::npos);
+    CHECK(foreign.body.find("acme") == std::string::npos);
+    Answer own = get(api, route, acme);
+    CHECK(own.body.find("gw-b") == std::string::npos);
+    CHECK(own.body.find("beta") == std::string::npos);
+    if (exists) CHECK(own.status == 200);
+  }
+  // What acme sees of its own, and beta's objects under acme's token: 404, as if absent.
+  CHECK(occurrences(get(api, "/api/v1/readings?limit=1000", acme).body, "\"time_ms\"") == 300);
+  CHECK(occurrences(get(api, "/api/v1/alerts", acme).body, "\"state\":\"raised\"") == 3);
+  CHECK(get(api, "/api/v1/gateways/gw-b", acme).status == 404);
+  CHECK(get(api, "/api/v1/readings?gateway=gw-b", acme).status == 404);
+  CHECK(get(api, "/api/v1/alerts/" + std::string(beta_alert[1]), acme).status == 404);
+  CHECK(get(api, "/api/v1/alerts/" + std::string(beta_alert[1]), beta).status == 200);
+  CHECK(get(api, "/api/v1/readings?channel=default", beta).body.find("acme") == std::string::npos);
+  CHECK(get(api, "/api/v1/gateways/gw-a", beta).status == 404);
+  // Token use is logged without the secret; /metrics counts refusals, for operators only.
+  std::string log = ingest->log();
+  CHECK(log.find("(account acme) GET /api/v1/gateways 200") != std::string::npos);
+  for (const std::string& secret : {acme, beta, revoked, expired, ingest_only}) {
+    CHECK(log.find(secret) == std::string::npos);
+    CHECK(log.find(secret.substr(5, 16)) == std::string::npos);
+  }
+  CHECK(get(api, "/metrics", acme).status == 403);
+  CHECK(get(api, "/metrics", "").status == 401);
+  std::string metrics = sys.metrics(api);
+  CHECK(metric(metrics, "dots_http_refused_total{reason=\"no-token\"}") >= 11);
+  CHECK(metric(metrics, "dots_http_refused_total{reason=\"expired-token\"}") >= 11);
+  CHECK(metric(metrics, "dots_http_refused_total{reason=\"revoked-token\"}") == 11);
+  CHECK(metric(metrics, "dots_http_refused_total{reason=\"wrong-scope\"}") >= 9);
+  // /healthz answers anyone and tells nothing but its state.
+  Answer health = get(api, "/healthz", "");
+  CHECK(health.status == 200);
+  CHECK(health.body == "{\"status\":\"ok\"}\n");
+}
+
+TEST_CASE("api: a token over its rate is answered 429 and counted, others go on") {
+  System sys;
+  auto ingest = sys.startIngest(
+      "ingest.log", {"--http", "127.0.0.1:0", "--http-token-rate", "1", "--http-token-burst", "5"});
+  int api = httpPortOf(*ingest);
+  const std::string busy = sys.token("acme", "read");
+  const std::string calm = sys.token("acme", "read");
+  int ok = 0;
+  int limited = 0;
+  for (int i = 0; i < 20; ++i) {
+    int status = get(api, "/api/v1/gateways", busy).status;
+    ok += status == 200;
+    limited += status == 429;
+  }
+  CHECK(ok >= 5);
+  CHECK(ok <= 7);  // the burst, and what refills while the loop runs
+  CHECK(limited == 20 - ok);
+  CHECK(get(api, "/api/v1/gateways", calm).status == 200);
+  std::string metrics = sys.metrics(api);
+  CHECK(metric(metrics, "dots_http_refused_total{reason=\"rate-limited\"}") == limited);
+}
+
+TEST_CASE("api: HTTPS with --http-cert and --http-key, verified by the client") {
+  System sys;
+  TestPki pki(sys.path(""));
+  pki.server("api", "IP:127.0.0.1");
+  auto ingest = sys.startIngest("ingest.log", {"--http", "127.0.0.1:0", "--http-cert",
+                                               pki.crt("api"), "--http-key", pki.key("api")});
+  int port = 0;
+  REQUIRE(waitFor(
+      [&] {
+        std::smatch m;
+        std::string log = ingest->log();
+        if (!std::regex_search(log, m, std::regex(R"(listening on https://127\.0\.0\.1:(\d+))"))) {
+          return false;
+        }
+        port = std::stoi(m[1]);
+        return true;
+      },
+      10s));
+  const std::string read = sys.token("acme", "read");
+  httplib::SSLClient tls("127.0.0.1", port);
+  tls.set_ca_cert_path(pki.ca().c_str());
+  tls.enable_server_certificate_verification(true);
+  auto res = tls.Get("/api/v1/channels", {{"Authorization", "Bearer " + read}});
+  REQUIRE(res);
+  CHECK(res->status == 200);
+  CHECK(res->body.find("\"name\":\"default\"") != std::string::npos);
+  // Plain HTTP on the TLS port gets nothing; neither does a client that checks the name
+  // against another CA.
+  int status = 0;
+  httpGet(port, "/healthz", &status);
+  CHECK(status == -1);
+  // Bad files: a clear error and exit code 2 before anything starts.
+  CommandResult bad = run({DOTS_INGEST_BIN, "--data", sys.data(), "--http", "127.0.0.1:0",
+                           "--http-cert", sys.path("missing.crt"), "--http-key", pki.key("api")},
+                          sys.path(""), 20s);
+  CHECK(bad.code == 2);
+  CHECK(bad.err.find("--http-cert") != std::string::npos);
+}
+
+TEST_CASE("api: huge bodies, endless headers and slow connections leave memory bounded") {
+  ::signal(SIGPIPE, SIG_IGN);  // the server closes on what it will not read
+  System sys;
+  auto ingest = sys.startIngest("ingest.log", {"--http", "127.0.0.1:0"});
+  int api = httpPortOf(*ingest);
+  const std::string read = sys.token("acme", "read");
+  long before = peakRssKiB(ingest->pid());
+  REQUIRE(before > 0);
+
+  // A 400 MB body is refused (413) without being read.
+  {
+    httplib::Client client("127.0.0.1", api);
+    client.set_read_timeout(10, 0);
+    std::string body(400u << 20, 'x');
+    auto res = client.Post("/api/v1/gateways", {{"Authorization", "Bearer " + read}}, body,
+                           "application/json");
+    if (res) CHECK(res->status == 413);
+  }
+  // 50 MB of header lines on one connection: cut off after the request's byte budget.
+  {
+    int fd = connectTo(api);
+    REQUIRE(fd >= 0);
+    std::string line = "X-Filler: " + std::string(1000, 'a') + "\r\n";
+    std::string head = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
+    ::send(fd, head.data(), head.size(), MSG_NOSIGNAL);
+    for (int i = 0; i < 50000; ++i) {
+      if (::send(fd, line.data(), line.size(), MSG_NOSIGNAL) <= 0) break;
+    }
+    ::close(fd);
+  }
+  // 48 connections that send a byte now and then (the old server had 16 workers in all): each
+  // is cut off at its request deadline, and /healthz answers meanwhile.
+  std::vector<int> slow;
+  for (int i = 0; i < 48; ++i) {
+    int fd = connectTo(api);
+    REQUIRE(fd >= 0);
+    ::send(fd, "GET /healthz HTTP/1.1\r\n", 23, MSG_NOSIGNAL);
+    slow.push_back(fd);
+  }
+  for (int round = 0; round < 3; ++round) {
+    for (int fd : slow) ::send(fd, "X", 1, MSG_NOSIGNAL);
+    auto started = std::chrono::steady_clock::now();
+    int status = 0;
+    httpGet(api, "/healthz", &status);
+    auto took = std::chrono::steady_clock::now() - started;
+    CHECK(status == 200);
+    CHECK(took < 1s);
+  }
+  for (int fd : slow) ::close(fd);
+  long after = peakRssKiB(ingest->pid());
+  CAPTURE(before);
+  CAPTURE(after);
+  CHECK(after - before < 64 * 1024);  // far below the 400 MB and 50 MB sent
+  std::string metrics = sys.metrics(api);
+  CHECK(metric(metrics, "dots_http_refused_total{reason=\"cut-off\"}") >= 1);
+  CHECK(metric(metrics, "dots_http_responses_total{code=\"413\"}") >= 0);
+}
