@@ -5,6 +5,7 @@
 #include <atomic>
 #include <charconv>
 #include <exception>
+#include <future>
 #include <optional>
 #include <stdexcept>
 #include <thread>
@@ -14,6 +15,7 @@
 #include "cloud/store/row_json.h"
 #include "shared/json/json_writer.h"
 #include "shared/log/log.h"
+#include "shared/senml/payload_parser.h"
 #include "shared/time/clock.h"
 
 namespace dots::cloud {
@@ -39,7 +41,17 @@ struct HttpApi::Impl {
   int port = 0;
   ReadingQueries* queries = nullptr;
   TokenGate* gate = nullptr;
+  IntakeQueue* intake = nullptr;
   std::function<IngestView()> view;
+  std::mutex push_mutex;
+  std::map<std::string, std::uint64_t> push_rejected;  // by reason
+  std::uint64_t pushes_stored = 0;
+  std::uint64_t pushes_duplicate = 0;
+  void refusePush(const std::string& reason) {
+    std::lock_guard lock(push_mutex);
+    ++push_rejected[reason];
+  }
+  void push(const ApiToken& token, const httplib::Request& req, httplib::Response& res);
   std::unique_ptr<httplib::Server> server;
   std::thread thread;
   // Requests whose handler threw: answered 500, counted in /metrics, logged rate-limited.
@@ -261,6 +273,23 @@ std::string HttpApi::Impl::metricsText() {
     text += "dots_http_token_rate_limited_total{token=\"" + std::to_string(id) + "\"} " +
             std::to_string(n) + "\n";
   }
+  {
+    std::lock_guard lock(push_mutex);
+    text +=
+        "# HELP dots_push_total POSTs to the push endpoint answered 200, by outcome.\n"
+        "# TYPE dots_push_total counter\n"
+        "dots_push_total{outcome=\"stored\"} " +
+        std::to_string(pushes_stored) +
+        "\n"
+        "dots_push_total{outcome=\"duplicate\"} " +
+        std::to_string(pushes_duplicate) +
+        "\n"
+        "# HELP dots_push_rejected_total POSTs to the push endpoint refused, by reason.\n"
+        "# TYPE dots_push_rejected_total counter\n";
+    for (const auto& [reason, n] : push_rejected) {
+      text += "dots_push_rejected_total{reason=\"" + reason + "\"} " + std::to_string(n) + "\n";
+    }
+  }
   text +=
       "# HELP dots_http_responses_total HTTP responses, by status.\n"
       "# TYPE dots_http_responses_total counter\n";
@@ -272,7 +301,79 @@ std::string HttpApi::Impl::metricsText() {
   return text;
 }
 
-HttpApi::HttpApi(HttpOptions options, ReadingQueries& queries, TokenGate& gate,
+void HttpApi::Impl::push(const ApiToken& token, const httplib::Request& req,
+                         httplib::Response& res) {
+  const std::string endpoint = req.matches[1];
+  // A push token names its endpoint; any other is as if it did not exist.
+  if (!intake || token.endpoint != endpoint) {
+    refusePush("not-found");
+    throw Refused{404, "not-found", "no such endpoint"};
+  }
+  const std::string key = req.get_header_value("Idempotency-Key");
+  bool printable = std::ranges::all_of(key, [](char c) { return c > 0x20 && c < 0x7f; });
+  if (key.empty() || key.size() > 128 || !printable) {
+    refusePush("bad-idempotency-key");
+    throw Refused{400, "bad-idempotency-key",
+                  "an Idempotency-Key header of 1-128 printable characters is required"};
+  }
+  thread_local senml::PayloadParser parser;
+  PushMessage m;
+  if (auto r = parser.parse(req.body, "", wallMillis(), m.readings); !r) {
+    int status = r.error().reason == "oversize" ? 413 : 400;
+    refusePush(r.error().reason);
+    throw Refused{status, r.error().reason, r.error().detail};
+  }
+  if (m.readings.empty()) {
+    refusePush("empty");
+    throw Refused{400, "empty", "no readings in the body"};
+  }
+  m.endpoint = endpoint;
+  m.key = key;
+  m.digest = seal::sha256Digest(req.body);
+  m.done = std::make_shared<std::promise<PushOutcome>>();
+  auto answer = m.done->get_future();
+  IncomingMessage message = std::move(m);
+  if (!intake->tryPush(message, options.push_queue_wait)) {
+    refusePush("busy");
+    res.set_header("Retry-After", "1");
+    throw Refused{503, "busy", "the ingester is busy; retry with the same Idempotency-Key"};
+  }
+  if (answer.wait_for(options.push_commit_wait) != std::future_status::ready) {
+    refusePush("not-committed");
+    res.set_header("Retry-After", "1");
+    throw Refused{503, "not-committed",
+                  "not committed in time; retry with the same Idempotency-Key"};
+  }
+  PushOutcome out;
+  try {
+    out = answer.get();
+  } catch (const std::future_error&) {
+    out.result = fail("stopping", "the ingester stopped before committing");
+  }
+  if (!out.result) {
+    const std::string& reason = out.result.error().reason;
+    refusePush(reason);
+    int status = reason == "conflict" || reason == "other-environment" ? 409
+                 : reason == "unknown-gateway"                         ? 404
+                 : reason == "disabled-endpoint"                       ? 403
+                                                                       : 503;
+    throw Refused{status, reason, out.result.error().detail};
+  }
+  {
+    std::lock_guard lock(push_mutex);
+    out.duplicate ? ++pushes_duplicate : ++pushes_stored;
+  }
+  json::Writer w;
+  w.beginObject()
+      .key("stored")
+      .integer(out.stored)
+      .key("duplicate")
+      .boolean(out.duplicate)
+      .endObject();
+  res.set_content(w.take() + "\n", "application/json");
+}
+
+HttpApi::HttpApi(HttpOptions options, ReadingQueries& queries, TokenGate& gate, IntakeQueue* intake,
                  std::function<IngestView()> view)
     : impl_(std::make_unique<Impl>()) {
   const std::string address = options.address;
@@ -288,6 +389,7 @@ HttpApi::HttpApi(HttpOptions options, ReadingQueries& queries, TokenGate& gate,
   impl_->options = std::move(options);
   impl_->queries = &queries;
   impl_->gate = &gate;
+  impl_->intake = intake;
   impl_->view = std::move(view);
   const HttpOptions& o = impl_->options;
   if (o.cert_file.empty() != o.key_file.empty()) {
@@ -491,6 +593,11 @@ HttpApi::HttpApi(HttpOptions options, ReadingQueries& queries, TokenGate& gate,
           writeAlert(w, rows[0].id, rows[0].account, rows[0].channel, rows[0].alert);
           res.set_content(w.take() + "\n", "application/json");
         }));
+  s.Post(R"(/api/v1/push/([^/]+))",
+         impl->guarded(kScopeIngest, [impl](const ApiToken& token, const AccountScope&,
+                                            const httplib::Request& req, httplib::Response& res) {
+           impl->push(token, req, res);
+         }));
   // Any other path under /api/ is refused like a route the token may not see: 401 without a
   // valid token, 404 with one.
   auto unknown = impl->guarded(

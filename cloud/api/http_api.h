@@ -9,6 +9,7 @@
 
 #include "cloud/api/ingest_view.h"
 #include "cloud/api/token_gate.h"
+#include "cloud/intake/intake_queue.h"
 #include "cloud/store/reading_queries.h"
 
 namespace dots::cloud {
@@ -30,6 +31,10 @@ struct HttpOptions {
   std::chrono::milliseconds keep_alive{5'000};     // an idle kept-alive connection is closed
   std::size_t max_limit = 10000;                   // rows one query may return (?limit=)
   std::int64_t max_span_ms = 31LL * 86'400'000;    // time span one query may cover
+  // How long a push waits for room in the intake queue, and then for its commit; beyond: 503
+  // (the retry with the same Idempotency-Key is safe).
+  std::chrono::milliseconds push_queue_wait{5'000};
+  std::chrono::milliseconds push_commit_wait{15'000};
   TokenRate token_rate;
 };
 
@@ -44,6 +49,9 @@ struct HttpOptions {
 //   GET /api/v1/aggregates            same parameters; windows by start time
 //   GET /api/v1/alerts                same parameters
 //   GET /api/v1/alerts/ID             one alert
+//   POST /api/v1/push/ID              SenML JSON from a partner system, with an Idempotency-Key:
+//                                     a push token bound to endpoint ID (scope ingest); answered
+//                                     after the commit, a retry with the same key stored once
 // Every /api/ route needs "Authorization: Bearer TOKEN" of an account (401 without a valid one,
 // 403 without the scope, 429 beyond the token's rate); the account is the token's, and another
 // account's gateway, channel or alert is 404. Query routes share one query connection
@@ -52,9 +60,10 @@ struct HttpOptions {
 // and status.
 class HttpApi {
  public:
-  // `queries`, `gate` and `view`'s captures must outlive the server. Throws std::runtime_error
-  // for a bad address or TLS files that cannot be loaded.
-  HttpApi(HttpOptions options, ReadingQueries& queries, TokenGate& gate,
+  // `queries`, `gate`, `intake` and `view`'s captures must outlive the server; `intake` null:
+  // no push endpoint (404). Throws std::runtime_error for a bad address or TLS files that
+  // cannot be loaded.
+  HttpApi(HttpOptions options, ReadingQueries& queries, TokenGate& gate, IntakeQueue* intake,
           std::function<IngestView()> view);
   ~HttpApi();
 

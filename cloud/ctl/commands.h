@@ -46,6 +46,11 @@ struct EndpointSnippet {
 int endpointAdd(const Context& ctx, const std::string& account, const std::string& gateway,
                 const EndpointSnippet& snippet, bool route_default,
                 const std::string& out_file = "");
+// A push endpoint (`endpoint add --kind http`): for a partner system that POSTs SenML JSON over
+// HTTPS instead of a gateway on MQTT. Prints the endpoint's push token (scope ingest, bound to
+// it) once, as the last line of stdout.
+int endpointAddPush(const Context& ctx, const std::string& account, const std::string& endpoint,
+                    bool route_default);
 // Provisions gateways <prefix>1 .. <prefix><count> of one account in one go, each routed to the
 // account's channel `channel`, and writes one line "<gateway> <key hex>" per gateway to
 // `keys_file`, created new with mode 0600 (an existing file or a symbolic link there is refused

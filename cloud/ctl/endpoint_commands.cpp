@@ -5,6 +5,7 @@
 #include "cloud/ctl/commands.h"
 #include "cloud/ctl/databases.h"
 #include "cloud/ctl/exit_codes.h"
+#include "cloud/registry/api_tokens.h"
 #include "shared/app/private_files.h"
 #include "shared/json/json_writer.h"
 #include "shared/text/hex.h"
@@ -72,6 +73,37 @@ int endpointAdd(const Context& ctx, const std::string& account, const std::strin
       }
     }
     ctx.err << "\n";
+    return kOk;
+  });
+}
+
+int endpointAddPush(const Context& ctx, const std::string& account, const std::string& endpoint,
+                    bool route_default) {
+  return withRegistry(ctx, [&](cloud::Registry& reg) {
+    auto ep = reg.addEndpoint(account, endpoint);
+    if (!ep) return report(ctx, ep.error());
+    std::string routed;
+    if (route_default) {
+      auto route = reg.addRoute(endpoint, account, "default", "*");
+      if (route) {
+        routed = ", routed to channel " + route->channel;
+      } else if (route.error().reason != "no-such-channel") {
+        return report(ctx, route.error());
+      }
+    }
+    cloud::ApiToken spec;
+    spec.name = "push " + endpoint;
+    spec.account = account;
+    spec.scopes = cloud::kScopeIngest;
+    spec.endpoint = endpoint;
+    std::string secret = cloud::newTokenSecret();
+    auto token = reg.addToken(spec, cloud::tokenHash(secret));
+    if (!token) return report(ctx, token.error());
+    ctx.out << "push endpoint " << endpoint << " added to account " << account << routed
+            << ": POST SenML JSON to /api/v1/push/" << endpoint
+            << " with an Idempotency-Key header and this token (token " << token->id
+            << ", scope ingest, shown once)\n"
+            << secret << "\n";
     return kOk;
   });
 }

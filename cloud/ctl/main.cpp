@@ -76,8 +76,18 @@ int main(int argc, char** argv) {
   ep_add->add_option("--out", out_file,
                      "write the config (it holds the key) to this new file, mode 0600, instead of "
                      "stdout; an existing file or a symbolic link is refused");
-  ep_add->callback(
-      [&] { rc = dots::ctl::endpointAdd(ctx(), account, gateway, snippet, !no_route, out_file); });
+  std::string kind = "mqtt";
+  ep_add
+      ->add_option("--kind", kind,
+                   "mqtt: a field gateway (prints its config); http: a push endpoint for a partner "
+                   "system (prints its push token)")
+      ->check(CLI::IsMember({"mqtt", "http"}))
+      ->capture_default_str();
+  ep_add->callback([&] {
+    rc = kind == "http"
+             ? dots::ctl::endpointAddPush(ctx(), account, gateway, !no_route)
+             : dots::ctl::endpointAdd(ctx(), account, gateway, snippet, !no_route, out_file);
+  });
   std::string prefix;
   std::size_t fleet_count = 0;
   std::string fleet_channel = "default";

@@ -11,6 +11,28 @@ namespace dots::cloud {
 Admitter::Admitter(std::string environment) : environment_(std::move(environment)) {}
 Admitter::~Admitter() = default;
 
+Result<const Endpoint*> Admitter::servedEndpoint(const AdmissionTable& table,
+                                                 const std::string& gateway) const {
+  auto ep = table.endpoints.find(gateway);
+  if (ep == table.endpoints.end()) {
+    return fail("unknown-gateway", "no endpoint for \"" + gateway + "\"");
+  }
+  auto served = table.served_by.find(gateway);
+  std::string environment = served == table.served_by.end() ? "default" : served->second;
+  if (environment != environment_) return fail("other-environment", environment);
+  if (!ep->second.enabled) {
+    return fail("disabled-endpoint", "endpoint \"" + gateway + "\" is disabled");
+  }
+  return &ep->second;
+}
+
+Result<void> Admitter::admitPush(const AdmissionTable* table, const std::string& endpoint) const {
+  if (!table) return fail("unrouted", "the registry is not loaded yet");
+  auto ep = servedEndpoint(*table, endpoint);
+  if (!ep) return std::unexpected(ep.error());
+  return {};
+}
+
 Result<IncomingBatch> Admitter::admit(const std::shared_ptr<const AdmissionTable>& table,
                                       std::string_view topic,
                                       std::span<const std::uint8_t> payload) {
@@ -23,31 +45,24 @@ Result<IncomingBatch> Admitter::admit(const std::shared_ptr<const AdmissionTable
   auto gw = topics::gatewayOfUpTopic(topic);
   if (!gw) return fail("bad-topic", "not dots/v1/<gateway>/up");
   std::string gateway(*gw);
-  auto ep = table->endpoints.find(gateway);
-  if (ep == table->endpoints.end()) {
-    return fail("unknown-gateway", "no endpoint for \"" + gateway + "\"");
-  }
-  auto served = table->served_by.find(gateway);
-  std::string environment = served == table->served_by.end() ? "default" : served->second;
-  if (environment != environment_) return fail("other-environment", environment);
-  if (!ep->second.enabled) {
-    return fail("disabled-endpoint", "endpoint \"" + gateway + "\" is disabled");
-  }
+  auto served = servedEndpoint(*table, gateway);
+  if (!served) return std::unexpected(served.error());
+  const Endpoint& endpoint = **served;
   auto envelope = seal::readEnvelope(payload);
   if (!envelope) return std::unexpected(envelope.error());
   if (envelope->header.gateway != gateway) {
     return fail("gateway-mismatch", "envelope of \"" + envelope->header.gateway.substr(0, 64) +
                                         "\" on the topic of \"" + gateway + "\"");
   }
-  auto key = ep->second.keys.find(envelope->header.key_id);
-  if (key == ep->second.keys.end()) {
+  auto key = endpoint.keys.find(envelope->header.key_id);
+  if (key == endpoint.keys.end()) {
     return fail("unknown-key", "key id " + std::to_string(envelope->header.key_id));
   }
   const seal::EnvelopeHeader& h = envelope->header;
-  KeyState& state = keys_[{ep->first, key->first}];
+  KeyState& state = keys_[{endpoint.gateway, key->first}];
   if (!state.ack_key) {
     state.ack_key = std::make_shared<const seal::Key>(
-        seal::deriveKey(key->second, seal::Purpose::kAck, ep->first, key->first));
+        seal::deriveKey(key->second, seal::Purpose::kAck, endpoint.gateway, key->first));
   }
   auto run = std::ranges::find(state.runs, h.run, [](const auto& r) { return r.first; });
   std::unique_ptr<seal::AesGcm> fresh;
@@ -55,8 +70,8 @@ Result<IncomingBatch> Admitter::admit(const std::shared_ptr<const AdmissionTable
   if (run != state.runs.end()) {
     cipher = run->second.get();
   } else {
-    fresh = std::make_unique<seal::AesGcm>(
-        seal::deriveKey(key->second, seal::Purpose::kUplinkSeal, ep->first, key->first, h.run));
+    fresh = std::make_unique<seal::AesGcm>(seal::deriveKey(key->second, seal::Purpose::kUplinkSeal,
+                                                           endpoint.gateway, key->first, h.run));
     cipher = fresh.get();
   }
   auto plain = seal::openEnvelope(*cipher, *envelope);
@@ -69,8 +84,8 @@ Result<IncomingBatch> Admitter::admit(const std::shared_ptr<const AdmissionTable
     std::rotate(state.runs.begin(), run, run + 1);
   }
   IncomingBatch in;
-  in.gateway = ep->first;
-  in.account = ep->second.account;
+  in.gateway = endpoint.gateway;
+  in.account = endpoint.account;
   in.key_id = key->first;
   in.id = {h.run, h.epoch, h.seq};
   auto tag = envelope->tag();

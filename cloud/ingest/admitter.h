@@ -59,8 +59,16 @@ class Admitter {
   // own. What the decoder refuses comes back as an IncomingBatch with `refused` set.
   Result<IncomingBatch> admit(const std::shared_ptr<const AdmissionTable>& table,
                               std::string_view topic, std::span<const std::uint8_t> payload);
+  // Whether readings pushed to `endpoint` over HTTP are this environment's to store (the
+  // token was checked by the HTTP side). Errors: unrouted, unknown-gateway, other-environment,
+  // disabled-endpoint.
+  Result<void> admitPush(const AdmissionTable* table, const std::string& endpoint) const;
 
  private:
+  // The endpoint of `gateway` if this environment serves it and it is enabled.
+  Result<const Endpoint*> servedEndpoint(const AdmissionTable& table,
+                                         const std::string& gateway) const;
+
   std::string environment_;
   std::mutex mutex_;
   std::shared_ptr<const AdmissionTable> ciphers_for_;

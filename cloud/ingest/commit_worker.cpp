@@ -50,9 +50,14 @@ void CommitWorker::run() {
   }
 }
 
-void CommitWorker::refuse(const std::vector<IncomingMessage>& group) {
+void CommitWorker::refuse(std::vector<IncomingMessage>& group) {
   std::uint64_t streams = 0;
-  for (const IncomingMessage& m : group) streams += std::holds_alternative<StreamMessage>(m);
+  for (IncomingMessage& m : group) {
+    streams += std::holds_alternative<StreamMessage>(m);
+    if (auto* p = std::get_if<PushMessage>(&m)) {
+      p->done->set_value(PushOutcome{fail("disk-low", "the store's disk is below its watermark")});
+    }
+  }
   std::uint64_t batches = group.size() - streams;
   IngestStats now;
   parts_.stats.update([&](IngestStats& s) {
@@ -159,6 +164,47 @@ std::string keyText(const codec::BatchId& id) {
 }
 }  // namespace
 
+void CommitWorker::answerPushes(const std::vector<PushMessage*>& pushes,
+                                const std::vector<BatchWriter::Recorded>& recorded) {
+  std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> per_endpoint;
+  std::uint64_t duplicates = 0;
+  std::uint64_t readings = 0;
+  std::uint64_t fresh = 0;
+  for (std::size_t i = 0; i < pushes.size(); ++i) {
+    PushMessage& p = *pushes[i];
+    PushOutcome out;
+    switch (recorded[i]) {
+      case BatchWriter::Recorded::kFresh: {
+        out.stored = p.readings.size();
+        ++fresh;
+        auto& e = per_endpoint[p.endpoint];
+        e.first += 1;
+        e.second += out.stored;
+        readings += out.stored;
+        break;
+      }
+      case BatchWriter::Recorded::kDuplicate:
+        out.duplicate = true;
+        ++duplicates;
+        break;
+      default:
+        out.result = fail("conflict", "another body was pushed under this Idempotency-Key");
+        parts_.stats.reject(out.result.error(), "push/" + p.endpoint);
+        break;
+    }
+    p.done->set_value(std::move(out));
+  }
+  parts_.stats.update([&](IngestStats& s) {
+    s.batches_stored += fresh;
+    s.readings_stored += readings;
+    s.duplicates += duplicates;
+    for (const auto& [ep, counts] : per_endpoint) {
+      s.endpoint_batches[ep] += counts.first;
+      s.endpoint_readings[ep] += counts.second;
+    }
+  });
+}
+
 bool CommitWorker::failedForGood(const IncomingBatch& in) {
   // Counted per batch key; a bounded map (cleared when full: the count starts again).
   if (failures_.size() >= 10000) failures_.clear();
@@ -185,11 +231,23 @@ void CommitWorker::process(std::vector<IncomingMessage>& messages) {
   std::vector<IncomingBatch> admitted;
   std::vector<std::pair<IncomingBatch, const GatewayMessage*>> refused;
   std::vector<const StreamMessage*> stream_messages;
+  std::vector<PushMessage*> pushes;
   admitted.reserve(messages.size());
   std::uint64_t other_environment = 0;
   for (IncomingMessage& message : messages) {
     if (const auto* s = std::get_if<StreamMessage>(&message)) {
       stream_messages.push_back(s);
+      continue;
+    }
+    if (auto* p = std::get_if<PushMessage>(&message)) {
+      auto admitted_push =
+          parts_.admitter.admitPush(routing ? routing->admission.get() : nullptr, p->endpoint);
+      if (!admitted_push) {
+        parts_.stats.reject(admitted_push.error(), "push/" + p->endpoint);
+        p->done->set_value(PushOutcome{std::unexpected(admitted_push.error())});
+        continue;
+      }
+      pushes.push_back(p);
       continue;
     }
     auto& m = std::get<GatewayMessage>(message);
@@ -223,11 +281,15 @@ void CommitWorker::process(std::vector<IncomingMessage>& messages) {
     s.messages += messages.size();
     s.other_environment += other_environment;
   });
-  if (!routing || (admitted.empty() && stream_messages.empty() && refused.empty())) return;
+  if (!routing ||
+      (admitted.empty() && stream_messages.empty() && refused.empty() && pushes.empty())) {
+    return;
+  }
 
   using Recorded = BatchWriter::Recorded;
   std::vector<Recorded> recorded(admitted.size());
   std::vector<Recorded> dead(refused.size());
+  std::vector<Recorded> pushed(pushes.size());
   std::vector<std::size_t> sizes;  // the channels may take the readings out of their batch
   for (const IncomingBatch& in : admitted) sizes.push_back(in.batch.readings.size());
   std::uint64_t readings = 0;
@@ -256,6 +318,16 @@ void CommitWorker::process(std::vector<IncomingMessage>& messages) {
     for (const StreamMessage* m : stream_messages) {
       if (auto r = runStream(*routing, *m); !r) return r;
     }
+    for (std::size_t i = 0; i < pushes.size(); ++i) {
+      PushMessage& p = *pushes[i];
+      auto was = writer.recordPush(p.endpoint, p.key, p.digest, p.readings.size());
+      if (!was) return std::unexpected(was.error());
+      pushed[i] = *was;
+      if (*was != Recorded::kFresh) continue;
+      Batch batch;
+      batch.readings = p.readings;  // kept for the answer's count should the commit fail
+      if (auto r = runChannels(*routing, p.endpoint, batch); !r) return r;
+    }
     return writer.commit();
   };
   if (auto r = commit(); !r) {
@@ -263,10 +335,14 @@ void CommitWorker::process(std::vector<IncomingMessage>& messages) {
     routing->abortHandlers();  // the handlers see these batches again when they are resent
     // Nothing is acknowledged, so the gateways will send these batches again.
     parts_.stats.reject(Error{"store-error", r.error().describe()}, "(commit)");
+    for (PushMessage* p : pushes) {
+      p->done->set_value(PushOutcome{fail("store-error", "not stored; the POST may be retried")});
+    }
     return;
   }
   routing->commitHandlers();
   if (parts_.on_commit) parts_.on_commit();
+  answerPushes(pushes, pushed);
 
   // One ack per gateway, signed under the ack key of the highest key id it sealed with.
   std::map<std::string, GatewayAck> acks;

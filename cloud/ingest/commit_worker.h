@@ -84,6 +84,9 @@ class CommitWorker {
 
  private:
   void run();
+  // Answers each pushed message's HTTP request after the commit, and counts them.
+  void answerPushes(const std::vector<PushMessage*>& pushes,
+                    const std::vector<BatchWriter::Recorded>& recorded);
   Result<void> runChannels(const RoutingSnapshot& routing, const std::string& gateway,
                            Batch& batch);
   Result<void> runStream(const RoutingSnapshot& routing, const StreamMessage& message);
@@ -91,7 +94,7 @@ class CommitWorker {
   bool failedForGood(const IncomingBatch& in);
   Result<void> raiseConflict(const IncomingBatch& in);
   // A group taken while the disk is low: counted, logged, dropped unacknowledged.
-  void refuse(const std::vector<IncomingMessage>& group);
+  void refuse(std::vector<IncomingMessage>& group);
 
   CommitParts parts_;
   std::size_t max_group_;

@@ -85,7 +85,8 @@ Ingester::Ingester(IngestOptions options)
         orThrow(Registry::open(options_.data_dir, RegistryOptions{options_.kek, false}),
                 "cannot open the registry in " + options_.data_dir),
         options_.http.token_rate);
-    http_ = std::make_unique<HttpApi>(options_.http, *queries_, *gate_, [this] { return view(); });
+    http_ = std::make_unique<HttpApi>(options_.http, *queries_, *gate_, &queue_,
+                                      [this] { return view(); });
   }
   if (topology_.refresh()) streams_.reconcile(*topology_.current());
 }

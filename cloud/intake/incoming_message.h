@@ -1,7 +1,9 @@
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
+#include <future>
 #include <memory>
 #include <string>
 #include <variant>
@@ -9,6 +11,7 @@
 
 #include "cloud/ingest/admitter.h"
 #include "shared/error/error.h"
+#include "shared/model/reading.h"
 
 namespace dots::cloud {
 
@@ -42,7 +45,26 @@ struct StreamMessage {
   std::shared_ptr<QueueSlot> slot;  // null when not counted against a stream's queue
 };
 
+// How a pushed message ended, for the HTTP request waiting on it: `stored` readings (0 for a
+// duplicate), or the reason it was not ("conflict": another body under a used key;
+// "store-error"; "no-such-endpoint", "other-environment").
+struct PushOutcome {
+  Result<void> result;
+  bool duplicate = false;
+  std::size_t stored = 0;
+};
+
+// SenML readings POSTed to /api/v1/push/<endpoint> by a partner system, parsed on the HTTP
+// thread, stored under the request's Idempotency-Key in the same transaction as their effects.
+struct PushMessage {
+  std::string endpoint;
+  std::string key;                        // the Idempotency-Key header
+  std::array<std::uint8_t, 32> digest{};  // SHA-256 of the body
+  std::vector<Reading> readings;
+  std::shared_ptr<std::promise<PushOutcome>> done;  // set once, after the commit (or its failure)
+};
+
 // What every intake hands the commit worker.
-using IncomingMessage = std::variant<GatewayMessage, StreamMessage>;
+using IncomingMessage = std::variant<GatewayMessage, StreamMessage, PushMessage>;
 
 }  // namespace dots::cloud

@@ -8,6 +8,9 @@ std::size_t IntakeQueue::costOf(const IncomingMessage& message) {
   if (const auto* s = std::get_if<StreamMessage>(&message)) {
     return sizeof(StreamMessage) + s->topic.size() + s->payload.size();
   }
+  if (const auto* p = std::get_if<PushMessage>(&message)) {
+    return sizeof(PushMessage) + p->key.size() + p->readings.size() * (sizeof(Reading) + 32);
+  }
   const auto& m = std::get<GatewayMessage>(message);
   std::size_t cost = sizeof(GatewayMessage) + m.topic.size() + m.payload.size();
   if (m.admitted) cost += m.admitted->batch.readings.size() * (sizeof(Reading) + 32);
@@ -21,6 +24,20 @@ bool IntakeQueue::push(IncomingMessage message) {
     return closed_ || (queue_.size() < limit_ && (queue_.empty() || bytes_ + cost <= byte_limit_));
   });
   if (closed_) return false;
+  bytes_ += cost;
+  queue_.push_back(std::move(message));
+  lock.unlock();
+  ready_.notify_one();
+  return true;
+}
+
+bool IntakeQueue::tryPush(IncomingMessage& message, std::chrono::milliseconds wait) {
+  std::size_t cost = costOf(message);
+  std::unique_lock lock(mutex_);
+  bool room = space_.wait_for(lock, wait, [&] {
+    return closed_ || (queue_.size() < limit_ && (queue_.empty() || bytes_ + cost <= byte_limit_));
+  });
+  if (closed_ || !room) return false;
   bytes_ += cost;
   queue_.push_back(std::move(message));
   lock.unlock();

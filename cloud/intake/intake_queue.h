@@ -25,6 +25,9 @@ class IntakeQueue {
 
   // Waits for space; false (message dropped, not acknowledged) once closed.
   bool push(IncomingMessage message);
+  // Waits at most `wait` for space; false (the message left with the caller) when there was
+  // none, or once closed. For callers that must answer in time (the push endpoint).
+  bool tryPush(IncomingMessage& message, std::chrono::milliseconds wait);
   // Waits up to `wait` for messages and moves up to `max` of them into `group`; false when
   // closed and empty.
   bool popGroup(std::vector<IncomingMessage>& group, std::size_t max,

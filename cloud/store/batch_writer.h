@@ -40,6 +40,12 @@ class BatchWriter : public ChannelSink {
                                             std::span<const std::uint8_t> digest,
                                             const Error& reason,
                                             std::span<const std::uint8_t> envelope) = 0;
+  // Records a push endpoint's idempotency key with the digest of the body it came with: kFresh
+  // (its readings follow), kDuplicate (the same body again: answer as before) or kConflict
+  // (another body under a used key).
+  virtual Result<Recorded> recordPush(const std::string& endpoint, std::string_view key,
+                                      std::span<const std::uint8_t> digest,
+                                      std::size_t readings) = 0;
   virtual Result<void> commit() = 0;
   virtual void rollback() = 0;
 };

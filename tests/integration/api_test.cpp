@@ -8,9 +8,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <csignal>
 #include <regex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/integration/harness.h"
@@ -271,4 +273,97 @@ TEST_CASE("api: huge bodies, endless headers and slow connections leave memory b
   std::string metrics = sys.metrics(api);
   CHECK(metric(metrics, "dots_http_refused_total{reason=\"cut-off\"}") >= 1);
   CHECK(metric(metrics, "dots_http_responses_total{code=\"413\"}") >= 0);
+}
+
+TEST_CASE(
+    "push: retries are stored once, 1,000 POSTs from 10 clients exactly once, bad ones refused") {
+  ::signal(SIGPIPE, SIG_IGN);
+  System sys;
+  sys.ctl({"account", "add", "beta"});
+  auto push_token = [&](const std::string& account, const std::string& endpoint) {
+    std::string out =
+        sys.ctl({"endpoint", "add", "--account", account, "--gateway", endpoint, "--kind", "http"})
+            .out;
+    out.erase(out.find_last_not_of('\n') + 1);
+    return out.substr(out.rfind('\n') + 1);
+  };
+  const std::string token = push_token("acme", "partner-1");
+  const std::string other = push_token("beta", "partner-2");
+  const std::string read = sys.token("acme", "read");
+  // The partner's bucket is wide enough for the load below (the default, 50/s, would answer
+  // much of it 429).
+  auto ingest = sys.startIngest("ingest.log", {"--http", "127.0.0.1:0", "--http-token-rate",
+                                               "100000", "--http-token-burst", "100000"});
+  int api = httpPortOf(*ingest);
+  auto post = [&](const std::string& path, const std::string& bearer, const std::string& key,
+                  const std::string& body) {
+    httplib::Client client("127.0.0.1", api);
+    client.set_read_timeout(30, 0);
+    httplib::Headers headers{{"Authorization", "Bearer " + bearer}};
+    if (!key.empty()) headers.emplace("Idempotency-Key", key);
+    auto res = client.Post(path.c_str(), headers, body, "application/senml+json");
+    return Answer{res ? res->status : -1, res ? res->body : ""};
+  };
+  // Five readings per POST, each (sensor, time) distinct across the test.
+  auto pack = [](int n) {
+    std::string body = "[";
+    for (int i = 0; i < 5; ++i) {
+      if (i) body += ",";
+      body += R"({"n":"meter-)" + std::to_string(i) + R"(","u":"W","v":)" + std::to_string(n) +
+              R"(,"t":)" + std::to_string(1760000000 + n) + "}";
+    }
+    return body + "]";
+  };
+  const std::string path = "/api/v1/push/partner-1";
+
+  // The same POST three times: one store, two duplicates, every answer after the commit.
+  for (int i = 0; i < 3; ++i) {
+    Answer a = post(path, token, "retry-1", pack(0));
+    CHECK(a.status == 200);
+    CHECK(a.body.find(i == 0 ? R"("stored":5)" : R"("duplicate":true)") != std::string::npos);
+  }
+  CHECK(sys.count("partner-1").count == 5);
+
+  // Refusals, each with its reason and none stored.
+  CHECK(post(path, token, "k", "{not json").status == 400);
+  CHECK(post(path, token, "k", "[]").status == 400);
+  CHECK(post(path, token, "", pack(1)).status == 400);
+  CHECK(post(path, token, "retry-1", pack(1)).status == 409);  // another body, a used key
+  CHECK(post(path, token, "big", std::string(300u << 10, ' ')).status == 413);  // > 256 KiB
+  CHECK(post(path, read, "k1", pack(1)).status == 403);
+  CHECK(post(path, other, "k1", pack(1)).status == 404);  // beta's push token
+  CHECK(post("/api/v1/push/partner-2", token, "k1", pack(1)).status == 404);
+  CHECK(post(path, "", "k1", pack(1)).status == 401);
+  CHECK(sys.count("partner-1").count == 5);
+
+  // 10 clients, 100 POSTs each, every tenth sent twice.
+  std::atomic<int> ok{0};
+  std::atomic<int> failed{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 10; ++c) {
+    clients.emplace_back([&, c] {
+      for (int i = 0; i < 100; ++i) {
+        int n = 1 + c * 100 + i;
+        int sends = i % 10 == 0 ? 2 : 1;
+        for (int s = 0; s < sends; ++s) {
+          Answer a = post(path, token, "load-" + std::to_string(n), pack(n));
+          (a.status == 200 ? ok : failed)++;
+        }
+      }
+    });
+  }
+  for (std::thread& t : clients) t.join();
+  CHECK(failed.load() == 0);
+  CHECK(ok.load() == 1100);
+  Counts stored = sys.count("partner-1");
+  CHECK(stored.count == 5 + 5000);
+  CHECK(stored.distinct == 5 + 5000);
+  std::string metrics = sys.metrics(api);
+  CHECK(metric(metrics, "dots_push_total{outcome=\"stored\"}") == 1001);
+  CHECK(metric(metrics, "dots_push_total{outcome=\"duplicate\"}") == 2 + 100);
+  CHECK(metric(metrics, "dots_push_rejected_total{reason=\"bad-json\"}") == 1);
+  CHECK(metric(metrics, "dots_push_rejected_total{reason=\"empty\"}") == 1);
+  CHECK(metric(metrics, "dots_push_rejected_total{reason=\"conflict\"}") == 1);
+  CHECK(metric(metrics, "dots_push_rejected_total{reason=\"oversize\"}") == 1);
+  CHECK(metric(metrics, "dots_endpoint_readings_total{gateway=\"partner-1\"}") == 5005);
 }

@@ -31,6 +31,8 @@ struct SqliteWriter::Statements {
   sqlite::Statement clear_aggregate_log;
   sqlite::Statement insert_alert;
   sqlite::Statement insert_delivery;
+  sqlite::Statement insert_push_key;
+  sqlite::Statement find_push_key;
 };
 
 SqliteWriter::SqliteWriter(sqlite::Database db, std::unique_ptr<Statements> statements)
@@ -73,9 +75,14 @@ Result<std::unique_ptr<SqliteWriter>> SqliteWriter::open(const std::string& data
   auto insert_delivery = db->prepare(
       "INSERT INTO outbox(alert_id, target, address, payload, next_ms, destination) "
       "VALUES(?1,?2,?3,?4,0,?5)");
-  for (auto* st : {&insert_batch, &find_batch, &find_floor, &delete_batch, &insert_dead_letter,
-                   &insert_block, &find_series, &insert_series, &merge_aggregate, &log_aggregates,
-                   &read_aggregate_log, &clear_aggregate_log, &insert_alert, &insert_delivery}) {
+  auto insert_push_key = db->prepare(
+      "INSERT INTO push_keys(endpoint, key, digest, readings, stored_ms) VALUES(?1,?2,?3,?4,?5) "
+      "ON CONFLICT DO NOTHING");
+  auto find_push_key = db->prepare("SELECT digest FROM push_keys WHERE endpoint=?1 AND key=?2");
+  for (auto* st :
+       {&insert_batch, &find_batch, &find_floor, &delete_batch, &insert_dead_letter, &insert_block,
+        &find_series, &insert_series, &merge_aggregate, &log_aggregates, &read_aggregate_log,
+        &clear_aggregate_log, &insert_alert, &insert_delivery, &insert_push_key, &find_push_key}) {
     if (!*st) return std::unexpected(st->error());
   }
   auto statements = std::make_unique<Statements>(Statements{
@@ -83,7 +90,8 @@ Result<std::unique_ptr<SqliteWriter>> SqliteWriter::open(const std::string& data
       std::move(*delete_batch), std::move(*insert_dead_letter), std::move(*insert_block),
       std::move(*find_series), std::move(*insert_series), std::move(*merge_aggregate),
       std::move(*log_aggregates), std::move(*read_aggregate_log), std::move(*clear_aggregate_log),
-      std::move(*insert_alert), std::move(*insert_delivery)});
+      std::move(*insert_alert), std::move(*insert_delivery), std::move(*insert_push_key),
+      std::move(*find_push_key)});
   return std::unique_ptr<SqliteWriter>(new SqliteWriter(std::move(*db), std::move(statements)));
 }
 
@@ -222,6 +230,29 @@ Result<BatchWriter::Recorded> SqliteWriter::recordDeadLetter(
   return Recorded::kFresh;
 }
 
+Result<BatchWriter::Recorded> SqliteWriter::recordPush(const std::string& endpoint,
+                                                       std::string_view key,
+                                                       std::span<const std::uint8_t> digest,
+                                                       std::size_t readings) {
+  auto& ins = st_->insert_push_key;
+  ins.bind(1, endpoint)
+      .bind(2, key)
+      .bindBlob(3, digest)
+      .bind(4, static_cast<std::int64_t>(readings))
+      .bind(5, wallMillis());
+  if (auto r = ins.run(); !r) return std::unexpected(r.error());
+  if (db_.changes() == 1) return Recorded::kFresh;
+  auto& find = st_->find_push_key;
+  find.bind(1, endpoint).bind(2, key);
+  auto row = find.step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return fail("store-error", "push key row vanished");
+  auto stored = find.blob(0);
+  bool same = std::ranges::equal(stored, digest);
+  find.reset();
+  return same ? Recorded::kDuplicate : Recorded::kConflict;
+}
+
 Result<void> SqliteWriter::storeReadings(std::int64_t channel_id, std::string_view gateway,
                                          std::span<const Reading> readings, bool historical) {
   if (readings.empty()) return {};
@@ -353,11 +384,14 @@ Result<PruneCounts> SqliteWriter::prune(std::span<const ChannelRetention> channe
       "DELETE FROM batches WHERE (gateway, run, epoch, seq) IN (SELECT gateway, run, epoch, seq "
       "FROM batches WHERE stored_ms < ?1 ORDER BY stored_ms LIMIT ?2) "
       "RETURNING gateway, run, epoch, seq");
+  auto push_keys = db_.prepare(
+      "DELETE FROM push_keys WHERE (endpoint, key) IN (SELECT endpoint, key FROM push_keys "
+      "WHERE stored_ms < ?1 ORDER BY stored_ms LIMIT ?2)");
   auto raise_floor = db_.prepare(
       "INSERT INTO replay_floors(gateway, run, epoch, seq) VALUES(?1,?2,?3,?4) "
       "ON CONFLICT(gateway, run) DO UPDATE SET epoch = excluded.epoch, seq = excluded.seq "
       "WHERE (excluded.epoch, excluded.seq) > (epoch, seq)");
-  for (auto* st : {&blocks, &aggregates, &alerts, &outbox, &ledger, &raise_floor}) {
+  for (auto* st : {&blocks, &aggregates, &alerts, &outbox, &ledger, &push_keys, &raise_floor}) {
     if (!*st) return std::unexpected(st->error());
   }
   auto tx = sqlite::Transaction::begin(db_, sqlite::Transaction::Kind::kImmediate);
@@ -416,6 +450,13 @@ Result<PruneCounts> SqliteWriter::prune(std::span<const ChannelRetention> channe
       raise_floor->bind(1, key.first).bind(2, key.second).bind(3, at.first).bind(4, at.second);
       if (auto raised = raise_floor->run(); !raised) return std::unexpected(raised.error());
     }
+  }
+  if (left > 0 && ledger_keep_ms > 0) {
+    push_keys->bind(1, now_ms - ledger_keep_ms).bind(2, static_cast<std::int64_t>(left));
+    if (auto r = push_keys->run(); !r) return std::unexpected(r.error());
+    auto n = static_cast<std::uint64_t>(db_.changes());
+    counts.ledger += n;
+    left -= std::min<std::size_t>(left, n);
   }
   counts.more = left == 0;
   if (auto r = tx->commit(); !r) return std::unexpected(r.error());

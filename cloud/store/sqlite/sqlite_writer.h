@@ -33,6 +33,8 @@ class SqliteWriter final : public BatchWriter, public StorePruner {
   Result<Recorded> recordDeadLetter(const std::string& gateway, const codec::BatchId& id,
                                     std::span<const std::uint8_t> digest, const Error& reason,
                                     std::span<const std::uint8_t> envelope) override;
+  Result<Recorded> recordPush(const std::string& endpoint, std::string_view key,
+                              std::span<const std::uint8_t> digest, std::size_t readings) override;
   Result<void> commit() override;
   void rollback() override;
 

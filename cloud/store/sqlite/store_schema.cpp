@@ -49,6 +49,16 @@ CREATE TABLE IF NOT EXISTS replay_floors(
   epoch INTEGER NOT NULL,
   seq INTEGER NOT NULL,
   PRIMARY KEY(gateway, run)) WITHOUT ROWID;
+-- The push endpoint's idempotency keys (the Idempotency-Key header of a POST), with the SHA-256
+-- of the body: a retried POST is stored once. Pruned with the ledger's window.
+CREATE TABLE IF NOT EXISTS push_keys(
+  endpoint TEXT NOT NULL,
+  key TEXT NOT NULL,
+  digest BLOB NOT NULL,
+  readings INTEGER NOT NULL,
+  stored_ms INTEGER NOT NULL,
+  PRIMARY KEY(endpoint, key)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS push_keys_by_age ON push_keys(stored_ms);
 -- Authentic batches refused for good (they cannot decode, or are beyond a bound), kept for a
 -- look: the envelope as received and why.
 CREATE TABLE IF NOT EXISTS dead_letters(

@@ -40,6 +40,10 @@ class FailingWriter final : public BatchWriter {
                                     std::span<const std::uint8_t> envelope) override {
     return inner_.recordDeadLetter(gateway, id, digest, reason, envelope);
   }
+  Result<Recorded> recordPush(const std::string& endpoint, std::string_view key,
+                              std::span<const std::uint8_t> digest, std::size_t readings) override {
+    return inner_.recordPush(endpoint, key, digest, readings);
+  }
   Result<void> commit() override {
     if (++commits_ == fail_commit_at) return fail("sqlite-full", "injected commit failure");
     return inner_.commit();
