@@ -42,6 +42,7 @@ struct HttpApi::Impl {
   ReadingQueries* queries = nullptr;
   TokenGate* gate = nullptr;
   IntakeQueue* intake = nullptr;
+  EventHub* events = nullptr;
   std::function<IngestView()> view;
   std::mutex push_mutex;
   std::map<std::string, std::uint64_t> push_rejected;  // by reason
@@ -290,6 +291,24 @@ std::string HttpApi::Impl::metricsText() {
       text += "dots_push_rejected_total{reason=\"" + reason + "\"} " + std::to_string(n) + "\n";
     }
   }
+  if (events) {
+    EventHubCounters e = events->counters();
+    text +=
+        "# HELP dots_events_clients Live event clients connected.\n"
+        "# TYPE dots_events_clients gauge\n"
+        "dots_events_clients " +
+        std::to_string(e.clients) +
+        "\n"
+        "# HELP dots_events_sent_total Live events handed to clients.\n"
+        "# TYPE dots_events_sent_total counter\n"
+        "dots_events_sent_total " +
+        std::to_string(e.events) +
+        "\n"
+        "# HELP dots_events_dropped_clients_total Live clients dropped as too slow.\n"
+        "# TYPE dots_events_dropped_clients_total counter\n"
+        "dots_events_dropped_clients_total " +
+        std::to_string(e.dropped_clients) + "\n";
+  }
   text +=
       "# HELP dots_http_responses_total HTTP responses, by status.\n"
       "# TYPE dots_http_responses_total counter\n";
@@ -374,7 +393,7 @@ void HttpApi::Impl::push(const ApiToken& token, const httplib::Request& req,
 }
 
 HttpApi::HttpApi(HttpOptions options, ReadingQueries& queries, TokenGate& gate, IntakeQueue* intake,
-                 std::function<IngestView()> view)
+                 EventHub* events, std::function<IngestView()> view)
     : impl_(std::make_unique<Impl>()) {
   const std::string address = options.address;
   std::size_t colon = address.rfind(':');
@@ -390,6 +409,7 @@ HttpApi::HttpApi(HttpOptions options, ReadingQueries& queries, TokenGate& gate, 
   impl_->queries = &queries;
   impl_->gate = &gate;
   impl_->intake = intake;
+  impl_->events = events;
   impl_->view = std::move(view);
   const HttpOptions& o = impl_->options;
   if (o.cert_file.empty() != o.key_file.empty()) {
@@ -592,6 +612,55 @@ HttpApi::HttpApi(HttpOptions options, ReadingQueries& queries, TokenGate& gate, 
           json::Writer w;
           writeAlert(w, rows[0].id, rows[0].account, rows[0].channel, rows[0].alert);
           res.set_content(w.take() + "\n", "application/json");
+        }));
+  s.Get("/api/v1/events",
+        impl->guarded(kScopeRead, [impl](const ApiToken&, const AccountScope& scope,
+                                         const httplib::Request& req, httplib::Response& res) {
+          if (!impl->events) throw Refused{404, "not-found", "no such route"};
+          EventFilter filter;
+          filter.account = scope.account;
+          for (const auto& [name, id] : scope.channels) filter.channels.insert(id);
+          if (req.has_param("gateway")) {
+            filter.gateway = req.get_param_value("gateway");
+            if (!scope.gateways.contains(*filter.gateway)) {
+              throw Refused{404, "not-found", "no such gateway"};
+            }
+          }
+          if (req.has_param("sensor")) filter.sensor = req.get_param_value("sensor");
+          // The subscription lives as long as the response: the provider's state, released
+          // when cpp-httplib is done with it (the client left, or was dropped).
+          std::shared_ptr<EventHub::Subscription> sub = impl->events->subscribe(std::move(filter));
+          res.set_header("Cache-Control", "no-store");
+          res.set_header("X-Accel-Buffering", "no");
+          res.set_chunked_content_provider(
+              "text/event-stream",
+              [sub, opened = false, idle_s = 0](std::size_t, httplib::DataSink& sink) mutable {
+                // First an SSE comment, so the client knows it is live; then the frames, a
+                // comment every 15 s of silence, and a check each second of whether the
+                // server stops.
+                if (!opened) {
+                  opened = true;
+                  static const std::string hello = ": live\n\n";
+                  return sink.write(hello.data(), hello.size());
+                }
+                bool dropped = false;
+                auto frame = sub->next(std::chrono::milliseconds(1000), dropped);
+                if (dropped) {
+                  static const std::string bye =
+                      "event: dropped\ndata: {\"reason\":\"too-slow\"}\n\n";
+                  sink.write(bye.data(), bye.size());
+                  sink.done();
+                  return true;
+                }
+                if (!frame) {
+                  if (++idle_s < 15) return true;
+                  idle_s = 0;
+                  static const std::string beat = ": keep-alive\n\n";
+                  return sink.write(beat.data(), beat.size());
+                }
+                idle_s = 0;
+                return sink.write(frame->data(), frame->size());
+              });
         }));
   s.Post(R"(/api/v1/push/([^/]+))",
          impl->guarded(kScopeIngest, [impl](const ApiToken& token, const AccountScope&,

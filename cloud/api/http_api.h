@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "cloud/api/event_hub.h"
 #include "cloud/api/ingest_view.h"
 #include "cloud/api/token_gate.h"
 #include "cloud/intake/intake_queue.h"
@@ -35,6 +36,8 @@ struct HttpOptions {
   // (the retry with the same Idempotency-Key is safe).
   std::chrono::milliseconds push_queue_wait{5'000};
   std::chrono::milliseconds push_commit_wait{15'000};
+  // Live events waiting for one client at most (serialised); beyond, the client is dropped.
+  std::size_t event_buffer_bytes = 1u << 20;
   TokenRate token_rate;
 };
 
@@ -49,6 +52,8 @@ struct HttpOptions {
 //   GET /api/v1/aggregates            same parameters; windows by start time
 //   GET /api/v1/alerts                same parameters
 //   GET /api/v1/alerts/ID             one alert
+//   GET /api/v1/events                Server-Sent Events of the account's committed readings
+//                                     ("readings", optionally ?gateway=&sensor=) and alerts
 //   POST /api/v1/push/ID              SenML JSON from a partner system, with an Idempotency-Key:
 //                                     a push token bound to endpoint ID (scope ingest); answered
 //                                     after the commit, a retry with the same key stored once
@@ -60,11 +65,11 @@ struct HttpOptions {
 // and status.
 class HttpApi {
  public:
-  // `queries`, `gate`, `intake` and `view`'s captures must outlive the server; `intake` null:
-  // no push endpoint (404). Throws std::runtime_error for a bad address or TLS files that
-  // cannot be loaded.
+  // `queries`, `gate`, `intake`, `events` and `view`'s captures must outlive the server;
+  // `intake` null: no push endpoint (404); `events` null: no live events (404). Throws
+  // std::runtime_error for a bad address or TLS files that cannot be loaded.
   HttpApi(HttpOptions options, ReadingQueries& queries, TokenGate& gate, IntakeQueue* intake,
-          std::function<IngestView()> view);
+          EventHub* events, std::function<IngestView()> view);
   ~HttpApi();
 
   // Binds and starts serving on a background thread; throws std::runtime_error on failure.

@@ -49,6 +49,8 @@ Ingester::Ingester(IngestOptions options)
                         "cannot open the registry in " + options_.data_dir)),
       writer_(orThrow(sqlite_store::SqliteWriter::open(options_.data_dir),
                       "cannot open the store in " + options_.data_dir)),
+      events_(options_.http.event_buffer_bytes),
+      live_(*writer_, events_),
       queries_(std::make_unique<SerialQueries>(
           orThrow(sqlite_store::SqliteQueries::open(options_.data_dir),
                   "cannot open the store in " + options_.data_dir))),
@@ -73,7 +75,7 @@ Ingester::Ingester(IngestOptions options)
             return publishDiskAlert(change, disk);
           }),
       worker_(
-          CommitParts{queue_, topology_, admitter_, *writer_, acker_, stats_,
+          CommitParts{queue_, topology_, admitter_, live_, acker_, stats_,
                       [this](const RoutingSnapshot& s) { streams_.reconcile(s); },
                       [this] { notifier_.poke(); }, options_.dead_letter_after,
                       options_.endpoint_rate, &disk_, dynamic_cast<StorePruner*>(writer_.get()),
@@ -85,7 +87,7 @@ Ingester::Ingester(IngestOptions options)
         orThrow(Registry::open(options_.data_dir, RegistryOptions{options_.kek, false}),
                 "cannot open the registry in " + options_.data_dir),
         options_.http.token_rate);
-    http_ = std::make_unique<HttpApi>(options_.http, *queries_, *gate_, &queue_,
+    http_ = std::make_unique<HttpApi>(options_.http, *queries_, *gate_, &queue_, &events_,
                                       [this] { return view(); });
   }
   if (topology_.refresh()) streams_.reconcile(*topology_.current());

@@ -6,8 +6,10 @@
 #include <optional>
 #include <string>
 
+#include "cloud/api/event_hub.h"
 #include "cloud/api/http_api.h"
 #include "cloud/api/ingest_view.h"
+#include "cloud/api/live_writer.h"
 #include "cloud/ingest/acker.h"
 #include "cloud/ingest/admitter.h"
 #include "cloud/ingest/commit_worker.h"
@@ -84,6 +86,8 @@ class Ingester {
   IngestOptions options_;
   std::unique_ptr<Registry> registry_;
   std::unique_ptr<BatchWriter> writer_;
+  EventHub events_;  // committed readings and alerts, for the live clients of the HTTP side
+  LiveWriter live_;  // writer_, publishing to events_ after each commit
   std::unique_ptr<ReadingQueries> queries_;
   mqtt::Client client_;
   StatsBoard stats_;

@@ -56,6 +56,11 @@ int main(int argc, char** argv) {
                  "requests one token may make at once")
       ->capture_default_str()
       ->check(CLI::Range(1.0, 1e6));
+  app.add_option("--http-event-buffer", options.http.event_buffer_bytes,
+                 "live events one client may have waiting (e.g. 1MiB); a client further behind "
+                 "is dropped")
+      ->transform(CLI::AsSizeValue(false))
+      ->capture_default_str();
   double max_span_days = 31;
   app.add_option("--http-max-span", max_span_days, "days one query may span at most")
       ->capture_default_str()

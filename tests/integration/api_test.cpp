@@ -10,6 +10,8 @@
 
 #include <atomic>
 #include <csignal>
+#include <functional>
+#include <mutex>
 #include <regex>
 #include <string>
 #include <thread>
@@ -366,4 +368,129 @@ TEST_CASE(
   CHECK(metric(metrics, "dots_push_rejected_total{reason=\"conflict\"}") == 1);
   CHECK(metric(metrics, "dots_push_rejected_total{reason=\"oversize\"}") == 1);
   CHECK(metric(metrics, "dots_endpoint_readings_total{gateway=\"partner-1\"}") == 5005);
+}
+
+namespace {
+
+// A live client of /api/v1/events on its own thread: keeps what it received.
+class LiveClient {
+ public:
+  LiveClient(int port, const std::string& token, std::function<void(const std::string&)> first)
+      : first_(std::move(first)) {
+    thread_ = std::thread([this, port, token] {
+      httplib::Client client("127.0.0.1", port);
+      client.set_read_timeout(60, 0);
+      client.Get(
+          "/api/v1/events", {{"Authorization", "Bearer " + token}},
+          [this](const httplib::Response& res) {
+            status_ = res.status;
+            return res.status == 200;
+          },
+          [this](const char* data, std::size_t n) {
+            std::string chunk(data, n);
+            bool is_first = false;
+            {
+              std::lock_guard lock(mutex_);
+              is_first = received_.find("event: readings") == std::string::npos &&
+                         chunk.find("event: readings") != std::string::npos;
+              received_ += chunk;
+            }
+            if (is_first && first_) first_(chunk);
+            return !stop_.load();
+          });
+    });
+  }
+  ~LiveClient() {
+    stop_ = true;
+    thread_.join();
+  }
+  std::string received() const {
+    std::lock_guard lock(mutex_);
+    return received_;
+  }
+  int status() const { return status_.load(); }
+
+ private:
+  std::function<void(const std::string&)> first_;
+  std::thread thread_;
+  mutable std::mutex mutex_;
+  std::string received_;
+  std::atomic<int> status_{0};
+  std::atomic<bool> stop_{false};
+};
+
+}  // namespace
+
+TEST_CASE(
+    "events: live readings and alerts after their commit, per account, a slow client dropped") {
+  ::signal(SIGPIPE, SIG_IGN);
+  System sys(/*separate_local=*/true);
+  sys.ctl({"account", "add", "beta"});
+  sys.ctl({"channel", "add", "--account", "acme", "--name", "watch", "--handler",
+           "threshold:above=-1000000000"});
+  auto cfg_a = sys.provisionFor("acme", "gw-a", "site-a", true);
+  sys.ctl({"route", "add", "--gateway", "gw-a", "--account", "acme", "--channel", "watch"});
+  auto cfg_b = sys.provisionFor("beta", "gw-b", "site-b", true);
+  auto ingest =
+      sys.startIngest("ingest.log", {"--http", "127.0.0.1:0", "--http-event-buffer", "262144"});
+  int api = httpPortOf(*ingest);
+  auto gw_a = sys.startGateway(cfg_a, "gateway-a.log");
+  auto gw_b = sys.startGateway(cfg_b, "gateway-b.log");
+  const std::string acme = sys.token("acme", "read");
+  const std::string beta = sys.token("beta", "read");
+  CHECK(get(api, "/api/v1/events", "").status == 401);
+  CHECK(get(api, "/api/v1/events?gateway=gw-b", acme).status == 404);
+
+  // The first reading an acme client sees is already committed: the query API has it.
+  std::atomic<int> first_checked{-1};
+  LiveClient acme_live(api, acme, [&](const std::string& chunk) {
+    std::smatch m;
+    if (!std::regex_search(
+            chunk, m, std::regex(R"re("sensor":"([^"]+)","unit":"[^"]*","time_ms":(\d+))re"))) {
+      first_checked = 0;
+      return;
+    }
+    std::int64_t t = std::stoll(m[2]);
+    std::string rows = get(api,
+                           "/api/v1/readings?gateway=gw-a&sensor=" + std::string(m[1]) +
+                               "&from=" + std::to_string(t) + "&to=" + std::to_string(t + 1),
+                           acme)
+                           .body;
+    first_checked = rows.find("\"time_ms\":" + std::string(m[2])) != std::string::npos ? 1 : 0;
+  });
+  LiveClient beta_live(api, beta, nullptr);
+  // A client that asks and never reads: dropped once the socket buffers (4 MiB here) and its
+  // 256 KiB in the hub are full; 60,000 readings are about 6 MB of events.
+  int slow = connectTo(api);
+  REQUIRE(slow >= 0);
+  int small = 4096;
+  ::setsockopt(slow, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+  std::string request =
+      "GET /api/v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + acme + "\r\n\r\n";
+  ::send(slow, request.data(), request.size(), MSG_NOSIGNAL);
+  REQUIRE(waitFor([&] { return metric(sys.metrics(api), "dots_events_clients") == 3; }, 10s));
+
+  auto args_a = sys.simArgs("a", 60000, 4, 0);
+  args_a.insert(args_a.end(), {"--topic-prefix", "site-a", "--name-prefix", "a-"});
+  auto args_b = sys.simArgs("b", 200, 2, 0);
+  args_b.insert(args_b.end(), {"--topic-prefix", "site-b", "--name-prefix", "b-"});
+  REQUIRE(run(args_a, sys.path(""), 120s).code == 0);
+  REQUIRE(run(args_b, sys.path(""), 60s).code == 0);
+  // Every reading is stored although one client never read a byte.
+  REQUIRE(waitFor(
+      [&] { return sys.count("gw-a").count == 60000 && sys.count("gw-b").count == 200; }, 120s));
+  CHECK(
+      waitFor([&] { return occurrences(acme_live.received(), "\"time_ms\"") >= 60000 + 4; }, 30s));
+  CHECK(waitFor([&] { return occurrences(beta_live.received(), "\"time_ms\"") == 200; }, 30s));
+  std::string seen = acme_live.received();
+  CHECK(occurrences(seen, "event: alert") == 4);  // one per sensor, raised once
+  CHECK(occurrences(seen, "\"state\":\"raised\"") == 4);
+  CHECK(seen.find("gw-b") == std::string::npos);
+  CHECK(beta_live.received().find("gw-a") == std::string::npos);
+  CHECK(beta_live.received().find("event: alert") == std::string::npos);
+  CHECK(first_checked.load() == 1);
+  CHECK(acme_live.status() == 200);
+  std::string metrics = sys.metrics(api);
+  CHECK(metric(metrics, "dots_events_dropped_clients_total") == 1);
+  ::close(slow);
 }

@@ -39,10 +39,11 @@ inline std::string httpGet(int port, const std::string& path, int* status = null
   return res ? res->body : "";
 }
 
-// A Prometheus sample's value from /metrics text, or -1.
+// A Prometheus sample's value from /metrics text (a line that starts with `series`), or -1.
 inline long metric(const std::string& text, const std::string& series) {
-  std::size_t at = text.find(series + " ");
+  std::size_t at = text.starts_with(series + " ") ? 0 : text.find("\n" + series + " ");
   if (at == std::string::npos) return -1;
+  if (at != 0) ++at;
   return std::stol(text.substr(at + series.size() + 1));
 }
 

@@ -4,6 +4,7 @@
 
 #include <tuple>
 
+#include "cloud/store/forwarding_writer.h"
 #include "cloud/store/sqlite/sqlite_queries.h"
 #include "cloud/store/sqlite/sqlite_writer.h"
 #include "shared/sqlite/database.h"
@@ -23,52 +24,23 @@ long queryLong(const std::string& path, const std::string& sql) {
 
 // The SQLite writer with failures injected: the Nth commit, or the Nth storeReadings call,
 // fails the way a full or broken disk would.
-class FailingWriter final : public BatchWriter {
+class FailingWriter final : public ForwardingWriter {
  public:
-  explicit FailingWriter(BatchWriter& inner) : inner_(inner) {}
+  explicit FailingWriter(BatchWriter& inner) : ForwardingWriter(inner) {}
   int fail_commit_at = 0;  // 1-based; 0: never
   int fail_store_at = 0;
 
-  Result<void> begin() override { return inner_.begin(); }
-  Result<Recorded> recordBatch(const std::string& gateway, const codec::BatchId& id,
-                               std::span<const std::uint8_t> digest, std::size_t readings,
-                               bool historical) override {
-    return inner_.recordBatch(gateway, id, digest, readings, historical);
-  }
-  Result<Recorded> recordDeadLetter(const std::string& gateway, const codec::BatchId& id,
-                                    std::span<const std::uint8_t> digest, const Error& reason,
-                                    std::span<const std::uint8_t> envelope) override {
-    return inner_.recordDeadLetter(gateway, id, digest, reason, envelope);
-  }
-  Result<Recorded> recordPush(const std::string& endpoint, std::string_view key,
-                              std::span<const std::uint8_t> digest, std::size_t readings) override {
-    return inner_.recordPush(endpoint, key, digest, readings);
-  }
   Result<void> commit() override {
     if (++commits_ == fail_commit_at) return fail("sqlite-full", "injected commit failure");
-    return inner_.commit();
+    return ForwardingWriter::commit();
   }
-  void rollback() override { inner_.rollback(); }
   Result<void> storeReadings(std::int64_t channel_id, std::string_view gateway,
                              std::span<const Reading> readings, bool historical) override {
     if (++stores_ == fail_store_at) return fail("sqlite-full", "injected write failure");
-    return inner_.storeReadings(channel_id, gateway, readings, historical);
-  }
-  Result<void> mergeAggregates(std::int64_t channel_id, std::string_view gateway,
-                               std::span<const AggregateDelta> deltas) override {
-    return inner_.mergeAggregates(channel_id, gateway, deltas);
-  }
-  Result<std::int64_t> recordAlert(std::int64_t channel_id, std::string_view account,
-                                   std::string_view channel, const Alert& alert) override {
-    return inner_.recordAlert(channel_id, account, channel, alert);
-  }
-  Result<void> enqueueDelivery(std::int64_t alert_id, std::string_view target,
-                               std::string_view address, std::string_view payload) override {
-    return inner_.enqueueDelivery(alert_id, target, address, payload);
+    return ForwardingWriter::storeReadings(channel_id, gateway, readings, historical);
   }
 
  private:
-  BatchWriter& inner_;
   int commits_ = 0;
   int stores_ = 0;
 };
