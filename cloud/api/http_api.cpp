@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "cloud/api/bounded_server.h"
+#include "cloud/api/console_assets.h"
 #include "cloud/registry/api_tokens.h"
 #include "cloud/store/row_json.h"
 #include "shared/json/json_writer.h"
@@ -215,6 +216,31 @@ void writeChannel(json::Writer& w, const std::string& account, const std::string
         .endObject();
   }
   w.endArray().endObject();
+}
+
+// The console's pages load only their own files, talk only to this server and are framed by no
+// one; all script is in files (no inline script or style).
+constexpr const char* kConsolePolicy =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+// GET /console/<path>: an embedded file of the web console. Needs no token: the files hold no
+// data, the API calls they make need one.
+void serveConsole(const std::string& path, const httplib::Request& req, httplib::Response& res) {
+  res.set_header("X-Content-Type-Options", "nosniff");
+  res.set_header("Content-Security-Policy", kConsolePolicy);
+  res.set_header("Referrer-Policy", "no-referrer");
+  res.set_header("X-Frame-Options", "DENY");
+  std::optional<Asset> asset = consoleAsset(path);
+  if (!asset) return sendError(res, 404, "not-found", "no such file");
+  // A file keeps its name when the binary changes it: revalidated on every use, by its hash.
+  res.set_header("Cache-Control", "no-cache");
+  res.set_header("ETag", std::string(asset->etag));
+  if (req.get_header_value("If-None-Match") == asset->etag) {
+    res.status = 304;
+    return;
+  }
+  res.set_content(asset->body.data(), asset->body.size(), std::string(asset->content_type));
 }
 
 }  // namespace
@@ -667,6 +693,14 @@ HttpApi::HttpApi(HttpOptions options, ReadingQueries& queries, TokenGate& gate, 
                                             const httplib::Request& req, httplib::Response& res) {
            impl->push(token, req, res);
          }));
+  auto toConsole = [](const httplib::Request&, httplib::Response& res) {
+    res.set_redirect("/console/", 302);
+  };
+  s.Get("/", toConsole);
+  s.Get("/console", toConsole);
+  s.Get(R"(/console/(.*))", [](const httplib::Request& req, httplib::Response& res) {
+    serveConsole(req.matches[1], req, res);
+  });
   // Any other path under /api/ is refused like a route the token may not see: 401 without a
   // valid token, 404 with one.
   auto unknown = impl->guarded(

@@ -42,6 +42,8 @@ struct HttpOptions {
 };
 
 // The ingester's HTTP side (the notifier's webhook client is the other user of cpp-httplib):
+//   GET /                             302 to /console/
+//   GET /console/FILE                 the web console's files (built in); needs no token
 //   GET /healthz                      {"status":"ok"} or 503 with the reason; needs no token
 //   GET /metrics                      Prometheus text; an operator token of scope metrics
 //   GET /api/v1/gateways              the account's gateways and their counters
