@@ -138,7 +138,12 @@ async function acme(page) {
   const wide = await chartState(page);
   check(wide.points <= wide.width && wide.readings >= after.readings,
         `the 30-day range keeps within the width (${wide.points} points, ${wide.width} px)`);
+  const loadsWide = await loads(page, "sensor");
   await page.selectOption("#sensor-range", "900000");
+  await waitUntil(page, "the 15-minute range loads again", (n) => {
+    return location.hash.includes("range=900000") &&
+           Number(document.getElementById("page-sensor").dataset.loaded) > n;
+  }, loadsWide);
   await screenshot(page, "sensor");
 
   await openPage(page, "alerts");
