@@ -44,6 +44,7 @@ struct HttpApi::Impl {
   TokenGate* gate = nullptr;
   IntakeQueue* intake = nullptr;
   EventHub* events = nullptr;
+  const GatewayStatusBoard* statuses = nullptr;
   std::function<IngestView()> view;
   std::mutex push_mutex;
   std::map<std::string, std::uint64_t> push_rejected;  // by reason
@@ -142,33 +143,6 @@ T orFail(Result<T> r) {
   return std::move(*r);
 }
 
-void writeAggregate(json::Writer& w, const StoredAggregate& a, const std::string& channel) {
-  w.beginObject()
-      .key("channel")
-      .string(channel)
-      .key("gateway")
-      .string(a.gateway)
-      .key("sensor")
-      .string(a.sensor)
-      .key("unit")
-      .string(a.unit)
-      .key("window_start_ms")
-      .integer(a.window_start_ms)
-      .key("window_ms")
-      .integer(a.window_ms)
-      .key("count")
-      .integer(a.count)
-      .key("min")
-      .number(a.min)
-      .key("max")
-      .number(a.max)
-      .key("mean")
-      .number(a.mean)
-      .key("stddev")
-      .number(a.stddev)
-      .endObject();
-}
-
 std::string channelName(const AccountScope& scope, std::int64_t id) {
   for (const auto& [name, channel_id] : scope.channels) {
     if (channel_id == id) return name;
@@ -176,8 +150,8 @@ std::string channelName(const AccountScope& scope, std::int64_t id) {
   return "";
 }
 
-void writeGateway(json::Writer& w, const std::string& gateway, bool enabled,
-                  const IngestView& view) {
+void writeGateway(json::Writer& w, const std::string& gateway, bool enabled, const IngestView& view,
+                  const GatewayStatusBoard* statuses) {
   auto count = [](const std::map<std::string, std::uint64_t>& m, const std::string& key) {
     auto it = m.find(key);
     return it == m.end() ? std::uint64_t{0} : it->second;
@@ -190,8 +164,31 @@ void writeGateway(json::Writer& w, const std::string& gateway, bool enabled,
       .key("batches")
       .integer(count(view.stats.endpoint_batches, gateway))
       .key("readings")
-      .integer(count(view.stats.endpoint_readings, gateway))
-      .endObject();
+      .integer(count(view.stats.endpoint_readings, gateway));
+  std::optional<GatewayStatus> status = statuses ? statuses->find(gateway) : std::nullopt;
+  w.key("online").boolean(status && status->online());
+  if (status) {
+    w.key("status")
+        .beginObject()
+        .key("state")
+        .string(status->state)
+        .key("seen_ms")
+        .integer(status->seen_ms)
+        .key("spool_bytes")
+        .integer(status->spool_bytes)
+        .key("spool_readings")
+        .integer(status->spool_readings)
+        .key("received")
+        .integer(status->received)
+        .key("dropped")
+        .integer(status->dropped)
+        .key("acked")
+        .integer(status->acked)
+        .key("wire_bytes_per_reading")
+        .number(status->wire_bytes_per_reading)
+        .endObject();
+  }
+  w.endObject();
 }
 
 void writeChannel(json::Writer& w, const std::string& account, const std::string& name,
@@ -418,9 +415,7 @@ void HttpApi::Impl::push(const ApiToken& token, const httplib::Request& req,
   res.set_content(w.take() + "\n", "application/json");
 }
 
-HttpApi::HttpApi(HttpOptions options, ReadingQueries& queries, TokenGate& gate, IntakeQueue* intake,
-                 EventHub* events, std::function<IngestView()> view)
-    : impl_(std::make_unique<Impl>()) {
+HttpApi::HttpApi(HttpOptions options, HttpParts parts) : impl_(std::make_unique<Impl>()) {
   const std::string address = options.address;
   std::size_t colon = address.rfind(':');
   if (colon == std::string::npos) throw std::runtime_error("--http must be HOST:PORT");
@@ -432,11 +427,12 @@ HttpApi::HttpApi(HttpOptions options, ReadingQueries& queries, TokenGate& gate, 
     throw std::runtime_error("--http must be HOST:PORT (got \"" + address + "\")");
   }
   impl_->options = std::move(options);
-  impl_->queries = &queries;
-  impl_->gate = &gate;
-  impl_->intake = intake;
-  impl_->events = events;
-  impl_->view = std::move(view);
+  impl_->queries = &parts.queries;
+  impl_->gate = &parts.gate;
+  impl_->intake = parts.intake;
+  impl_->events = parts.events;
+  impl_->statuses = parts.statuses;
+  impl_->view = std::move(parts.view);
   const HttpOptions& o = impl_->options;
   if (o.cert_file.empty() != o.key_file.empty()) {
     throw std::runtime_error("--http-cert and --http-key come together");
@@ -551,7 +547,7 @@ HttpApi::HttpApi(HttpOptions options, ReadingQueries& queries, TokenGate& gate, 
           json::Writer w;
           w.beginArray();
           for (const auto& [gateway, enabled] : scope.gateways) {
-            writeGateway(w, gateway, enabled, now);
+            writeGateway(w, gateway, enabled, now, impl->statuses);
           }
           res.set_content(w.endArray().take() + "\n", "application/json");
         }));
@@ -564,7 +560,7 @@ HttpApi::HttpApi(HttpOptions options, ReadingQueries& queries, TokenGate& gate, 
             throw Refused{404, "not-found", "no such gateway"};
           }
           json::Writer w;
-          writeGateway(w, gateway, it->second, impl->view());
+          writeGateway(w, gateway, it->second, impl->view(), impl->statuses);
           res.set_content(w.take() + "\n", "application/json");
         }));
   s.Get("/api/v1/channels",
@@ -591,14 +587,81 @@ HttpApi::HttpApi(HttpOptions options, ReadingQueries& queries, TokenGate& gate, 
         impl->guarded(kScopeRead, [impl](const ApiToken&, const AccountScope& scope,
                                          const httplib::Request& req, httplib::Response& res) {
           ReadingFilter f = filterOf(req, scope, impl->options, true);
-          std::size_t limit = limitOf(req, impl->options);
-          auto rows = orFail(impl->queries->readings(f, limit));
           json::Writer w;
           w.beginArray();
+          if (auto points = intParam(req, "points")) {
+            // Downsampled: one sensor, min/max/mean per bucket, at most `points` buckets.
+            if (!f.sensor || !f.gateway) {
+              throw Refused{400, "bad-parameter", "points needs gateway and sensor"};
+            }
+            if (*points < 1 || static_cast<std::size_t>(*points) > impl->options.max_limit) {
+              throw Refused{400, "bad-parameter",
+                            "points must be 1-" + std::to_string(impl->options.max_limit)};
+            }
+            std::int64_t to = f.to_ms.value_or(wallMillis() + 1);
+            auto rows = orFail(
+                impl->queries->buckets(f, *f.from_ms, to, static_cast<std::size_t>(*points)));
+            for (const ReadingBucket& b : rows) {
+              w.beginObject()
+                  .key("start_ms")
+                  .integer(b.start_ms)
+                  .key("end_ms")
+                  .integer(b.end_ms)
+                  .key("count")
+                  .integer(b.count)
+                  .key("min")
+                  .number(b.min)
+                  .key("max")
+                  .number(b.max)
+                  .key("mean")
+                  .number(b.mean)
+                  .endObject();
+            }
+            res.set_content(w.endArray().take() + "\n", "application/json");
+            return;
+          }
+          std::size_t limit = limitOf(req, impl->options);
+          std::string order = req.has_param("order") ? req.get_param_value("order") : "stored";
+          if (order != "stored" && order != "newest") {
+            throw Refused{400, "bad-parameter", "order is stored or newest"};
+          }
+          auto rows = orFail(order == "newest" ? impl->queries->recent(f, limit)
+                                               : impl->queries->readings(f, limit));
           for (const StoredReading& row : rows) {
             w.beginObject();
             writeReadingMembers(w, row.gateway, row.reading);
             w.key("historical").boolean(row.historical).endObject();
+          }
+          res.set_content(w.endArray().take() + "\n", "application/json");
+        }));
+  s.Get(R"(/api/v1/gateways/([^/]+)/sensors)",
+        impl->guarded(kScopeRead, [impl](const ApiToken&, const AccountScope& scope,
+                                         const httplib::Request& req, httplib::Response& res) {
+          std::string gateway = req.matches[1];
+          if (!scope.gateways.contains(gateway)) {
+            throw Refused{404, "not-found", "no such gateway"};
+          }
+          ReadingFilter f = filterOf(req, scope, impl->options, true);
+          f.gateway = gateway;
+          auto rows = orFail(impl->queries->stats(f));
+          json::Writer w;
+          w.beginArray();
+          for (const SeriesStats& st : rows) {
+            w.beginObject()
+                .key("sensor")
+                .string(st.sensor)
+                .key("unit")
+                .string(st.unit)
+                .key("count")
+                .integer(st.count)
+                .key("first_ms")
+                .integer(st.first_ms)
+                .key("last_ms")
+                .integer(st.last_ms)
+                .key("latest")
+                .beginObject();
+            writeReadingMembers(w, gateway, st.latest);
+            w.endObject().endObject();
           }
           res.set_content(w.endArray().take() + "\n", "application/json");
         }));

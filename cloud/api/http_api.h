@@ -10,6 +10,7 @@
 #include "cloud/api/event_hub.h"
 #include "cloud/api/ingest_view.h"
 #include "cloud/api/token_gate.h"
+#include "cloud/intake/gateway_status.h"
 #include "cloud/intake/intake_queue.h"
 #include "cloud/store/reading_queries.h"
 
@@ -41,6 +42,18 @@ struct HttpOptions {
   TokenRate token_rate;
 };
 
+// What the HTTP side reads and hands on; everything must outlive the server. `intake` null: no
+// push endpoint (404); `events` null: no live events (404); `statuses` null: gateways are
+// listed without their status.
+struct HttpParts {
+  ReadingQueries& queries;  // thread-safe (SerialQueries)
+  TokenGate& gate;
+  IntakeQueue* intake = nullptr;
+  EventHub* events = nullptr;
+  const GatewayStatusBoard* statuses = nullptr;
+  std::function<IngestView()> view;
+};
+
 // The ingester's HTTP side (the notifier's webhook client is the other user of cpp-httplib):
 //   GET /                             302 to /console/
 //   GET /console/FILE                 the web console's files (built in); needs no token
@@ -67,11 +80,8 @@ struct HttpOptions {
 // and status.
 class HttpApi {
  public:
-  // `queries`, `gate`, `intake`, `events` and `view`'s captures must outlive the server;
-  // `intake` null: no push endpoint (404); `events` null: no live events (404). Throws
-  // std::runtime_error for a bad address or TLS files that cannot be loaded.
-  HttpApi(HttpOptions options, ReadingQueries& queries, TokenGate& gate, IntakeQueue* intake,
-          EventHub* events, std::function<IngestView()> view);
+  // Throws std::runtime_error for a bad address or TLS files that cannot be loaded.
+  HttpApi(HttpOptions options, HttpParts parts);
   ~HttpApi();
 
   // Binds and starts serving on a background thread; throws std::runtime_error on failure.

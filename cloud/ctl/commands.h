@@ -137,5 +137,10 @@ int readingsCount(const Context& ctx, const ReadingQuery& q, bool json);
 int readingsStats(const Context& ctx, const ReadingQuery& q, bool json);
 int readingsRecent(const Context& ctx, const ReadingQuery& q, std::size_t limit, bool json);
 int readingsExportCsv(const Context& ctx, const ReadingQuery& q);
+// What the HTTP API serves, from the store directly: alerts (oldest first), aggregate windows,
+// and the gateways (endpoints) with what the store holds of each.
+int alertsList(const Context& ctx, const ReadingQuery& q, std::size_t limit, bool json);
+int aggregatesList(const Context& ctx, const ReadingQuery& q, std::size_t limit, bool json);
+int gatewaysList(const Context& ctx, bool json);
 
 }  // namespace dots::ctl

@@ -329,6 +329,27 @@ int main(int argc, char** argv) {
   rd->get_subcommand("export")->callback(
       [&] { rc = dots::ctl::readingsExportCsv(ctx(), query()); });
 
+  auto* al_cmd = app.add_subcommand("alerts", "stored alerts")->require_subcommand(1);
+  auto* al_ls = al_cmd->add_subcommand("list", "alerts, oldest first");
+  auto* ag_cmd =
+      app.add_subcommand("aggregates", "stored aggregate windows")->require_subcommand(1);
+  auto* ag_ls = ag_cmd->add_subcommand("list", "aggregate windows by gateway, sensor and start");
+  std::size_t list_limit = 1000;
+  for (auto* sub : {al_ls, ag_ls}) {
+    sub->add_option("--gateway", gateway, "only this gateway");
+    sub->add_option("--sensor", sensor, "only this sensor");
+    sub->add_option("--channel", channel, "only this channel's (ACCOUNT/NAME)");
+    sub->add_option("--limit", list_limit, "how many at most")->capture_default_str();
+    sub->add_flag("--json", json, "JSON output, as the HTTP API answers");
+  }
+  al_ls->callback([&] { rc = dots::ctl::alertsList(ctx(), query(), list_limit, json); });
+  ag_ls->callback([&] { rc = dots::ctl::aggregatesList(ctx(), query(), list_limit, json); });
+  auto* gw_cmd =
+      app.add_subcommand("gateways", "gateways and what is stored of them")->require_subcommand(1);
+  auto* gw_ls = gw_cmd->add_subcommand("list", "every endpoint: sensors, readings, last reading");
+  gw_ls->add_flag("--json", json, "JSON output");
+  gw_ls->callback([&] { rc = dots::ctl::gatewaysList(ctx(), json); });
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -141,4 +141,102 @@ int readingsExportCsv(const Context& ctx, const ReadingQuery& q) {
   });
 }
 
+int alertsList(const Context& ctx, const ReadingQuery& q, std::size_t limit, bool json) {
+  return withFilteredStore(ctx, q, [&](cloud::ReadingQueries& store, const auto& filter) {
+    auto rows = store.alerts(filter, limit);
+    if (!rows) return report(ctx, rows.error());
+    if (json) {
+      json::Writer w;
+      w.beginArray();
+      for (const auto& a : *rows) cloud::writeAlert(w, a.id, a.account, a.channel, a.alert);
+      ctx.out << w.endArray().str() << "\n";
+      return kOk;
+    }
+    for (const auto& a : *rows) {
+      ctx.out << a.id << "\t" << a.account << "/" << a.channel << "\t" << a.alert.gateway << "\t"
+              << a.alert.sensor << "\t" << a.alert.kind << "\t" << a.alert.state << "\t"
+              << a.alert.time_ms << "\t" << a.alert.message << "\n";
+    }
+    return kOk;
+  });
+}
+
+int aggregatesList(const Context& ctx, const ReadingQuery& q, std::size_t limit, bool json) {
+  auto reg = openRegistry(ctx);
+  if (!reg) return report(ctx, reg.error());
+  auto channels = (*reg)->channels();
+  if (!channels) return report(ctx, channels.error());
+  auto nameOf = [&](std::int64_t id) {
+    for (const auto& c : *channels) {
+      if (c.id == id) return c.account + "/" + c.name;
+    }
+    return std::to_string(id);
+  };
+  return withFilteredStore(ctx, q, [&](cloud::ReadingQueries& store, const auto& filter) {
+    auto rows = store.aggregates(filter, limit);
+    if (!rows) return report(ctx, rows.error());
+    if (json) {
+      json::Writer w;
+      w.beginArray();
+      for (const auto& a : *rows) cloud::writeAggregate(w, a, nameOf(a.channel_id));
+      ctx.out << w.endArray().str() << "\n";
+      return kOk;
+    }
+    ctx.out << "channel\tgateway\tsensor\twindow_start_ms\twindow_ms\tcount\tmin\tmax\tmean\n";
+    for (const auto& a : *rows) {
+      ctx.out << nameOf(a.channel_id) << "\t" << a.gateway << "\t" << a.sensor << "\t"
+              << a.window_start_ms << "\t" << a.window_ms << "\t" << a.count << "\t"
+              << formatDouble(a.min) << "\t" << formatDouble(a.max) << "\t" << formatDouble(a.mean)
+              << "\n";
+    }
+    return kOk;
+  });
+}
+
+int gatewaysList(const Context& ctx, bool json) {
+  auto reg = openRegistry(ctx);
+  if (!reg) return report(ctx, reg.error());
+  auto endpoints = (*reg)->endpoints();
+  if (!endpoints) return report(ctx, endpoints.error());
+  return withStore(ctx, [&](cloud::ReadingQueries& store) {
+    auto stats = store.stats({});
+    if (!stats) return report(ctx, stats.error());
+    json::Writer w;
+    w.beginArray();
+    if (!json) ctx.out << "gateway\taccount\tenabled\tsensors\treadings\tlast_ms\n";
+    for (const auto& ep : *endpoints) {
+      std::uint64_t sensors = 0;
+      std::uint64_t readings = 0;
+      std::int64_t last_ms = 0;
+      for (const auto& s : *stats) {
+        if (s.gateway != ep.gateway) continue;
+        ++sensors;
+        readings += s.count;
+        last_ms = std::max(last_ms, s.last_ms);
+      }
+      if (json) {
+        w.beginObject()
+            .key("gateway")
+            .string(ep.gateway)
+            .key("account")
+            .string(ep.account)
+            .key("enabled")
+            .boolean(ep.enabled)
+            .key("sensors")
+            .integer(sensors)
+            .key("readings")
+            .integer(readings)
+            .key("last_ms")
+            .integer(last_ms)
+            .endObject();
+      } else {
+        ctx.out << ep.gateway << "\t" << ep.account << "\t" << (ep.enabled ? "yes" : "no") << "\t"
+                << sensors << "\t" << readings << "\t" << last_ms << "\n";
+      }
+    }
+    if (json) ctx.out << w.endArray().str() << "\n";
+    return kOk;
+  });
+}
+
 }  // namespace dots::ctl

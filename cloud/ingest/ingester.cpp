@@ -59,7 +59,7 @@ Ingester::Ingester(IngestOptions options)
       topology_(*registry_, options_.environment),
       admitter_(options_.environment),
       streams_(options_.environment, queue_, stats_),
-      uplink_(client_, options_.environment, admitter_, topology_, queue_, stats_),
+      uplink_(client_, options_.environment, admitter_, topology_, queue_, stats_, statuses_),
       acker_(client_, stats_),
       notifier_(orThrow(sqlite_store::SqliteOutbox::open(options_.data_dir),
                         "cannot open the store in " + options_.data_dir),
@@ -87,8 +87,9 @@ Ingester::Ingester(IngestOptions options)
         orThrow(Registry::open(options_.data_dir, RegistryOptions{options_.kek, false}),
                 "cannot open the registry in " + options_.data_dir),
         options_.http.token_rate);
-    http_ = std::make_unique<HttpApi>(options_.http, *queries_, *gate_, &queue_, &events_,
-                                      [this] { return view(); });
+    http_ = std::make_unique<HttpApi>(
+        options_.http,
+        HttpParts{*queries_, *gate_, &queue_, &events_, &statuses_, [this] { return view(); }});
   }
   if (topology_.refresh()) streams_.reconcile(*topology_.current());
 }

@@ -95,6 +95,7 @@ class Ingester {
   Topology topology_;
   Admitter admitter_;
   StreamIntake streams_;
+  GatewayStatusBoard statuses_;  // what each gateway last said on its status topic
   UplinkIntake uplink_;
   Acker acker_;
   Notifier notifier_;

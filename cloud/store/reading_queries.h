@@ -58,6 +58,17 @@ struct SeriesStats {
   std::uint64_t count = 0;
   std::int64_t first_ms = 0;
   std::int64_t last_ms = 0;
+  Reading latest;  // the reading at last_ms (the last stored of those)
+};
+
+// One bucket of a downsampled series: the readings in [start_ms, end_ms).
+struct ReadingBucket {
+  std::int64_t start_ms = 0;
+  std::int64_t end_ms = 0;
+  std::uint64_t count = 0;
+  double min = 0;
+  double max = 0;
+  double mean = 0;
 };
 
 struct StoredReading {
@@ -81,6 +92,11 @@ class ReadingQueries {
   // The first `limit` matching readings in the order they were stored; reads no further.
   virtual Result<std::vector<StoredReading>> readings(const ReadingFilter& filter,
                                                       std::size_t limit) = 0;
+  // The numeric readings matching `filter` in [from_ms, to_ms) folded into `buckets` equal
+  // spans (the last may be shorter); empty buckets are left out. Memory: the buckets.
+  virtual Result<std::vector<ReadingBucket>> buckets(const ReadingFilter& filter,
+                                                     std::int64_t from_ms, std::int64_t to_ms,
+                                                     std::size_t buckets) = 0;
   // Every matching reading in (gateway, sensor, time) order.
   virtual Result<void> forEach(const ReadingFilter& filter,
                                const std::function<void(const StoredReading&)>& visit) = 0;

@@ -49,4 +49,31 @@ void writeReadingMembers(json::Writer& w, std::string_view gateway, const Readin
   w.null();
 }
 
+void writeAggregate(json::Writer& w, const StoredAggregate& a, std::string_view channel) {
+  w.beginObject()
+      .key("channel")
+      .string(channel)
+      .key("gateway")
+      .string(a.gateway)
+      .key("sensor")
+      .string(a.sensor)
+      .key("unit")
+      .string(a.unit)
+      .key("window_start_ms")
+      .integer(a.window_start_ms)
+      .key("window_ms")
+      .integer(a.window_ms)
+      .key("count")
+      .integer(a.count)
+      .key("min")
+      .number(a.min)
+      .key("max")
+      .number(a.max)
+      .key("mean")
+      .number(a.mean)
+      .key("stddev")
+      .number(a.stddev)
+      .endObject();
+}
+
 }  // namespace dots::cloud

@@ -28,6 +28,11 @@ class SerialQueries final : public ReadingQueries {
     std::lock_guard lock(mutex_);
     return inner_->readings(f, limit);
   }
+  Result<std::vector<ReadingBucket>> buckets(const ReadingFilter& f, std::int64_t from_ms,
+                                             std::int64_t to_ms, std::size_t n) override {
+    std::lock_guard lock(mutex_);
+    return inner_->buckets(f, from_ms, to_ms, n);
+  }
   Result<void> forEach(const ReadingFilter& f,
                        const std::function<void(const StoredReading&)>& visit) override {
     std::lock_guard lock(mutex_);

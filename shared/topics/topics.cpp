@@ -2,15 +2,25 @@
 
 namespace dots::topics {
 
-std::optional<std::string_view> gatewayOfUpTopic(std::string_view topic) {
+namespace {
+
+std::optional<std::string_view> gatewayOf(std::string_view topic, std::string_view suffix) {
   constexpr std::string_view kPrefix = "dots/v1/";
-  constexpr std::string_view kSuffix = "/up";
-  if (topic.size() <= kPrefix.size() + kSuffix.size()) return std::nullopt;
-  if (!topic.starts_with(kPrefix) || !topic.ends_with(kSuffix)) return std::nullopt;
-  std::string_view gw =
-      topic.substr(kPrefix.size(), topic.size() - kPrefix.size() - kSuffix.size());
+  if (topic.size() <= kPrefix.size() + suffix.size()) return std::nullopt;
+  if (!topic.starts_with(kPrefix) || !topic.ends_with(suffix)) return std::nullopt;
+  std::string_view gw = topic.substr(kPrefix.size(), topic.size() - kPrefix.size() - suffix.size());
   if (!isValidName(gw)) return std::nullopt;
   return gw;
+}
+
+}  // namespace
+
+std::optional<std::string_view> gatewayOfUpTopic(std::string_view topic) {
+  return gatewayOf(topic, "/up");
+}
+
+std::optional<std::string_view> gatewayOfStatusTopic(std::string_view topic) {
+  return gatewayOf(topic, "/status");
 }
 
 bool isValidName(std::string_view name) {

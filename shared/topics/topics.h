@@ -17,6 +17,7 @@ inline std::string status(std::string_view gw) {
   return "dots/v1/" + std::string(gw) + "/status";
 }
 inline constexpr std::string_view kAllUp = "dots/v1/+/up";
+inline constexpr std::string_view kAllStatus = "dots/v1/+/status";
 
 // Alerts about an account's service rather than one channel (e.g. the ingester's disk below its
 // watermark): dots/v1/alerts/<account>, the parent of its channels' alert topics (which a
@@ -32,6 +33,8 @@ inline std::string channelAlerts(std::string_view account, std::string_view chan
 
 // The gateway id of a dots/v1/<gw>/up topic, or nullopt if the topic has another shape.
 std::optional<std::string_view> gatewayOfUpTopic(std::string_view topic);
+// The gateway id of "dots/v1/<gw>/status", if it is one.
+std::optional<std::string_view> gatewayOfStatusTopic(std::string_view topic);
 
 // A name that stands unquoted as one topic level and in a file name: 1-64 chars of
 // [A-Za-z0-9_.-] (no '/', '+', '#', space or NUL). Gateway ids and the names of accounts,

@@ -97,9 +97,9 @@ async function acme(page) {
   check(await page.evaluate((t) => sessionStorage.getItem("dots.token") === t &&
                                    localStorage.length === 0, acmeToken),
         "the token is kept in sessionStorage only");
-  await waitUntil(page, "the fleet lists gw-a with readings", () => {
+  await waitUntil(page, "the fleet lists gw-a online, with readings", () => {
     const row = document.querySelector('#fleet-table tr[data-gateway="gw-a"]');
-    return row && Number(row.cells[3].textContent) > 0;
+    return row && row.cells[1].textContent === "online" && Number(row.cells[4].textContent) > 0;
   });
   check(await page.$$eval("#fleet-table tbody tr", (rows) => rows.length) === 1,
         "the fleet lists acme's one gateway only");

@@ -276,11 +276,15 @@ Result<std::vector<SeriesStats>> SqliteQueries::stats(const ReadingFilter& filte
       auto [it, fresh] = series.try_emplace({block.gateway, reading.name, reading.unit});
       SeriesStats& s = it->second;
       if (fresh) {
-        s = {block.gateway, reading.name, reading.unit, 0, reading.time_ms, reading.time_ms};
+        s = {block.gateway,   reading.name,    reading.unit, 0,
+             reading.time_ms, reading.time_ms, reading};
       }
       ++s.count;
       s.first_ms = std::min(s.first_ms, reading.time_ms);
-      s.last_ms = std::max(s.last_ms, reading.time_ms);
+      if (reading.time_ms >= s.last_ms) {
+        s.last_ms = reading.time_ms;
+        s.latest = reading;
+      }
     }
     return true;
   });
@@ -321,6 +325,48 @@ Result<std::vector<StoredReading>> SqliteQueries::readings(const ReadingFilter& 
     return true;
   });
   if (!r) return std::unexpected(r.error());
+  return out;
+}
+
+Result<std::vector<ReadingBucket>> SqliteQueries::buckets(const ReadingFilter& filter,
+                                                          std::int64_t from_ms, std::int64_t to_ms,
+                                                          std::size_t buckets) {
+  std::vector<ReadingBucket> out;
+  if (buckets == 0 || to_ms <= from_ms) return out;
+  const std::int64_t span = to_ms - from_ms;
+  const std::int64_t width = std::max<std::int64_t>(
+      1, (span + static_cast<std::int64_t>(buckets) - 1) / static_cast<std::int64_t>(buckets));
+  const std::size_t n = static_cast<std::size_t>((span + width - 1) / width);
+  std::vector<ReadingBucket> all(n);
+  std::vector<double> sums(n, 0.0);
+  ReadingFilter f = filter;
+  f.from_ms = from_ms;
+  f.to_ms = to_ms;
+  auto r = forEachBlock(f, "id", [&](const Block& block) {
+    for (const Reading& reading : block.batch.readings) {
+      if (!matches(f, reading)) continue;
+      if (reading.kind != ValueKind::kNumber && reading.kind != ValueKind::kBoolean) continue;
+      auto i = static_cast<std::size_t>((reading.time_ms - from_ms) / width);
+      ReadingBucket& b = all[i];
+      if (b.count == 0) {
+        b.min = b.max = reading.value;
+      } else {
+        b.min = std::min(b.min, reading.value);
+        b.max = std::max(b.max, reading.value);
+      }
+      ++b.count;
+      sums[i] += reading.value;
+    }
+    return true;
+  });
+  if (!r) return std::unexpected(r.error());
+  for (std::size_t i = 0; i < n; ++i) {
+    if (all[i].count == 0) continue;
+    all[i].start_ms = from_ms + static_cast<std::int64_t>(i) * width;
+    all[i].end_ms = std::min(to_ms, all[i].start_ms + width);
+    all[i].mean = sums[i] / static_cast<double>(all[i].count);
+    out.push_back(all[i]);
+  }
   return out;
 }
 

@@ -23,6 +23,8 @@ class SqliteQueries final : public ReadingQueries {
                                             std::size_t limit) override;
   Result<std::vector<StoredReading>> readings(const ReadingFilter& filter,
                                               std::size_t limit) override;
+  Result<std::vector<ReadingBucket>> buckets(const ReadingFilter& filter, std::int64_t from_ms,
+                                             std::int64_t to_ms, std::size_t buckets) override;
   Result<void> forEach(const ReadingFilter& filter,
                        const std::function<void(const StoredReading&)>& visit) override;
   Result<std::vector<StoredAggregate>> aggregates(const ReadingFilter& filter,

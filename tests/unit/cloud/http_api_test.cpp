@@ -138,12 +138,12 @@ TEST_CASE("http api: a handler that throws is answered 500 and counted, the serv
   // The first two views fail as a poisoned state or an exhausted heap would.
   HttpOptions options;
   options.address = "127.0.0.1:0";
-  HttpApi api(options, **queries, gate, nullptr, nullptr, [&]() -> IngestView {
-    int n = calls.fetch_add(1);
-    if (n == 0) throw std::bad_alloc();
-    if (n == 1) throw 42;  // not even a std::exception
-    return IngestView{};
-  });
+  HttpApi api(options, HttpParts{**queries, gate, nullptr, nullptr, nullptr, [&]() -> IngestView {
+                                   int n = calls.fetch_add(1);
+                                   if (n == 0) throw std::bad_alloc();
+                                   if (n == 1) throw 42;  // not even a std::exception
+                                   return IngestView{};
+                                 }});
   api.start();
   httplib::Client client("127.0.0.1", api.port());
   for (int i = 0; i < 2; ++i) {
@@ -179,7 +179,8 @@ TEST_CASE("http api: a request whose headers never end is cut off, others are se
   options.address = "127.0.0.1:0";
   options.max_head_bytes = 16 << 10;
   options.max_body_bytes = 16 << 10;
-  HttpApi api(options, **queries, gate, nullptr, nullptr, [] { return IngestView{}; });
+  HttpApi api(options,
+              HttpParts{**queries, gate, nullptr, nullptr, nullptr, [] { return IngestView{}; }});
   api.start();
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
