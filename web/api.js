@@ -29,6 +29,15 @@ export function clearToken() {
 
 // GET /api/v1/<path>?<params>; resolves to the parsed JSON, rejects with an ApiError.
 export async function apiGet(path, params = {}) {
+  return apiCall("GET", path, params);
+}
+
+// POST /api/v1/<path> without a body.
+export async function apiPost(path) {
+  return apiCall("POST", path, {});
+}
+
+async function apiCall(method, path, params) {
   const query = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) {
     if (value !== undefined && value !== null && value !== "") query.set(key, String(value));
@@ -39,6 +48,7 @@ export async function apiGet(path, params = {}) {
   let res;
   try {
     res = await fetch(url, {
+      method,
       headers: { Authorization: `Bearer ${token() || ""}` },
       cache: "no-store",
       signal: abort.signal,

@@ -55,6 +55,8 @@ struct HttpApi::Impl {
     ++push_rejected[reason];
   }
   void push(const ApiToken& token, const httplib::Request& req, httplib::Response& res);
+  void acknowledge(const ApiToken& token, const AccountScope& scope, std::int64_t alert_id,
+                   httplib::Response& res);
   std::unique_ptr<httplib::Server> server;
   std::thread thread;
   // Requests whose handler threw: answered 500, counted in /metrics, logged rate-limited.
@@ -415,6 +417,39 @@ void HttpApi::Impl::push(const ApiToken& token, const httplib::Request& req,
   res.set_content(w.take() + "\n", "application/json");
 }
 
+void HttpApi::Impl::acknowledge(const ApiToken& token, const AccountScope& scope,
+                                std::int64_t alert_id, httplib::Response& res) {
+  if (!intake) throw Refused{404, "not-found", "no such alert"};
+  AckMessage m;
+  m.alert_id = alert_id;
+  m.channel_ids = scope.channelIds();
+  m.by = token.name.empty() ? "token " + std::to_string(token.id) : token.name;
+  m.at_ms = wallMillis();
+  m.done = std::make_shared<std::promise<Result<bool>>>();
+  auto answer = m.done->get_future();
+  IncomingMessage message = std::move(m);
+  if (!intake->tryPush(message, options.push_queue_wait) ||
+      answer.wait_for(options.push_commit_wait) != std::future_status::ready) {
+    res.set_header("Retry-After", "1");
+    throw Refused{503, "busy", "not recorded in time; acknowledging again is safe"};
+  }
+  Result<bool> found = fail("stopping", "the ingester stopped before recording it");
+  try {
+    found = answer.get();
+  } catch (const std::future_error&) {
+  }
+  if (!found) throw Refused{503, found.error().reason, found.error().detail};
+  if (!*found) throw Refused{404, "not-found", "no such alert"};
+  ReadingFilter f;
+  f.channel_ids = scope.channelIds();
+  f.alert_id = alert_id;
+  auto rows = orFail(queries->alerts(f, 1));
+  if (rows.empty()) throw Refused{404, "not-found", "no such alert"};
+  json::Writer w;
+  writeStoredAlert(w, rows[0]);
+  res.set_content(w.take() + "\n", "application/json");
+}
+
 HttpApi::HttpApi(HttpOptions options, HttpParts parts) : impl_(std::make_unique<Impl>()) {
   const std::string address = options.address;
   std::size_t colon = address.rfind(':');
@@ -686,7 +721,7 @@ HttpApi::HttpApi(HttpOptions options, HttpParts parts) : impl_(std::make_unique<
           auto rows = orFail(impl->queries->alerts(f, limit));
           json::Writer w;
           w.beginArray();
-          for (const StoredAlert& a : rows) writeAlert(w, a.id, a.account, a.channel, a.alert);
+          for (const StoredAlert& a : rows) writeStoredAlert(w, a);
           res.set_content(w.endArray().take() + "\n", "application/json");
         }));
   s.Get(R"(/api/v1/alerts/(\d{1,18}))",
@@ -699,9 +734,14 @@ HttpApi::HttpApi(HttpOptions options, HttpParts parts) : impl_(std::make_unique<
           auto rows = orFail(impl->queries->alerts(f, 1));
           if (rows.empty()) throw Refused{404, "not-found", "no such alert"};
           json::Writer w;
-          writeAlert(w, rows[0].id, rows[0].account, rows[0].channel, rows[0].alert);
+          writeStoredAlert(w, rows[0]);
           res.set_content(w.take() + "\n", "application/json");
         }));
+  s.Post(R"(/api/v1/alerts/(\d{1,18})/ack)",
+         impl->guarded(kScopeCommand, [impl](const ApiToken& token, const AccountScope& scope,
+                                             const httplib::Request& req, httplib::Response& res) {
+           impl->acknowledge(token, scope, std::stoll(req.matches[1]), res);
+         }));
   s.Get("/api/v1/events",
         impl->guarded(kScopeRead, [impl](const ApiToken&, const AccountScope& scope,
                                          const httplib::Request& req, httplib::Response& res) {

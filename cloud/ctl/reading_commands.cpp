@@ -148,7 +148,7 @@ int alertsList(const Context& ctx, const ReadingQuery& q, std::size_t limit, boo
     if (json) {
       json::Writer w;
       w.beginArray();
-      for (const auto& a : *rows) cloud::writeAlert(w, a.id, a.account, a.channel, a.alert);
+      for (const auto& a : *rows) cloud::writeStoredAlert(w, a);
       ctx.out << w.endArray().str() << "\n";
       return kOk;
     }

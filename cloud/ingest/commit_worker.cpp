@@ -57,6 +57,9 @@ void CommitWorker::refuse(std::vector<IncomingMessage>& group) {
     if (auto* p = std::get_if<PushMessage>(&m)) {
       p->done->set_value(PushOutcome{fail("disk-low", "the store's disk is below its watermark")});
     }
+    if (auto* a = std::get_if<AckMessage>(&m)) {
+      a->done->set_value(fail("disk-low", "the store's disk is below its watermark"));
+    }
   }
   std::uint64_t batches = group.size() - streams;
   IngestStats now;
@@ -232,11 +235,16 @@ void CommitWorker::process(std::vector<IncomingMessage>& messages) {
   std::vector<std::pair<IncomingBatch, const GatewayMessage*>> refused;
   std::vector<const StreamMessage*> stream_messages;
   std::vector<PushMessage*> pushes;
+  std::vector<AckMessage*> acks_asked;
   admitted.reserve(messages.size());
   std::uint64_t other_environment = 0;
   for (IncomingMessage& message : messages) {
     if (const auto* s = std::get_if<StreamMessage>(&message)) {
       stream_messages.push_back(s);
+      continue;
+    }
+    if (auto* a = std::get_if<AckMessage>(&message)) {
+      acks_asked.push_back(a);
       continue;
     }
     if (auto* p = std::get_if<PushMessage>(&message)) {
@@ -281,8 +289,13 @@ void CommitWorker::process(std::vector<IncomingMessage>& messages) {
     s.messages += messages.size();
     s.other_environment += other_environment;
   });
-  if (!routing ||
-      (admitted.empty() && stream_messages.empty() && refused.empty() && pushes.empty())) {
+  if (!routing) {
+    for (AckMessage* ack : acks_asked) {
+      ack->done->set_value(fail("unrouted", "the registry is not loaded yet"));
+    }
+  }
+  if (!routing || (admitted.empty() && stream_messages.empty() && refused.empty() &&
+                   pushes.empty() && acks_asked.empty())) {
     return;
   }
 
@@ -290,6 +303,7 @@ void CommitWorker::process(std::vector<IncomingMessage>& messages) {
   std::vector<Recorded> recorded(admitted.size());
   std::vector<Recorded> dead(refused.size());
   std::vector<Recorded> pushed(pushes.size());
+  std::vector<bool> acked_found(acks_asked.size());
   std::vector<std::size_t> sizes;  // the channels may take the readings out of their batch
   for (const IncomingBatch& in : admitted) sizes.push_back(in.batch.readings.size());
   std::uint64_t readings = 0;
@@ -328,6 +342,12 @@ void CommitWorker::process(std::vector<IncomingMessage>& messages) {
       batch.readings = p.readings;  // kept for the answer's count should the commit fail
       if (auto r = runChannels(*routing, p.endpoint, batch); !r) return r;
     }
+    for (std::size_t i = 0; i < acks_asked.size(); ++i) {
+      AckMessage& a = *acks_asked[i];
+      auto found = writer.acknowledgeAlert(a.alert_id, a.channel_ids, AlertAck{a.by, a.at_ms});
+      if (!found) return std::unexpected(found.error());
+      acked_found[i] = *found;
+    }
     return writer.commit();
   };
   if (auto r = commit(); !r) {
@@ -338,11 +358,14 @@ void CommitWorker::process(std::vector<IncomingMessage>& messages) {
     for (PushMessage* p : pushes) {
       p->done->set_value(PushOutcome{fail("store-error", "not stored; the POST may be retried")});
     }
+    for (AckMessage* a : acks_asked) a->done->set_value(fail("store-error", "not recorded"));
     return;
   }
   routing->commitHandlers();
   if (parts_.on_commit) parts_.on_commit();
   answerPushes(pushes, pushed);
+  for (std::size_t i = 0; i < acks_asked.size(); ++i)
+    acks_asked[i]->done->set_value(acked_found[i]);
 
   // One ack per gateway, signed under the ack key of the highest key id it sealed with.
   std::map<std::string, GatewayAck> acks;

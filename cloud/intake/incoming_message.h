@@ -64,7 +64,18 @@ struct PushMessage {
   std::shared_ptr<std::promise<PushOutcome>> done;  // set once, after the commit (or its failure)
 };
 
+// An acknowledgement of an alert by an account's token (POST /api/v1/alerts/ID/ack), written by
+// the commit worker like everything else the store holds. `done` is set after the commit: true,
+// or false when the alert is not one of `channel_ids`'.
+struct AckMessage {
+  std::int64_t alert_id = 0;
+  std::vector<std::int64_t> channel_ids;
+  std::string by;
+  std::int64_t at_ms = 0;
+  std::shared_ptr<std::promise<Result<bool>>> done;
+};
+
 // What every intake hands the commit worker.
-using IncomingMessage = std::variant<GatewayMessage, StreamMessage, PushMessage>;
+using IncomingMessage = std::variant<GatewayMessage, StreamMessage, PushMessage, AckMessage>;
 
 }  // namespace dots::cloud

@@ -8,6 +8,7 @@ std::size_t IntakeQueue::costOf(const IncomingMessage& message) {
   if (const auto* s = std::get_if<StreamMessage>(&message)) {
     return sizeof(StreamMessage) + s->topic.size() + s->payload.size();
   }
+  if (std::holds_alternative<AckMessage>(message)) return sizeof(AckMessage);
   if (const auto* p = std::get_if<PushMessage>(&message)) {
     return sizeof(PushMessage) + p->key.size() + p->readings.size() * (sizeof(Reading) + 32);
   }

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "cloud/store/channel_sink.h"
+#include "cloud/store/reading_queries.h"
 #include "shared/codec/ack_codec.h"
 #include "shared/error/error.h"
 
@@ -46,6 +47,11 @@ class BatchWriter : public ChannelSink {
   virtual Result<Recorded> recordPush(const std::string& endpoint, std::string_view key,
                                       std::span<const std::uint8_t> digest,
                                       std::size_t readings) = 0;
+  // Records who acknowledged alert `alert_id` and when, if the alert is one of `channel_ids`'
+  // (an account's channels); the first acknowledgement stays. False: no such alert there.
+  virtual Result<bool> acknowledgeAlert(std::int64_t alert_id,
+                                        std::span<const std::int64_t> channel_ids,
+                                        const AlertAck& ack) = 0;
   virtual Result<void> commit() = 0;
   virtual void rollback() = 0;
 };

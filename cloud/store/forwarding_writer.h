@@ -26,6 +26,10 @@ class ForwardingWriter : public BatchWriter {
                               std::span<const std::uint8_t> digest, std::size_t readings) override {
     return inner_.recordPush(endpoint, key, digest, readings);
   }
+  Result<bool> acknowledgeAlert(std::int64_t alert_id, std::span<const std::int64_t> channel_ids,
+                                const AlertAck& ack) override {
+    return inner_.acknowledgeAlert(alert_id, channel_ids, ack);
+  }
   Result<void> commit() override { return inner_.commit(); }
   void rollback() override { inner_.rollback(); }
   Result<void> storeReadings(std::int64_t channel_id, std::string_view gateway,

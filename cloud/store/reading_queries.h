@@ -39,11 +39,18 @@ struct StoredAggregate {
   double stddev = 0;  // population standard deviation
 };
 
+// An alert's acknowledgement: who (the token's name, or "token ID") and when.
+struct AlertAck {
+  std::string by;
+  std::int64_t at_ms = 0;
+};
+
 struct StoredAlert {
   std::int64_t id = 0;
   std::string account;
   std::string channel;
   Alert alert;
+  std::optional<AlertAck> ack;
 };
 
 struct ReadingCounts {

@@ -2,10 +2,12 @@
 
 namespace dots::cloud {
 
-void writeAlert(json::Writer& w, std::int64_t id, std::string_view account,
-                std::string_view channel, const Alert& a) {
-  w.beginObject()
-      .key("id")
+namespace {
+
+// The members of an alert's object, which the caller opens and closes.
+void writeAlertMembers(json::Writer& w, std::int64_t id, std::string_view account,
+                       std::string_view channel, const Alert& a) {
+  w.key("id")
       .integer(id)
       .key("account")
       .string(account)
@@ -26,8 +28,28 @@ void writeAlert(json::Writer& w, std::int64_t id, std::string_view account,
       .key("historical")
       .boolean(a.historical)
       .key("message")
-      .string(a.message)
-      .endObject();
+      .string(a.message);
+}
+
+}  // namespace
+
+void writeAlert(json::Writer& w, std::int64_t id, std::string_view account,
+                std::string_view channel, const Alert& alert) {
+  w.beginObject();
+  writeAlertMembers(w, id, account, channel, alert);
+  w.endObject();
+}
+
+void writeStoredAlert(json::Writer& w, const StoredAlert& a) {
+  w.beginObject();
+  writeAlertMembers(w, a.id, a.account, a.channel, a.alert);
+  w.key("acknowledged");
+  if (a.ack) {
+    w.beginObject().key("by").string(a.ack->by).key("at_ms").integer(a.ack->at_ms).endObject();
+  } else {
+    w.null();
+  }
+  w.endObject();
 }
 
 std::string alertJson(std::int64_t id, std::string_view account, std::string_view channel,

@@ -16,6 +16,9 @@ void writeAlert(json::Writer& w, std::int64_t id, std::string_view account,
                 std::string_view channel, const Alert& alert);
 std::string alertJson(std::int64_t id, std::string_view account, std::string_view channel,
                       const Alert& alert);
+// A stored alert as the API and dotsctl serve it: the same members and "acknowledged" (null, or
+// {"by", "at_ms"}).
+void writeStoredAlert(json::Writer& w, const StoredAlert& alert);
 
 // A stored reading's members inside an object the caller opened: gateway, sensor, unit,
 // time_ms and value (a number, boolean or string by the reading's kind), for the API and dotsctl.

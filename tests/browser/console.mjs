@@ -153,6 +153,14 @@ async function acme(page) {
   });
   const ids = await page.$$eval("#alerts-table tbody tr", (rows) => rows.map((r) => +r.dataset.alert));
   check(ids.every((id, i) => i === 0 || ids[i - 1] > id), `newest first (${ids.length} alerts)`);
+  // Acknowledged from the page: the row then says by whom (the token's name) and when.
+  const raised = await page.$eval('#alerts-table tbody tr[data-gateway="gw-a"].raised',
+                                  (r) => r.dataset.alert);
+  await page.click(`#alerts-table tr[data-alert="${raised}"] button.ack`);
+  await waitUntil(page, "the alert shows it was acknowledged, and by whom", (id) => {
+    const cell = document.querySelector(`#alerts-table tr[data-alert="${id}"] td.acked`);
+    return cell && cell.textContent.startsWith("by console-test at ");
+  }, raised);
   await screenshot(page, "alerts");
 
   await openPage(page, "channels");

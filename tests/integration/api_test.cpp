@@ -561,3 +561,54 @@ TEST_CASE("api: a gateway is listed online with its status, offline once its con
       },
       60s));
 }
+
+TEST_CASE("api: an alert is acknowledged once, by a command token of its account only") {
+  System sys;
+  sys.ctl({"account", "add", "beta"});
+  sys.ctl({"channel", "add", "--account", "acme", "--name", "watch", "--handler",
+           "threshold:above=-1000000000"});
+  auto config = sys.provision("gw1");
+  sys.ctl({"route", "add", "--gateway", "gw1", "--account", "acme", "--channel", "watch"});
+  auto ingest = sys.startIngest("ingest.log", {"--http", "127.0.0.1:0"});
+  int api = httpPortOf(*ingest);
+  auto gateway = sys.startGateway(config, "gateway.log");
+  REQUIRE(run(sys.simArgs("run", 20, 1, 0), sys.path(""), 60s).code == 0);
+  const std::string read = sys.token("acme", "read");
+  std::string made =
+      sys.ctl({"token", "create", "--account", "acme", "--scope", "command", "--name", "ops-1"})
+          .out;
+  made.erase(made.find_last_not_of('\n') + 1);
+  const std::string ops = made.substr(made.rfind('\n') + 1);
+  const std::string beta = sys.token("beta", "read,command");
+  std::string id;
+  REQUIRE(waitFor(
+      [&] {
+        std::string body = get(api, "/api/v1/alerts", read).body;
+        std::smatch m;
+        if (!std::regex_search(body, m, std::regex(R"("id":(\d+))"))) return false;
+        id = m[1];
+        return true;
+      },
+      30s));
+  const std::string path = "/api/v1/alerts/" + id;
+  auto post = [&](const std::string& token) {
+    httplib::Client client("127.0.0.1", api);
+    client.set_read_timeout(30, 0);
+    auto res = client.Post((path + "/ack").c_str(), {{"Authorization", "Bearer " + token}}, "",
+                           "application/json");
+    return Answer{res ? res->status : -1, res ? res->body : ""};
+  };
+  CHECK(get(api, path, read).body.find("\"acknowledged\":null") != std::string::npos);
+  CHECK(post(read).status == 403);  // read alone may not
+  CHECK(post(beta).status == 404);  // another account's alert
+  CHECK(post("").status == 401);
+  Answer first = post(ops);
+  CHECK(first.status == 200);
+  CHECK(first.body.find(R"("acknowledged":{"by":"ops-1","at_ms":)") != std::string::npos);
+  Answer again = post(ops);  // harmless; the first acknowledgement stays
+  CHECK(again.status == 200);
+  CHECK(again.body == first.body);
+  CHECK(get(api, path, read).body == first.body);
+  // The acknowledgement is in the store: dotsctl shows it too.
+  CHECK(sys.ctl({"alerts", "list", "--json"}).out.find(R"("by":"ops-1")") != std::string::npos);
+}

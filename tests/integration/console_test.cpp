@@ -114,7 +114,11 @@ TEST_CASE(
   int port = httpPortOf(*ingest);
   REQUIRE(port > 0);
   auto gateway = sys.startGateway(cfg_a, "gateway-a.log");
-  const std::string acme = sys.token("acme", "read");
+  std::string made = sys.ctl({"token", "create", "--account", "acme", "--scope", "read,command",
+                              "--name", "console-test"})
+                         .out;
+  made.erase(made.find_last_not_of('\n') + 1);
+  const std::string acme = made.substr(made.rfind('\n') + 1);
   const std::string beta = sys.token("beta", "read");
 
   // First a burst, so that the chart holds more readings than it is pixels wide (1500 a sensor),

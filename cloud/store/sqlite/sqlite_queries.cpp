@@ -185,17 +185,18 @@ Result<std::vector<StoredAggregate>> SqliteQueries::aggregates(const ReadingFilt
 Result<std::vector<StoredAlert>> SqliteQueries::alerts(const ReadingFilter& filter,
                                                        std::size_t limit) {
   std::string where = " WHERE 1=1";
-  if (filter.gateway) where += " AND gateway = ?1";
-  if (filter.sensor) where += " AND sensor = ?2";
-  if (filter.from_ms) where += " AND time_ms >= ?3";
-  if (filter.to_ms) where += " AND time_ms < ?4";
-  if (filter.channel_id) where += " AND channel_id = ?5";
-  if (filter.alert_id) where += " AND id = " + std::to_string(*filter.alert_id);
-  where += channelScope(filter, "channel_id");
+  if (filter.gateway) where += " AND a.gateway = ?1";
+  if (filter.sensor) where += " AND a.sensor = ?2";
+  if (filter.from_ms) where += " AND a.time_ms >= ?3";
+  if (filter.to_ms) where += " AND a.time_ms < ?4";
+  if (filter.channel_id) where += " AND a.channel_id = ?5";
+  if (filter.alert_id) where += " AND a.id = " + std::to_string(*filter.alert_id);
+  where += channelScope(filter, "a.channel_id");
   auto st = db_.prepare(
-      "SELECT id, account, channel, gateway, sensor, kind, state, value, time_ms, message, "
-      "historical FROM alerts" +
-      where + " ORDER BY id LIMIT " + std::to_string(limit));
+      "SELECT a.id, a.account, a.channel, a.gateway, a.sensor, a.kind, a.state, a.value, "
+      "a.time_ms, a.message, a.historical, k.acked_by, k.acked_ms FROM alerts a "
+      "LEFT JOIN alert_acks k ON k.alert_id = a.id" +
+      where + " ORDER BY a.id LIMIT " + std::to_string(limit));
   if (!st) return std::unexpected(st.error());
   bindFilter(*st, filter);
   std::vector<StoredAlert> out;
@@ -212,6 +213,7 @@ Result<std::vector<StoredAlert>> SqliteQueries::alerts(const ReadingFilter& filt
     a.alert.time_ms = row.int64(8);
     a.alert.message = row.text(9);
     a.alert.historical = row.int64(10) != 0;
+    if (!row.isNull(11)) a.ack = AlertAck{row.text(11), row.int64(12)};
     out.push_back(std::move(a));
   });
   if (!rows_read) return std::unexpected(rows_read.error());

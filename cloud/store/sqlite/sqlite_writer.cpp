@@ -253,6 +253,27 @@ Result<BatchWriter::Recorded> SqliteWriter::recordPush(const std::string& endpoi
   return same ? Recorded::kDuplicate : Recorded::kConflict;
 }
 
+Result<bool> SqliteWriter::acknowledgeAlert(std::int64_t alert_id,
+                                            std::span<const std::int64_t> channel_ids,
+                                            const AlertAck& ack) {
+  if (channel_ids.empty()) return false;
+  std::string in;
+  for (std::int64_t id : channel_ids) in += (in.empty() ? "" : ",") + std::to_string(id);
+  auto find = db_.prepare("SELECT 1 FROM alerts WHERE id = ?1 AND channel_id IN (" + in + ")");
+  if (!find) return std::unexpected(find.error());
+  find->bind(1, alert_id);
+  auto row = find->step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return false;
+  auto ins = db_.prepare(
+      "INSERT INTO alert_acks(alert_id, acked_by, acked_ms) VALUES(?1, ?2, ?3) "
+      "ON CONFLICT DO NOTHING");
+  if (!ins) return std::unexpected(ins.error());
+  ins->bind(1, alert_id).bind(2, ack.by).bind(3, ack.at_ms);
+  if (auto r = ins->run(); !r) return std::unexpected(r.error());
+  return true;
+}
+
 Result<void> SqliteWriter::storeReadings(std::int64_t channel_id, std::string_view gateway,
                                          std::span<const Reading> readings, bool historical) {
   if (readings.empty()) return {};

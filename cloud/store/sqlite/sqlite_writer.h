@@ -35,6 +35,8 @@ class SqliteWriter final : public BatchWriter, public StorePruner {
                                     std::span<const std::uint8_t> envelope) override;
   Result<Recorded> recordPush(const std::string& endpoint, std::string_view key,
                               std::span<const std::uint8_t> digest, std::size_t readings) override;
+  Result<bool> acknowledgeAlert(std::int64_t alert_id, std::span<const std::int64_t> channel_ids,
+                                const AlertAck& ack) override;
   Result<void> commit() override;
   void rollback() override;
 

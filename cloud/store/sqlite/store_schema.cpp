@@ -101,6 +101,11 @@ CREATE TABLE IF NOT EXISTS alerts(
   message TEXT NOT NULL,
   historical INTEGER NOT NULL,
   created_ms INTEGER NOT NULL);
+-- Who acknowledged an alert, and when (the first acknowledgement stays).
+CREATE TABLE IF NOT EXISTS alert_acks(
+  alert_id INTEGER PRIMARY KEY,
+  acked_by TEXT NOT NULL,
+  acked_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS outbox(
   id INTEGER PRIMARY KEY,
   alert_id INTEGER NOT NULL,
