@@ -50,8 +50,12 @@ void endpointOf(int fd, bool peer, std::string& ip, int& port) {
 // TLS) is the subclass's.
 class BoundedStream : public httplib::Stream {
  public:
-  BoundedStream(int fd, const ConnectionBounds& bounds)
-      : fd_(fd), bounds_(bounds), deadline_(Clock::now() + bounds.request_time) {}
+  // `answering` is called once, when the answer starts (the first write).
+  BoundedStream(int fd, const ConnectionBounds& bounds, std::function<void()> answering)
+      : fd_(fd),
+        bounds_(bounds),
+        deadline_(Clock::now() + bounds.request_time),
+        answering_(std::move(answering)) {}
 
   bool cutOff() const { return cut_off_; }
 
@@ -82,6 +86,10 @@ class BoundedStream : public httplib::Stream {
   }
 
   ssize_t write(const char* ptr, size_t size) override {
+    if (answering_) {
+      answering_();
+      answering_ = nullptr;
+    }
     if (!is_writable()) return -1;
     return send(ptr, size);
   }
@@ -117,6 +125,7 @@ class BoundedStream : public httplib::Stream {
   std::size_t end_ = 0;
   std::size_t taken_ = 0;
   bool cut_off_ = false;
+  std::function<void()> answering_;
 };
 
 class PlainStream final : public BoundedStream {
@@ -132,8 +141,8 @@ class PlainStream final : public BoundedStream {
 
 class TlsStream final : public BoundedStream {
  public:
-  TlsStream(int fd, const ConnectionBounds& bounds, SSL* ssl)
-      : BoundedStream(fd, bounds), ssl_(ssl) {}
+  TlsStream(int fd, const ConnectionBounds& bounds, SSL* ssl, std::function<void()> answering)
+      : BoundedStream(fd, bounds, std::move(answering)), ssl_(ssl) {}
 
  protected:
   ssize_t receive(char* ptr, std::size_t size) override {
@@ -191,6 +200,45 @@ bool serveConnection(int fd, const ConnectionBounds& bounds, const Stopped& stop
 
 }  // namespace
 
+ConnectionWatchdog::ConnectionWatchdog() : thread_([this] { run(); }) {}
+
+ConnectionWatchdog::~ConnectionWatchdog() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+void ConnectionWatchdog::arm(int fd, Clock::time_point deadline) {
+  std::lock_guard lock(mutex_);
+  deadlines_[fd] = deadline;
+}
+
+void ConnectionWatchdog::disarm(int fd) {
+  std::lock_guard lock(mutex_);
+  deadlines_.erase(fd);
+}
+
+void ConnectionWatchdog::run() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    wake_.wait_for(lock, std::chrono::milliseconds(200));
+    auto now = Clock::now();
+    for (auto it = deadlines_.begin(); it != deadlines_.end();) {
+      if (it->second > now) {
+        ++it;
+        continue;
+      }
+      // Still armed, so not closed yet: the descriptor is the connection's.
+      ::shutdown(it->first, SHUT_RDWR);
+      ++expired_;
+      it = deadlines_.erase(it);
+    }
+  }
+}
+
 void GrowingPool::enqueue(std::function<void()> fn) {
   std::lock_guard lock(mutex_);
   if (stopping_) return;
@@ -236,11 +284,14 @@ bool BoundedServer::process_and_close_socket(socket_t sock) {
   bool ok = serveConnection(
       sock, bounds_, [this] { return svr_sock_ == INVALID_SOCKET; }, cut_off_,
       [&](bool last, bool& closed) {
-        PlainStream strm(sock, bounds_);
+        watchdog_.arm(sock, Clock::now() + bounds_.answer_time);
+        PlainStream strm(sock, bounds_, [&] { watchdog_.disarm(sock); });
         bool served = process_request(strm, last, closed, nullptr);
         if (strm.buffered()) closed = true;
+        watchdog_.disarm(sock);
         return std::pair{served, strm.cutOff()};
       });
+  watchdog_.disarm(sock);
   ::shutdown(sock, SHUT_RDWR);
   ::close(sock);
   return ok;
@@ -250,13 +301,19 @@ bool BoundedTlsServer::process_and_close_socket(socket_t sock) {
   setSocketTimeouts(sock, bounds_.io_timeout);
   std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(ssl_context()), &SSL_free);
   bool ok = false;
-  if (ssl && SSL_set_fd(ssl.get(), sock) == 1 && SSL_accept(ssl.get()) == 1) {
+  // The handshake, like a request, has answer_time to finish.
+  watchdog_.arm(sock, Clock::now() + bounds_.answer_time);
+  bool accepted = ssl && SSL_set_fd(ssl.get(), sock) == 1 && SSL_accept(ssl.get()) == 1;
+  watchdog_.disarm(sock);
+  if (accepted) {
     ok = serveConnection(
         sock, bounds_, [this] { return svr_sock_ == INVALID_SOCKET; }, cut_off_,
         [&](bool last, bool& closed) {
-          TlsStream strm(sock, bounds_, ssl.get());
+          watchdog_.arm(sock, Clock::now() + bounds_.answer_time);
+          TlsStream strm(sock, bounds_, ssl.get(), [&] { watchdog_.disarm(sock); });
           bool served = process_request(strm, last, closed, nullptr);
           if (strm.buffered()) closed = true;
+          watchdog_.disarm(sock);
           return std::pair{served, strm.cutOff()};
         });
     SSL_shutdown(ssl.get());

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <deque>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -24,6 +25,33 @@ struct ConnectionBounds {
   std::chrono::milliseconds io_timeout{5'000};     // each wait for the peer
   std::chrono::milliseconds keep_alive{5'000};     // idle between requests
   std::size_t keep_alive_requests = 100;
+  // From a request's first byte (or a TLS connection's first) until its answer starts: past it
+  // the socket is shut down, which also ends a TLS handshake or record that trickles in (a
+  // blocking OpenSSL call checks no deadline of its own). Covers the handler's own wait (a push
+  // waits up to 15 s for its commit).
+  std::chrono::milliseconds answer_time{30'000};
+};
+
+// Shuts down the sockets whose deadline has passed, on a thread of its own. A connection arms
+// its deadline and disarms it (always before it closes the socket, so a reused descriptor is
+// never shut down). Thread-safe.
+class ConnectionWatchdog {
+ public:
+  ConnectionWatchdog();
+  ~ConnectionWatchdog();
+  void arm(int fd, std::chrono::steady_clock::time_point deadline);
+  void disarm(int fd);
+  std::uint64_t expired() const { return expired_.load(); }
+
+ private:
+  void run();
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::map<int, std::chrono::steady_clock::time_point> deadlines_;
+  bool stopping_ = false;
+  std::atomic<std::uint64_t> expired_{0};
+  std::thread thread_;  // last: started once the rest is ready
 };
 
 // cpp-httplib's task queue for its connections: a thread per connection being served, up to
@@ -55,13 +83,14 @@ class GrowingPool final : public httplib::TaskQueue {
 class BoundedServer : public httplib::Server {
  public:
   explicit BoundedServer(ConnectionBounds bounds) : bounds_(bounds) {}
-  std::uint64_t cutOff() const { return cut_off_.load(); }
+  std::uint64_t cutOff() const { return cut_off_.load() + watchdog_.expired(); }
 
  private:
   bool process_and_close_socket(socket_t sock) override;
 
   ConnectionBounds bounds_;
   std::atomic<std::uint64_t> cut_off_{0};
+  ConnectionWatchdog watchdog_;
 };
 
 // The same over TLS (OpenSSL, the certificate and key of cpp-httplib's SSLServer).
@@ -69,13 +98,14 @@ class BoundedTlsServer : public httplib::SSLServer {
  public:
   BoundedTlsServer(ConnectionBounds bounds, const char* cert_file, const char* key_file)
       : httplib::SSLServer(cert_file, key_file), bounds_(bounds) {}
-  std::uint64_t cutOff() const { return cut_off_.load(); }
+  std::uint64_t cutOff() const { return cut_off_.load() + watchdog_.expired(); }
 
  private:
   bool process_and_close_socket(socket_t sock) override;
 
   ConnectionBounds bounds_;
   std::atomic<std::uint64_t> cut_off_{0};
+  ConnectionWatchdog watchdog_;
 };
 
 }  // namespace dots::cloud

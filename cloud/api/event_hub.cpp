@@ -55,10 +55,16 @@ std::optional<std::string> EventHub::Subscription::next(std::chrono::millisecond
 }
 
 std::unique_ptr<EventHub::Subscription> EventHub::subscribe(EventFilter filter) {
+  std::lock_guard lock(mutex_);
+  std::size_t of_account = std::ranges::count_if(
+      clients_, [&](const auto& c) { return c->filter.account == filter.account; });
+  if (clients_.size() >= max_clients_ || of_account >= max_per_account_) {
+    ++counters_.refused_clients;
+    return nullptr;
+  }
   std::unique_ptr<Subscription> sub(new Subscription(*this));
   sub->state_ = std::make_shared<Subscription::State>();
   sub->state_->filter = std::move(filter);
-  std::lock_guard lock(mutex_);
   clients_.push_back(sub->state_);
   ++counters_.clients;
   return sub;

@@ -39,6 +39,7 @@ struct EventHubCounters {
   std::uint64_t clients = 0;          // connected now
   std::uint64_t events = 0;           // handed to clients
   std::uint64_t dropped_clients = 0;  // dropped because their buffer was full
+  std::uint64_t refused_clients = 0;  // refused: the hub or their account had its most
 };
 
 // Fans committed events out to live clients (the SSE route). Each client has a bounded buffer
@@ -49,8 +50,13 @@ class EventHub {
  public:
   class Subscription;
 
-  explicit EventHub(std::size_t buffer_bytes = 1u << 20) : buffer_bytes_(buffer_bytes) {}
+  // Each live client holds an HTTP worker: at most `max_clients` at once, `max_per_account` of
+  // one account.
+  explicit EventHub(std::size_t buffer_bytes = 1u << 20, std::size_t max_clients = 64,
+                    std::size_t max_per_account = 16)
+      : buffer_bytes_(buffer_bytes), max_clients_(max_clients), max_per_account_(max_per_account) {}
 
+  // Null when the hub or the account has its most clients already.
   std::unique_ptr<Subscription> subscribe(EventFilter filter);
   void publish(const std::vector<CommittedEvent>& events);
   EventHubCounters counters() const;
@@ -75,6 +81,8 @@ class EventHub {
   mutable std::mutex mutex_;
   std::vector<std::shared_ptr<Subscription::State>> clients_;
   std::size_t buffer_bytes_;
+  std::size_t max_clients_;
+  std::size_t max_per_account_;
   EventHubCounters counters_;
 };
 

@@ -118,6 +118,16 @@ ReadingFilter filterOf(const httplib::Request& req, const AccountScope& scope,
   }
   f.from_ms = intParam(req, "from");
   f.to_ms = intParam(req, "to");
+  // Times are kept within ±2^53 ms (about ±285,000 years), so no difference below overflows.
+  constexpr std::int64_t kTimeLimit = std::int64_t{1} << 53;
+  for (const auto& t : {f.from_ms, f.to_ms}) {
+    if (t && (*t > kTimeLimit || *t < -kTimeLimit)) {
+      throw Refused{400, "bad-parameter", "from and to must be within ±2^53 ms"};
+    }
+  }
+  if (f.from_ms && f.to_ms && *f.from_ms > *f.to_ms) {
+    throw Refused{400, "bad-parameter", "from is after to"};
+  }
   if (bounded_span) {
     std::int64_t upper = f.to_ms.value_or(wallMillis());
     if (!f.from_ms) f.from_ms = upper - options.max_span_ms;
@@ -477,6 +487,7 @@ HttpApi::HttpApi(HttpOptions options, HttpParts parts) : impl_(std::make_unique<
   bounds.request_time = o.request_time;
   bounds.io_timeout = o.io_timeout;
   bounds.keep_alive = o.keep_alive;
+  bounds.answer_time = o.request_time + o.push_queue_wait + o.push_commit_wait;
   if (!o.cert_file.empty()) {
     auto tls = std::make_unique<BoundedTlsServer>(bounds, o.cert_file.c_str(), o.key_file.c_str());
     if (!tls->is_valid()) {
@@ -743,7 +754,7 @@ HttpApi::HttpApi(HttpOptions options, HttpParts parts) : impl_(std::make_unique<
            impl->acknowledge(token, scope, std::stoll(req.matches[1]), res);
          }));
   s.Get("/api/v1/events",
-        impl->guarded(kScopeRead, [impl](const ApiToken&, const AccountScope& scope,
+        impl->guarded(kScopeRead, [impl](const ApiToken& token, const AccountScope& scope,
                                          const httplib::Request& req, httplib::Response& res) {
           if (!impl->events) throw Refused{404, "not-found", "no such route"};
           EventFilter filter;
@@ -759,11 +770,17 @@ HttpApi::HttpApi(HttpOptions options, HttpParts parts) : impl_(std::make_unique<
           // The subscription lives as long as the response: the provider's state, released
           // when cpp-httplib is done with it (the client left, or was dropped).
           std::shared_ptr<EventHub::Subscription> sub = impl->events->subscribe(std::move(filter));
+          if (!sub) {
+            res.set_header("Retry-After", "5");
+            throw Refused{503, "too-many-streams", "too many live streams open; try again later"};
+          }
           res.set_header("Cache-Control", "no-store");
           res.set_header("X-Accel-Buffering", "no");
           res.set_chunked_content_provider(
               "text/event-stream",
-              [sub, opened = false, idle_s = 0](std::size_t, httplib::DataSink& sink) mutable {
+              [impl, sub, token_id = token.id, opened = false, idle_s = 0,
+               next_check = std::chrono::steady_clock::now() + std::chrono::seconds(5)](
+                  std::size_t, httplib::DataSink& sink) mutable {
                 // First an SSE comment, so the client knows it is live; then the frames, a
                 // comment every 15 s of silence, and a check each second of whether the
                 // server stops.
@@ -771,6 +788,17 @@ HttpApi::HttpApi(HttpOptions options, HttpParts parts) : impl_(std::make_unique<
                   opened = true;
                   static const std::string hello = ": live\n\n";
                   return sink.write(hello.data(), hello.size());
+                }
+                // A token revoked or expired while its stream is open ends it within about 5 s.
+                if (std::chrono::steady_clock::now() >= next_check) {
+                  next_check = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+                  if (!impl->gate->inForce(token_id, wallMillis())) {
+                    static const std::string ended =
+                        "event: ended\ndata: {\"reason\":\"token-not-in-force\"}\n\n";
+                    sink.write(ended.data(), ended.size());
+                    sink.done();
+                    return true;
+                  }
                 }
                 bool dropped = false;
                 auto frame = sub->next(std::chrono::milliseconds(1000), dropped);

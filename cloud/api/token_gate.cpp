@@ -101,6 +101,20 @@ std::expected<ApiToken, Refusal> TokenGate::admit(std::string_view authorization
   return token;
 }
 
+bool TokenGate::inForce(std::int64_t id, std::int64_t now_ms) {
+  std::lock_guard lock(mutex_);
+  if (!refresh()) return false;
+  for (const auto& [hash, token] : by_hash_) {
+    if (token.id == id) return tokenState(token, now_ms) == TokenState::kActive;
+  }
+  auto all = registry_->tokens();
+  if (!all) return false;
+  for (const ApiToken& token : *all) {
+    if (token.id == id) return tokenState(token, now_ms) == TokenState::kActive;
+  }
+  return false;
+}
+
 Result<AccountScope> TokenGate::scope(const std::string& account) {
   std::lock_guard lock(mutex_);
   if (auto r = refresh(); !r) return std::unexpected(r.error());

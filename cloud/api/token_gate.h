@@ -58,6 +58,9 @@ class TokenGate {
   // must be in force, hold every scope of `needed`, and have a request left in its bucket.
   std::expected<ApiToken, Refusal> admit(std::string_view authorization, unsigned needed,
                                          std::int64_t now_ms, Clock::time_point now);
+  // Whether token `id` is still in force (not revoked, not expired): what a long-lived stream
+  // asks now and then. False too when the registry cannot be read.
+  bool inForce(std::int64_t id, std::int64_t now_ms);
   // The account's gateways and channels. Errors: the registry's.
   Result<AccountScope> scope(const std::string& account);
   GateCounters counters() const;

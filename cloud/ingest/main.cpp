@@ -61,6 +61,13 @@ int main(int argc, char** argv) {
                  "is dropped")
       ->transform(CLI::AsSizeValue(false))
       ->capture_default_str();
+  double request_timeout_s = 10;
+  app.add_option("--http-request-timeout", request_timeout_s,
+                 "seconds a request (or a TLS handshake) may take to arrive; a push waits half "
+                 "of it for room and one and a half for its commit, and an answer must start "
+                 "within three times it")
+      ->capture_default_str()
+      ->check(CLI::Range(0.5, 3600.0));
   double max_span_days = 31;
   app.add_option("--http-max-span", max_span_days, "days one query may span at most")
       ->capture_default_str()
@@ -144,6 +151,12 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
   options.http.max_span_ms = static_cast<std::int64_t>(max_span_days * 86'400'000);
+  {
+    auto ms = static_cast<std::int64_t>(request_timeout_s * 1000);
+    options.http.request_time = std::chrono::milliseconds(ms);
+    options.http.push_queue_wait = std::chrono::milliseconds(ms / 2);
+    options.http.push_commit_wait = std::chrono::milliseconds(ms * 3 / 2);
+  }
   options.retention_interval =
       std::chrono::milliseconds(static_cast<std::int64_t>(retention_interval_s * 1000));
   options.ledger_window =

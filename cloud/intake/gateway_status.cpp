@@ -1,5 +1,7 @@
 #include "cloud/intake/gateway_status.h"
 
+#include <algorithm>
+
 #include "shared/json/json_fields.h"
 
 namespace dots::cloud {
@@ -14,9 +16,12 @@ Result<void> GatewayStatusBoard::update(const std::string& gateway,
   if (state == fields->strings.end() || state->second.empty() || state->second.size() > 32) {
     return fail("bad-status", "no state");
   }
+  // Counters as the gateway says them, clamped to [0, 2^53] (a status is not sealed: any value
+  // may come).
   auto number = [&](std::string_view key) -> double {
     auto it = fields->numbers.find(key);
-    return it == fields->numbers.end() ? 0 : it->second;
+    if (it == fields->numbers.end() || !(it->second > 0)) return 0;
+    return std::min(it->second, 9007199254740992.0);
   };
   GatewayStatus s;
   s.state = state->second;

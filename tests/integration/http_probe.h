@@ -9,16 +9,15 @@
 
 namespace dots::itest {
 
-// The port an ingester started with --http HOST:0 logged.
-inline int httpPortOf(Process& ingest) {
+// The port an ingester started with --http HOST:0 logged (`scheme` https with --http-cert).
+inline int httpPortOf(Process& ingest, const std::string& scheme = "http") {
   int port = 0;
+  const std::regex listening("listening on " + scheme + R"(://127\.0\.0\.1:(\d+))");
   waitFor(
       [&] {
         std::smatch m;
         std::string log = ingest.log();
-        if (!std::regex_search(log, m, std::regex(R"(listening on http://127\.0\.0\.1:(\d+))"))) {
-          return false;
-        }
+        if (!std::regex_search(log, m, listening)) return false;
         port = std::stoi(m[1]);
         return true;
       },

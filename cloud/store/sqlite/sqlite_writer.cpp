@@ -245,11 +245,10 @@ Result<BatchWriter::Recorded> SqliteWriter::recordPush(const std::string& endpoi
   auto& find = st_->find_push_key;
   find.bind(1, endpoint).bind(2, key);
   auto row = find.step();
+  bool same = row && *row && std::ranges::equal(find.blob(0), digest);
+  find.reset();  // on every path: the statement is reused
   if (!row) return std::unexpected(row.error());
   if (!*row) return fail("store-error", "push key row vanished");
-  auto stored = find.blob(0);
-  bool same = std::ranges::equal(stored, digest);
-  find.reset();
   return same ? Recorded::kDuplicate : Recorded::kConflict;
 }
 

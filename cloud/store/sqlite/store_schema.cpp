@@ -106,6 +106,10 @@ CREATE TABLE IF NOT EXISTS alert_acks(
   alert_id INTEGER PRIMARY KEY,
   acked_by TEXT NOT NULL,
   acked_ms INTEGER NOT NULL);
+-- An alert's acknowledgement goes with it (retention), so an alert that later reuses its id
+-- starts unacknowledged.
+CREATE TRIGGER IF NOT EXISTS alert_acks_follow AFTER DELETE ON alerts
+BEGIN DELETE FROM alert_acks WHERE alert_id = old.id; END;
 CREATE TABLE IF NOT EXISTS outbox(
   id INTEGER PRIMARY KEY,
   alert_id INTEGER NOT NULL,
