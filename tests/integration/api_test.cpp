@@ -659,3 +659,26 @@ TEST_CASE("api: a TLS handshake that trickles in is cut off at its deadline, oth
   REQUIRE(res);
   CHECK(res->status == 200);
 }
+
+TEST_CASE("events: a stream ends when its token is revoked, and one account opens at most 16") {
+  System sys;
+  auto ingest = sys.startIngest("ingest.log", {"--http", "127.0.0.1:0"});
+  int api = httpPortOf(*ingest);
+  std::string made = sys.ctl({"token", "create", "--account", "acme", "--scope", "read"}).out;
+  std::smatch id;
+  REQUIRE(std::regex_search(made, id, std::regex(R"(^token (\d+))")));
+  const std::string token_id = id[1];
+  made.erase(made.find_last_not_of('\n') + 1);
+  const std::string doomed = made.substr(made.rfind('\n') + 1);
+  LiveClient live(api, doomed, nullptr);
+  REQUIRE(waitFor([&] { return live.received().find(": live") != std::string::npos; }, 10s));
+  sys.ctl({"token", "revoke", token_id});
+  CHECK(waitFor([&] { return live.received().find("event: ended") != std::string::npos; }, 15s));
+
+  const std::string read = sys.token("acme", "read");
+  std::vector<std::unique_ptr<LiveClient>> streams;
+  for (int i = 0; i < 16; ++i) streams.push_back(std::make_unique<LiveClient>(api, read, nullptr));
+  REQUIRE(waitFor([&] { return metric(sys.metrics(api), "dots_events_clients") == 16; }, 10s));
+  CHECK(get(api, "/api/v1/events", read).status == 503);    // the 17th of one account
+  CHECK(get(api, "/api/v1/gateways", read).status == 200);  // the rest of the API serves on
+}
