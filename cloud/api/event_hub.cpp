@@ -40,6 +40,7 @@ EventHub::Subscription::~Subscription() {
   std::lock_guard lock(hub_.mutex_);
   std::erase(hub_.clients_, state_);
   --hub_.counters_.clients;
+  hub_.listening_ = hub_.clients_.size();
 }
 
 std::optional<std::string> EventHub::Subscription::next(std::chrono::milliseconds wait,
@@ -67,6 +68,7 @@ std::unique_ptr<EventHub::Subscription> EventHub::subscribe(EventFilter filter) 
   sub->state_->filter = std::move(filter);
   clients_.push_back(sub->state_);
   ++counters_.clients;
+  listening_ = clients_.size();
   return sub;
 }
 

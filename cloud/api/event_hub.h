@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -60,6 +61,9 @@ class EventHub {
   std::unique_ptr<Subscription> subscribe(EventFilter filter);
   void publish(const std::vector<CommittedEvent>& events);
   EventHubCounters counters() const;
+  // Whether any client is connected: the writer collects nothing for the hub while none is (a
+  // client that connects during a group sees the groups after it).
+  bool listening() const { return listening_.load(std::memory_order_relaxed) > 0; }
 
   // One client's end: next() waits for its next event (an SSE frame, "event: ...\ndata: ...\n\n").
   class Subscription {
@@ -84,6 +88,7 @@ class EventHub {
   std::size_t max_clients_;
   std::size_t max_per_account_;
   EventHubCounters counters_;
+  std::atomic<std::size_t> listening_{0};  // clients_.size(), read without the lock
 };
 
 }  // namespace dots::cloud

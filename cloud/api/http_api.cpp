@@ -69,6 +69,10 @@ struct HttpApi::Impl {
 
   using Route = std::function<void(const ApiToken&, const AccountScope&, const httplib::Request&,
                                    httplib::Response&)>;
+  // The request's token if it holds `needed` (and is logged as the request's); else the
+  // refusal is answered and nullopt returned.
+  std::optional<ApiToken> admit(const httplib::Request& req, httplib::Response& res,
+                                unsigned needed);
   // Wraps an /api/v1 route: the token (scope `needed`), then its account's scope.
   httplib::Server::Handler guarded(unsigned needed, Route route);
   std::string metricsText();
@@ -254,17 +258,25 @@ void serveConsole(const std::string& path, const httplib::Request& req, httplib:
 
 }  // namespace
 
+std::optional<ApiToken> HttpApi::Impl::admit(const httplib::Request& req, httplib::Response& res,
+                                             unsigned needed) {
+  auto token = gate->admit(req.get_header_value("Authorization"), needed, wallMillis(),
+                           TokenGate::Clock::now());
+  if (!token) {
+    if (token.error().status == 429) res.set_header("Retry-After", "1");
+    if (token.error().status == 401) res.set_header("WWW-Authenticate", "Bearer");
+    sendError(res, token.error().status, token.error().reason, token.error().message);
+    return std::nullopt;
+  }
+  admitted_token = *token;
+  return std::move(*token);
+}
+
 httplib::Server::Handler HttpApi::Impl::guarded(unsigned needed, Route route) {
   return [this, needed, route = std::move(route)](const httplib::Request& req,
                                                   httplib::Response& res) {
-    auto token = gate->admit(req.get_header_value("Authorization"), needed, wallMillis(),
-                             TokenGate::Clock::now());
-    if (!token) {
-      if (token.error().status == 429) res.set_header("Retry-After", "1");
-      if (token.error().status == 401) res.set_header("WWW-Authenticate", "Bearer");
-      return sendError(res, token.error().status, token.error().reason, token.error().message);
-    }
-    admitted_token = *token;
+    auto token = admit(req, res, needed);
+    if (!token) return;
     if (token->account.empty()) {
       return sendError(res, 403, "wrong-scope", "an operator token has no account to query");
     }
@@ -572,14 +584,8 @@ HttpApi::HttpApi(HttpOptions options, HttpParts parts) : impl_(std::make_unique<
     res.set_content(renderHealth(now) + "\n", "application/json");
   });
   s.Get("/metrics", [impl](const httplib::Request& req, httplib::Response& res) {
-    auto token = impl->gate->admit(req.get_header_value("Authorization"), kScopeMetrics,
-                                   wallMillis(), TokenGate::Clock::now());
-    if (!token) {
-      if (token.error().status == 429) res.set_header("Retry-After", "1");
-      if (token.error().status == 401) res.set_header("WWW-Authenticate", "Bearer");
-      return sendError(res, token.error().status, token.error().reason, token.error().message);
-    }
-    admitted_token = *token;
+    auto token = impl->admit(req, res, kScopeMetrics);
+    if (!token) return;
     if (!token->account.empty()) {
       return sendError(res, 403, "wrong-scope", "/metrics needs an operator token");
     }

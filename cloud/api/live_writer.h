@@ -8,9 +8,10 @@
 
 namespace dots::cloud {
 
-// The commit worker's BatchWriter with live events: what the handlers store (readings) and
-// raise (alerts) in a group's transaction is kept aside, and handed to the EventHub once the
-// transaction has committed; a rollback drops it. Not thread-safe, like the writer it wraps.
+// The commit worker's BatchWriter with live events: while a client listens, what the handlers
+// store (readings) and raise (alerts) in a group's transaction is kept aside, and handed to the
+// EventHub once the transaction has committed; a rollback drops it. Not thread-safe, like the
+// writer it wraps.
 class LiveWriter final : public ForwardingWriter {
  public:
   LiveWriter(BatchWriter& inner, EventHub& hub) : ForwardingWriter(inner), hub_(hub) {}
@@ -32,7 +33,7 @@ class LiveWriter final : public ForwardingWriter {
   Result<void> storeReadings(std::int64_t channel_id, std::string_view gateway,
                              std::span<const Reading> readings, bool historical) override {
     auto r = ForwardingWriter::storeReadings(channel_id, gateway, readings, historical);
-    if (r && !readings.empty()) {
+    if (r && !readings.empty() && hub_.listening()) {
       CommittedEvent e;
       e.channel_id = channel_id;
       e.gateway = gateway;
@@ -45,7 +46,7 @@ class LiveWriter final : public ForwardingWriter {
   Result<std::int64_t> recordAlert(std::int64_t channel_id, std::string_view account,
                                    std::string_view channel, const Alert& alert) override {
     auto id = ForwardingWriter::recordAlert(channel_id, account, channel, alert);
-    if (id) {
+    if (id && hub_.listening()) {
       CommittedEvent e;
       e.channel_id = channel_id;
       e.account = account;
