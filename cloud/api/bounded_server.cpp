@@ -277,43 +277,43 @@ void GrowingPool::shutdown() {
 }
 
 bool BoundedServer::process_and_close_socket(socket_t sock) {
-  setSocketTimeouts(sock, bounds_.io_timeout);
+  setSocketTimeouts(sock, keeper_.bounds.io_timeout);
   // Each request gets a fresh stream (its own budget and deadline); bytes already buffered for
   // the next one (a pipelined request) are not carried over, so such a client sees its
   // connection closed after the first response. Likewise over TLS.
   bool ok = serveConnection(
-      sock, bounds_, [this] { return svr_sock_ == INVALID_SOCKET; }, cut_off_,
+      sock, keeper_.bounds, [this] { return svr_sock_ == INVALID_SOCKET; }, keeper_.cut_off,
       [&](bool last, bool& closed) {
-        watchdog_.arm(sock, Clock::now() + bounds_.answer_time);
-        PlainStream strm(sock, bounds_, [&] { watchdog_.disarm(sock); });
+        keeper_.watchdog.arm(sock, Clock::now() + keeper_.bounds.answer_time);
+        PlainStream strm(sock, keeper_.bounds, [&] { keeper_.watchdog.disarm(sock); });
         bool served = process_request(strm, last, closed, nullptr);
         if (strm.buffered()) closed = true;
-        watchdog_.disarm(sock);
+        keeper_.watchdog.disarm(sock);
         return std::pair{served, strm.cutOff()};
       });
-  watchdog_.disarm(sock);
+  keeper_.watchdog.disarm(sock);
   ::shutdown(sock, SHUT_RDWR);
   ::close(sock);
   return ok;
 }
 
 bool BoundedTlsServer::process_and_close_socket(socket_t sock) {
-  setSocketTimeouts(sock, bounds_.io_timeout);
+  setSocketTimeouts(sock, keeper_.bounds.io_timeout);
   std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(ssl_context()), &SSL_free);
   bool ok = false;
   // The handshake, like a request, has answer_time to finish.
-  watchdog_.arm(sock, Clock::now() + bounds_.answer_time);
+  keeper_.watchdog.arm(sock, Clock::now() + keeper_.bounds.answer_time);
   bool accepted = ssl && SSL_set_fd(ssl.get(), sock) == 1 && SSL_accept(ssl.get()) == 1;
-  watchdog_.disarm(sock);
+  keeper_.watchdog.disarm(sock);
   if (accepted) {
     ok = serveConnection(
-        sock, bounds_, [this] { return svr_sock_ == INVALID_SOCKET; }, cut_off_,
+        sock, keeper_.bounds, [this] { return svr_sock_ == INVALID_SOCKET; }, keeper_.cut_off,
         [&](bool last, bool& closed) {
-          watchdog_.arm(sock, Clock::now() + bounds_.answer_time);
-          TlsStream strm(sock, bounds_, ssl.get(), [&] { watchdog_.disarm(sock); });
+          keeper_.watchdog.arm(sock, Clock::now() + keeper_.bounds.answer_time);
+          TlsStream strm(sock, keeper_.bounds, ssl.get(), [&] { keeper_.watchdog.disarm(sock); });
           bool served = process_request(strm, last, closed, nullptr);
           if (strm.buffered()) closed = true;
-          watchdog_.disarm(sock);
+          keeper_.watchdog.disarm(sock);
           return std::pair{served, strm.cutOff()};
         });
     SSL_shutdown(ssl.get());

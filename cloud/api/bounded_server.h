@@ -77,35 +77,41 @@ class GrowingPool final : public httplib::TaskQueue {
   bool stopping_ = false;
 };
 
+// What each bounded server keeps: its bounds, the requests it cut off, and the watchdog.
+struct ConnectionKeeper {
+  explicit ConnectionKeeper(ConnectionBounds b) : bounds(b) {}
+  std::uint64_t cutOff() const { return cut_off.load() + watchdog.expired(); }
+
+  ConnectionBounds bounds;
+  std::atomic<std::uint64_t> cut_off{0};
+  ConnectionWatchdog watchdog;
+};
+
 // cpp-httplib's server with its connection loop replaced by one that keeps ConnectionBounds;
 // routing, handlers and responses are cpp-httplib's. A request over its bytes or time is cut
 // off (the connection closed) and counted.
 class BoundedServer : public httplib::Server {
  public:
-  explicit BoundedServer(ConnectionBounds bounds) : bounds_(bounds) {}
-  std::uint64_t cutOff() const { return cut_off_.load() + watchdog_.expired(); }
+  explicit BoundedServer(ConnectionBounds bounds) : keeper_(bounds) {}
+  std::uint64_t cutOff() const { return keeper_.cutOff(); }
 
  private:
   bool process_and_close_socket(socket_t sock) override;
 
-  ConnectionBounds bounds_;
-  std::atomic<std::uint64_t> cut_off_{0};
-  ConnectionWatchdog watchdog_;
+  ConnectionKeeper keeper_;
 };
 
 // The same over TLS (OpenSSL, the certificate and key of cpp-httplib's SSLServer).
 class BoundedTlsServer : public httplib::SSLServer {
  public:
   BoundedTlsServer(ConnectionBounds bounds, const char* cert_file, const char* key_file)
-      : httplib::SSLServer(cert_file, key_file), bounds_(bounds) {}
-  std::uint64_t cutOff() const { return cut_off_.load() + watchdog_.expired(); }
+      : httplib::SSLServer(cert_file, key_file), keeper_(bounds) {}
+  std::uint64_t cutOff() const { return keeper_.cutOff(); }
 
  private:
   bool process_and_close_socket(socket_t sock) override;
 
-  ConnectionBounds bounds_;
-  std::atomic<std::uint64_t> cut_off_{0};
-  ConnectionWatchdog watchdog_;
+  ConnectionKeeper keeper_;
 };
 
 }  // namespace dots::cloud
